@@ -1,0 +1,67 @@
+#pragma once
+// The one place that builds AWS requests. It knows each operation by name and lets only reads
+// through: DynamoDB Describe*/List*/Scan/Query/GetItem/BatchGetItem, S3 GET/HEAD, STS
+// AssumeRoleWithWebIdentity, CloudWatch GetMetricData. Anything else throws
+// ttla::Error(kForbidden) before a byte leaves the process.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "aws/credentials.h"
+#include "aws/http_client.h"
+#include "aws/retry.h"
+
+namespace ttla::aws {
+
+struct ServiceConfig {
+  std::string region;        // required (resolved by the caller: config, env, profile)
+  std::string endpoint_url;  // empty: the public AWS endpoint for the service and region
+  bool s3_path_style = false;
+  HttpOptions http;
+  RetryOptions retry;
+};
+
+// Counters a source reports (requests made, retries, throttles).
+struct CallStats {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> retries{0};
+  std::atomic<uint64_t> throttles{0};
+};
+
+// Operations that may be sent. `is_allowed_*` are what the read-only test and `iam-policy` use.
+bool is_allowed_dynamodb_operation(std::string_view operation);
+bool is_allowed_s3_method(std::string_view method);
+const std::vector<std::string>& allowed_dynamodb_operations();
+
+// Not thread-safe: one AwsClient per worker thread (each owns an HttpClient and so a connection).
+// The credentials provider and CallStats may be shared.
+class AwsClient {
+ public:
+  AwsClient(ServiceConfig config, std::shared_ptr<CredentialsProvider> credentials,
+            CallStats* stats = nullptr);
+  ~AwsClient();
+
+  // DynamoDB JSON 1.0 protocol: POST / with X-Amz-Target DynamoDB_20120810.<operation>.
+  // Returns the 2xx body. Retries per RetryPolicy; throws ttla::Error (kThrottled, kHttp, kAuth,
+  // kNetwork, kForbidden) with the AWS error code and message in the text.
+  std::string dynamodb(std::string_view operation, std::string_view json_body);
+
+  // S3 REST: method GET or HEAD only. `key` is raw (encoded once here). Query parameters are raw.
+  // Returns the response (any status: 404 NoSuchLifecycleConfiguration is a normal answer), after
+  // retrying throttling/5xx/transport errors; throws on transport failure after retries.
+  HttpResponse s3(std::string_view method, std::string_view bucket, std::string_view key,
+                  const std::vector<std::pair<std::string, std::string>>& query);
+
+  const ServiceConfig& config() const { return config_; }
+
+ private:
+  struct Impl;
+  ServiceConfig config_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ttla::aws

@@ -1,0 +1,60 @@
+#pragma once
+// libcurl-based HTTP client. One HttpClient owns one easy handle (connection reuse across calls)
+// and is used by one thread at a time. Transport failures and HTTP statuses never share a field:
+// HttpResult is either a TransportError or an HttpResponse with its status.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace ttla::aws {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method = "GET";  // GET HEAD POST PUT (PUT only for IMDSv2's token; see aws_client)
+  std::string url;
+  Headers headers;
+  std::string body;
+};
+
+struct HttpResponse {
+  long status = 0;
+  Headers headers;  // names lower-cased
+  std::string body;
+  const std::string* header(std::string_view lower_name) const;
+};
+
+struct TransportError {
+  enum class Kind { kDns, kConnect, kTimeout, kTls, kReset, kTooLarge, kOther };
+  Kind kind = Kind::kOther;
+  std::string message;  // curl's text plus context; never contains credentials
+};
+
+using HttpResult = std::variant<HttpResponse, TransportError>;
+
+struct HttpOptions {
+  long connect_timeout_ms = 3000;
+  long total_timeout_ms = 30000;
+  std::string ca_bundle;              // empty: system default; TLS is always verified
+  size_t max_response_bytes = 64u << 20;
+  // Proxies come from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (libcurl reads them; we do not override).
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(HttpOptions options = {});
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  HttpResult perform(const HttpRequest& request);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ttla::aws

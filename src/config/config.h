@@ -1,0 +1,123 @@
+#pragma once
+// YAML config -> validated Config. Validation collects every problem, each naming its path
+// (`targets[2].retention: expected a duration like 7d, got "seven"`), and reports them at once.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace ttla {
+
+// Anomaly thresholds (`anomalies:` globally and per target). Defaults are documented in the README.
+struct Thresholds {
+  double expired_backlog_warning = 100;        // expired items
+  double expired_backlog_critical = 0;         // 0 = no critical level
+  int64_t oldest_overdue_warning = 48 * 3600;  // seconds
+  int64_t oldest_overdue_critical = 7 * 86400;
+  double ttl_hygiene_warning = 1;              // any hygiene problem
+  double stale_multipart_warning = 1;
+  // backlog_growth: fires when the backlog grew in each of the last `growth_runs` runs and the
+  // latest value is above EWMA + growth_sigma * deviation of the history.
+  int growth_runs = 3;
+  double growth_sigma = 3.0;
+  double growth_min_items = 10;  // ignore growth below this many items
+  int history_runs = 48;         // how many past runs the state directory keeps
+};
+
+struct DynamoFilter {
+  std::string expression;
+  std::map<std::string, std::string> names;
+  nlohmann::json values = nlohmann::json::object();  // DynamoDB AttributeValue JSON
+};
+
+struct GroupBy {
+  std::string attribute;            // dynamodb: attribute to group by
+  std::string split;                // optional separator: group = attribute.split(split)[part]
+  int part = 0;
+  std::string format;               // optional "{user_id}#{session_id}" style template
+  std::string delimiter;            // s3: key delimiter ("/")
+  int depth = 1;                    // s3: prefix depth
+};
+
+struct Orphans {                    // s3: objects whose captured id has no item in a table
+  std::string key_regex;
+  std::string dynamodb_table;
+  std::string key_attribute;
+  int64_t min_age = 0;
+};
+
+struct TargetConfig {
+  std::string name;
+  std::string kind;  // dynamodb | s3 | postgres | filesystem
+
+  // AWS (dynamodb, s3)
+  std::string region;
+  std::string endpoint_url;
+  std::string profile;
+  std::optional<bool> path_style;  // s3: default true with endpoint_url, false on AWS
+
+  // dynamodb
+  std::string table;  // also postgres
+  std::string ttl_attribute;
+  std::optional<DynamoFilter> filter;
+  std::optional<GroupBy> group_by;  // also s3
+  std::optional<double> sample;     // also postgres
+  int segments = 0;                 // 0 = auto
+  double max_read_units_per_second = 0;  // 0 = unlimited
+  double max_read_units = 0;             // 0 = unlimited
+  bool redact_keys = false;
+  int top_k = 10;                   // oldest/sample/top group list sizes
+
+  // s3
+  std::string bucket;
+  std::string prefix;
+  std::optional<int64_t> multipart_max_age;
+  std::optional<int64_t> noncurrent_retention;
+  std::optional<Orphans> orphans;
+  uint64_t max_requests = 0;  // 0 = unlimited
+
+  // postgres
+  std::string dsn;
+  std::string query;  // instead of table: returns (key, timestamp)
+  std::string timestamp_column;
+  std::string key_column;
+  std::string where;
+  int64_t statement_timeout = 300;  // seconds
+
+  // postgres, filesystem, s3
+  std::optional<int64_t> retention;  // seconds
+
+  // filesystem
+  std::string path;
+  std::string pattern;
+
+  Thresholds thresholds;  // global anomalies merged with the target's own
+};
+
+struct Config {
+  std::vector<TargetConfig> targets;
+  Thresholds thresholds;     // global
+  std::string state_dir;     // optional: history of past runs (backlog_growth)
+  std::string source_path;   // the file it was loaded from
+};
+
+struct ConfigError {
+  std::string path;     // "targets[2].retention"
+  std::string message;  // "expected a duration like 7d, got \"seven\""
+  std::string str() const { return path.empty() ? message : path + ": " + message; }
+};
+
+struct ConfigResult {
+  std::optional<Config> config;
+  std::vector<ConfigError> errors;  // empty iff config is set
+};
+
+// Parse YAML text. `${VAR}` is interpolated from the environment in every string value
+// (unset variables are errors). `source_name` is used in messages only.
+ConfigResult parse_config(const std::string& yaml_text, const std::string& source_name = "");
+ConfigResult load_config(const std::string& path);
+
+}  // namespace ttla
