@@ -35,6 +35,8 @@ struct CallStats {
 // Operations that may be sent. `is_allowed_*` are what the read-only test and `iam-policy` use.
 bool is_allowed_dynamodb_operation(std::string_view operation);
 bool is_allowed_s3_method(std::string_view method);
+bool is_allowed_sts_operation(std::string_view operation);         // AssumeRoleWithWebIdentity
+bool is_allowed_cloudwatch_operation(std::string_view operation);  // GetMetricData
 const std::vector<std::string>& allowed_dynamodb_operations();
 
 // Not thread-safe: one AwsClient per worker thread (each owns an HttpClient and so a connection).
@@ -52,9 +54,20 @@ class AwsClient {
 
   // S3 REST: method GET or HEAD only. `key` is raw (encoded once here). Query parameters are raw.
   // Returns the response (any status: 404 NoSuchLifecycleConfiguration is a normal answer), after
-  // retrying throttling/5xx/transport errors; throws on transport failure after retries.
+  // retrying throttling/5xx/transport errors; throws kNetwork on transport failure after retries,
+  // kThrottled when throttling outlasts the policy and kAuth on 401/403 (a bad signature or
+  // missing permission is never a "normal answer"). With `endpoint_url` set the request is
+  // path-style (http(s)://endpoint/bucket/key); otherwise virtual-host style
+  // (https://bucket.s3.<region>.amazonaws.com/key) unless `s3_path_style` or the bucket name has
+  // a '.' (which would break the TLS wildcard certificate).
   HttpResponse s3(std::string_view method, std::string_view bucket, std::string_view key,
                   const std::vector<std::pair<std::string, std::string>>& query);
+
+  // CloudWatch Query protocol (additive): POST / to monitoring.<region>.amazonaws.com with a
+  // form body Action=<action>&Version=2010-08-01&<params>. Only GetMetricData is allowed.
+  // Returns the 2xx XML body; errors as for dynamodb().
+  std::string cloudwatch(std::string_view action,
+                         const std::vector<std::pair<std::string, std::string>>& params);
 
   const ServiceConfig& config() const { return config_; }
 

@@ -28,6 +28,9 @@ class CredentialsProvider {
 
 struct ChainOptions {
   std::string profile;  // config `profile`, else AWS_PROFILE, else "default"
+  // Additive: region for the regional STS endpoint of the web identity provider; empty means
+  // AWS_REGION, else AWS_DEFAULT_REGION, else the global endpoint. AWS_ENDPOINT_URL_STS wins.
+  std::string region;
 };
 
 // Thread-safe, caching chain. Environment is read when each provider is tried.

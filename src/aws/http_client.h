@@ -41,6 +41,11 @@ struct HttpOptions {
   std::string ca_bundle;              // empty: system default; TLS is always verified
   size_t max_response_bytes = 64u << 20;
   // Proxies come from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (libcurl reads them; we do not override).
+  // Note libcurl reads only the lower-case http_proxy for http:// URLs (httpoxy protection).
+  // Additive: never use a proxy, whatever the environment says. For link-local credential
+  // endpoints (IMDS, container agent): through a proxy they would reach the proxy host's own
+  // metadata service, i.e. a different identity.
+  bool bypass_proxy = false;
 };
 
 class HttpClient {

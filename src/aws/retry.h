@@ -33,13 +33,22 @@ std::string aws_error_message(std::string_view body);
 
 class RetryPolicy {
  public:
+  static constexpr int kRetryCost = 5;
+  static constexpr int kTimeoutRetryCost = 10;
+  static constexpr int kNoRetryIncrement = 1;
+
   explicit RetryPolicy(RetryOptions options = {}, uint64_t seed = std::random_device{}());
   // After attempt number `attempt` (1-based) failed with class `c`: the delay before the next
   // attempt, or nullopt when we must give up (fatal, attempts exhausted, budget or deadline hit).
   // `retry_after_seconds` from x-amz-retry-after (or Retry-After) when present.
+  // `timeout_error` (additive): the failure was a timeout, which costs kTimeoutRetryCost tokens.
+  // A retry that is granted takes its cost from the budget; nullopt never takes anything.
   std::optional<double> next_delay(int attempt, RetryClass c, double elapsed_seconds,
-                                   std::optional<double> retry_after_seconds);
-  void on_success();
+                                   std::optional<double> retry_after_seconds,
+                                   bool timeout_error = false);
+  // A call succeeded after `attempts_made` attempts (additive defaults: a first-try success).
+  // Refunds the last retry's cost, or adds kNoRetryIncrement after a first-try success.
+  void on_success(int attempts_made = 1, bool last_retry_was_timeout = false);
   const RetryOptions& options() const { return options_; }
   int budget() const;
 

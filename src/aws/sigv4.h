@@ -15,8 +15,11 @@ namespace ttla::aws::sigv4 {
 
 struct Request {
   std::string method;
-  std::string path;  // raw path as it goes on the wire for S3 (already encoded once), or the
-                     // unencoded path for other services, without query ("/", "/bucket/a b")
+  // The path exactly as it goes on the wire, without query: for S3 already percent-encoded once
+  // by the caller (uri_encode(key, false)); for other services usually "/". Non-S3 canonical URI
+  // = uri_encode(normalise(path)): the wire path encoded again, i.e. the "double encoding" of the
+  // original segments. This is also how the AWS suites and botocore read a request line.
+  std::string path;
   std::vector<std::pair<std::string, std::string>> query;    // decoded names and values, any order
   std::vector<std::pair<std::string, std::string>> headers;  // as sent; host must be present
   std::string body;
@@ -28,6 +31,9 @@ struct Options {
   int64_t epoch_seconds = 0;      // injectable clock
   bool s3_rules = false;          // single encoding, no normalisation, payload hash header
   bool unsigned_payload = false;  // S3: sign UNSIGNED-PAYLOAD
+  // Non-S3 only: remove dot segments and collapse '//' before encoding. Every AWS service but S3
+  // wants this; false exists for the aws-c-auth suite's "unnormalized" cases.
+  bool normalize_path = true;
 };
 
 struct Signed {
@@ -44,13 +50,21 @@ struct Signed {
 // `encode_slash` false keeps '/'.
 std::string uri_encode(std::string_view s, bool encode_slash);
 std::string hex_sha256(std::string_view data);
+// RFC 3986 remove_dot_segments plus collapsing of empty segments (botocore's semantics: a
+// trailing '/' survives only when a segment remains).
+std::string normalize_path(std::string_view path);
+// "20150830T123600Z"
+std::string amz_date(int64_t epoch_seconds);
 
 std::string canonical_request(const Request& r, const Options& o, std::string_view payload_hash,
                               std::string* signed_headers_out);
 std::string string_to_sign(std::string_view canonical_request, const Options& o);
 std::string signature(std::string_view string_to_sign, std::string_view secret, const Options& o);
 
-// All stages at once. Adds x-amz-date (and the token / content hash headers) before signing.
+// All stages at once. Adds x-amz-date (and the token / content hash headers) before signing,
+// replacing any the caller put there. A caller-supplied x-amz-content-sha256 on a non-S3 request
+// is signed and used as the payload hash (what botocore does). Headers never signed because
+// proxies rewrite them: user-agent, expect, x-amzn-trace-id (botocore's list).
 Signed sign(const Request& r, const Credentials& creds, const Options& o);
 
 }  // namespace ttla::aws::sigv4

@@ -27,10 +27,14 @@ std::string_view class_name(ItemClass c);
 std::string_view hygiene_problem_label(ItemClass c);
 
 // Classify a TTL attribute of type N whose value is `value` (seconds, decimals allowed).
+// Checked in this order: value >= 1e11 -> milliseconds_ttl; value > as_of -> not_yet_expired;
+// value >= as_of - 5y -> expired (both ends inclusive); else beyond_five_years (zero, negatives,
+// -inf). NaN -> non_numeric_ttl.
 ItemClass classify_number(double value, int64_t as_of);
 
 // Parse a DynamoDB Number's text ("1700000000", "1700000000.25", "-5", "1.7E9").
-// nullopt when the text is not a number.
+// Optional sign, digits, fraction, exponent; nullopt when the text is not a finite number
+// (empty, spaces, "nan", "inf", hex, trailing garbage, out of double range).
 std::optional<double> parse_dynamodb_number(std::string_view text);
 
 }  // namespace ttla

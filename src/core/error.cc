@@ -10,6 +10,7 @@ std::string_view to_string(ErrorKind kind) {
     case ErrorKind::kHttp: return "http";
     case ErrorKind::kThrottled: return "throttled";
     case ErrorKind::kParse: return "parse";
+    case ErrorKind::kDatabase: return "database";
     case ErrorKind::kIo: return "io";
     case ErrorKind::kForbidden: return "forbidden";
     case ErrorKind::kBudget: return "budget";

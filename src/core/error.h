@@ -14,6 +14,7 @@ enum class ErrorKind {
   kHttp,       // a non-2xx HTTP status that is not one of the kinds below
   kThrottled,  // throttling that outlasted the retry policy
   kParse,      // a response or file we could not understand
+  kDatabase,   // a SQL server refused or failed a statement
   kIo,         // local file system
   kForbidden,  // a request that would write to an audited system: refused before it is sent
   kBudget,     // a configured read/request budget was exhausted

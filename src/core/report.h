@@ -71,6 +71,10 @@ struct TargetReport {
   double expired_estimate = 0;
   std::array<double, 2> ci95{0, 0};
 
+  // Exact p50/p90/p99 of overdue seconds computed by the server (SQL percentile_disc); when set
+  // the report shows these instead of the sketch's estimates.
+  std::optional<std::array<double, 3>> exact_quantiles;
+
   bool has_hygiene = false;  // DynamoDB only
   std::optional<TableMetrics> table_metrics;
   std::optional<MultipartInfo> multipart;

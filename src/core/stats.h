@@ -4,6 +4,7 @@
 // TargetStats per segment/shard and merge them; `ttl-auditor merge` does the same across machines.
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -18,7 +19,10 @@ namespace ttla {
 
 // DDSketch-style log-bucket sketch: every quantile is within `relative_accuracy` of a true
 // sample value (default 0.5% so reported quantiles are within 1%). Values < 1 share one bucket
-// and are reported as 0. Memory is O(log(max/min)/accuracy), independent of the count.
+// and are reported as 0. Memory is O(log(max/min)/accuracy), independent of the count (values
+// between 1 and 1e10 need at most ~2300 buckets). quantile(q) returns the estimate of the
+// sorted value at index floor(q * (count - 1)). Merging sketches of different accuracy re-adds
+// the other's bucket values, so the error then adds up; shards use the same default.
 class QuantileSketch {
  public:
   explicit QuantileSketch(double relative_accuracy = 0.005);
@@ -54,6 +58,9 @@ class OverdueHistogram {
   std::vector<uint64_t> cumulative() const;
   double sum() const { return sum_; }
   nlohmann::json to_json() const;  // [{"le":3600,"count":n},...,{"le":"+Inf","count":n}]
+  // to_json() plus the sum, for mergeable state: {"buckets": [...], "sum": s}.
+  nlohmann::json to_state() const;
+  // Accepts both to_json() (sum 0) and to_state() shapes; throws ttla::Error kParse.
   static OverdueHistogram from_json(const nlohmann::json& j);
 
  private:
@@ -69,12 +76,25 @@ struct ItemRef {
   uint64_t bytes = 0;
   uint64_t priority = 0;   // seeded hash of the key: bottom-k reservoir rank
 };
-void to_json(nlohmann::json& j, const ItemRef& r);   // {"key","deadline","overdue_seconds","bytes"?}
+// Report shape {"key","deadline","deadline_at"(RFC 3339),"overdue_seconds","bytes"(when > 0)}.
+// The priority is not part of it (TargetStats::to_state stores it); from_json reads it when present.
+void to_json(nlohmann::json& j, const ItemRef& r);
 void from_json(const nlohmann::json& j, ItemRef& r);
+
+// Seeded 64-bit hash of a key (stable across machines and runs: little-endian reads, no
+// std::hash). Drives the reservoir priority, so the sample depends only on the seed and the set
+// of items, never on insertion order or parallelism.
+uint64_t seeded_hash(std::string_view key, uint64_t seed);
+// What redact_keys shows instead of a key: "hash:" + 16 hex digits of a seeded hash (derived from
+// but different from the priority). Same key and seed give the same text, so runs correlate.
+std::string redact_key(std::string_view key, uint64_t seed);
 
 // Top-k frequent groups with bounded memory (Misra-Gries / mergeable summaries). Counts are exact
 // while the number of distinct groups stays within `capacity`; otherwise each reported count is
-// at most `error_bound()` below the truth.
+// at most `error_bound()` below the truth, never above it, and error_bound() <= N / (capacity + 1)
+// where N is the total count added (merges included). Any group whose true count exceeds that
+// bound is guaranteed to be kept. Between compactions up to 2 * capacity counters are held (so a
+// new group costs amortised O(1)); a compaction keeps at most `capacity`.
 class TopGroups {
  public:
   explicit TopGroups(size_t capacity = 1024);
@@ -87,8 +107,12 @@ class TopGroups {
 
  private:
   void shrink();
+  struct Hash {
+    using is_transparent = void;  // find() by string_view: no allocation for known groups
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   size_t capacity_;
-  std::unordered_map<std::string, uint64_t> counts_;
+  std::unordered_map<std::string, uint64_t, Hash, std::equal_to<>> counts_;
   uint64_t error_ = 0;
 };
 
@@ -100,6 +124,11 @@ struct StatsOptions {
 };
 
 // Everything a source learns about one target (or one segment/shard of it).
+// oldest_items: the k expired items with the largest overdue (ties: smaller priority first).
+// sample_items: the k expired items with the smallest seeded_hash(key, seed) ("bottom-k"), a
+// uniform sample without replacement that is identical however the items were split or ordered.
+// Both are bounded heaps; add_expired builds a std::string only for an item entering one of them.
+// Merging stats with different options keeps this side's options.
 class TargetStats {
  public:
   explicit TargetStats(StatsOptions options = {});
@@ -110,6 +139,14 @@ class TargetStats {
   // An expired item. `key` is rendered by the source; `group` empty when not grouping.
   void add_expired(std::string_view key, double deadline, double overdue_seconds, uint64_t bytes,
                    std::string_view group);
+  // For sources that aggregate on the server (SQL): `n` expired items whose overdue ages all lie
+  // in [min_overdue, max_overdue] (one fine bucket), `bytes` in total. Counts, exact min/max, the
+  // histogram and the sketch are updated; no key is remembered. (Defined in stats_bulk.cc.)
+  void add_expired_range(uint64_t n, double min_overdue, double max_overdue, uint64_t bytes);
+  // Offer an already-counted expired item to the oldest_items list, or to the seeded sample,
+  // without counting it again (server-side aggregation picks the candidates). (stats_bulk.cc.)
+  void offer_oldest(std::string_view key, double deadline, double overdue_seconds, uint64_t bytes);
+  void offer_sample(std::string_view key, double deadline, double overdue_seconds, uint64_t bytes);
   void merge(const TargetStats& other);
 
   uint64_t class_count(ItemClass c) const { return class_counts_[static_cast<size_t>(c)]; }

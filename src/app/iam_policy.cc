@@ -1,0 +1,108 @@
+#include "app/iam_policy.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include "aws/aws_client.h"
+
+namespace ttla {
+namespace {
+
+// What the DynamoDB source sends. Intersected with the AwsClient allow-list so the policy can
+// never grant something the client would refuse to send anyway.
+const std::vector<std::string> kDynamoTableActions = {"DescribeTable", "DescribeTimeToLive", "Scan"};
+const std::vector<std::string> kOrphanTableActions = {"DescribeTable", "BatchGetItem"};
+const std::vector<std::string> kS3BucketActions = {
+    "s3:GetBucketVersioning", "s3:GetLifecycleConfiguration", "s3:ListBucket",
+    "s3:ListBucketMultipartUploads", "s3:ListBucketVersions"};
+// HEAD Object is authorised by s3:GetObject.
+const std::vector<std::string> kS3ObjectActions = {"s3:GetObject"};
+
+std::string region_of(const TargetConfig& t) {
+  if (!t.region.empty()) return t.region;
+  for (const char* var : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
+    const char* v = std::getenv(var);
+    if (v != nullptr && *v != '\0') return v;
+  }
+  return "*";
+}
+
+std::string table_arn(const std::string& region, const std::string& table) {
+  return "arn:aws:dynamodb:" + region + ":*:table/" + table;
+}
+
+nlohmann::json statement(const std::string& sid, const std::vector<std::string>& actions,
+                         const std::set<std::string>& resources) {
+  nlohmann::json s = nlohmann::json::object();
+  s["Sid"] = sid;
+  s["Effect"] = "Allow";
+  s["Action"] = actions;
+  s["Resource"] = std::vector<std::string>(resources.begin(), resources.end());
+  return s;
+}
+
+std::vector<std::string> dynamo_actions(const std::vector<std::string>& ops) {
+  std::vector<std::string> out;
+  for (const auto& op : ops) {
+    if (aws::is_allowed_dynamodb_operation(op)) out.push_back("dynamodb:" + op);
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json iam_policy(const Config& config) {
+  std::set<std::string> tables, orphan_tables, buckets, objects;
+  bool any_aws = false;
+  for (const auto& t : config.targets) {
+    if (t.kind == "dynamodb") {
+      any_aws = true;
+      tables.insert(table_arn(region_of(t), t.table));
+    } else if (t.kind == "s3") {
+      any_aws = true;
+      buckets.insert("arn:aws:s3:::" + t.bucket);
+      objects.insert("arn:aws:s3:::" + t.bucket + "/" + t.prefix + "*");
+      if (t.orphans) orphan_tables.insert(table_arn(region_of(t), t.orphans->dynamodb_table));
+    }
+  }
+  nlohmann::json statements = nlohmann::json::array();
+  if (!tables.empty()) {
+    statements.push_back(statement("DynamoDbAuditTables", dynamo_actions(kDynamoTableActions), tables));
+  }
+  if (!orphan_tables.empty()) {
+    statements.push_back(
+        statement("DynamoDbOrphanLookups", dynamo_actions(kOrphanTableActions), orphan_tables));
+  }
+  if (!buckets.empty()) {
+    statements.push_back(statement("S3AuditBuckets", kS3BucketActions, buckets));
+    statements.push_back(statement("S3AuditObjects", kS3ObjectActions, objects));
+  }
+  if (any_aws) {
+    // GetMetricData has no resource-level permissions.
+    statements.push_back(statement("CloudWatchReadMetrics", {"cloudwatch:GetMetricData"}, {"*"}));
+  }
+  nlohmann::json policy = nlohmann::json::object();
+  policy["Version"] = "2012-10-17";
+  policy["Statement"] = statements;
+  return policy;
+}
+
+std::vector<std::string> iam_policy_notes(const Config& config) {
+  std::vector<std::string> notes;
+  bool wildcard_region = false;
+  for (const auto& t : config.targets) {
+    if (t.kind == "postgres" || t.kind == "filesystem") {
+      notes.push_back("target " + t.name + " (" + t.kind + ") needs no IAM permissions");
+    } else if (region_of(t) == "*") {
+      wildcard_region = true;
+    }
+  }
+  if (wildcard_region) {
+    notes.push_back("region \"*\" used where neither the target nor AWS_REGION names one");
+  }
+  notes.push_back("account \"*\" used in ARNs: replace it with your account id to narrow further");
+  return notes;
+}
+
+}  // namespace ttla

@@ -1,0 +1,213 @@
+#include "app/run.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <random>
+
+#include "app/logging.h"
+#include "checks/anomalies.h"
+#include "checks/history.h"
+#include "core/error.h"
+
+namespace ttla {
+namespace {
+
+double wall_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+TargetReport failed_target(const TargetConfig& target, const std::string& reason) {
+  TargetReport r;
+  r.name = target.name;
+  r.kind = target.kind;
+  r.status = Status::kFailed;
+  r.error = reason;
+  return r;
+}
+
+bool selected(const RunOptions& o, const std::string& name) {
+  return o.targets.empty() || std::find(o.targets.begin(), o.targets.end(), name) != o.targets.end();
+}
+
+// The target boundary: everything a source throws stops here and becomes a failed target.
+TargetReport audit_one(const TargetConfig& target, const RunContext& ctx) {
+  if (ctx.cancel != nullptr && ctx.cancel->load()) {
+    return failed_target(target, "cancelled before the target started (signal received)");
+  }
+  std::unique_ptr<Source> source = make_source(target.kind);
+  if (!source) return failed_target(target, "kind " + target.kind + " not available in this build");
+  const auto t0 = std::chrono::steady_clock::now();
+  TargetReport r;
+  try {
+    r = source->audit(target, ctx);
+  } catch (const Error& e) {
+    r = failed_target(target, std::string(to_string(e.kind())) + ": " + e.what());
+  } catch (const std::exception& e) {
+    r = failed_target(target, std::string("internal: ") + e.what());
+  }
+  // Whatever the source filled in, the report is labelled by the config.
+  r.name = target.name;
+  r.kind = target.kind;
+  if (r.status == Status::kFailed && r.scan.duration_seconds == 0) {
+    r.scan.duration_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  if (r.status != Status::kOk && !r.error) r.error = "stopped early (no reason given)";
+  return r;
+}
+
+void log_target(const TargetReport& r) {
+  Fields f;
+  f.add("target", r.name).add("kind", r.kind).add("status", std::string(to_string(r.status)));
+  f.add("items_scanned", r.scan.items_scanned);
+  if (r.status != Status::kFailed) {
+    f.add("expired", r.expired_count_reported());
+    f.add("oldest_overdue_seconds", r.stats.oldest_overdue_seconds());
+  }
+  f.add("duration_seconds", r.scan.duration_seconds);
+  if (r.error) f.add("error", *r.error);
+  f.add("anomalies", static_cast<uint64_t>(r.anomalies.size()));
+  switch (r.status) {
+    case Status::kOk:
+      spdlog::info("target audited {}", f.str());
+      break;
+    case Status::kPartial:
+      spdlog::warn("target partial {}", f.str());
+      break;
+    case Status::kFailed:
+      spdlog::error("target failed {}", f.str());
+      break;
+  }
+}
+
+}  // namespace
+
+std::string new_run_id() {
+  std::random_device rd;
+  const uint64_t v = (static_cast<uint64_t>(rd()) << 32) ^ static_cast<uint64_t>(rd());
+  static const char* kHex = "0123456789abcdef";
+  std::string id(16, '0');
+  for (int i = 0; i < 16; ++i) id[i] = kHex[(v >> (60 - 4 * i)) & 0xF];
+  return id;
+}
+
+std::vector<std::string> unknown_targets(const Config& config,
+                                         const std::vector<std::string>& selected_names) {
+  std::vector<std::string> out;
+  for (const auto& name : selected_names) {
+    const bool found = std::any_of(config.targets.begin(), config.targets.end(),
+                                   [&](const TargetConfig& t) { return t.name == name; });
+    if (!found) out.push_back(name);
+  }
+  return out;
+}
+
+Report run_audit(const Config& config, const RunOptions& options) {
+  Report report;
+  report.run.id = options.run_id.empty() ? new_run_id() : options.run_id;
+  report.run.started_at = wall_now();
+  report.run.as_of = options.as_of ? *options.as_of
+                                   : static_cast<int64_t>(std::floor(report.run.started_at));
+  if (options.shard) {
+    report.run.shard = std::to_string(options.shard->first) + "/" +
+                       std::to_string(options.shard->second);
+  }
+
+  RunContext ctx;
+  ctx.as_of = report.run.as_of;
+  ctx.seed = options.seed;
+  ctx.shard = options.shard;
+  ctx.progress = options.progress;
+  ctx.cancel = options.cancel;
+  ctx.threads = options.threads;
+
+  const std::string state_dir = options.state_dir.empty() ? config.state_dir : options.state_dir;
+  HistoryStore history(state_dir);
+  // A shard sees part of each target: its counts would poison the history. `merge` records it.
+  const bool record_history = !state_dir.empty() && !options.shard;
+
+  {
+    Fields f;
+    f.add("targets", static_cast<uint64_t>(std::count_if(
+                         config.targets.begin(), config.targets.end(),
+                         [&](const TargetConfig& t) { return selected(options, t.name); })));
+    f.add("as_of", report.run.as_of);
+    if (report.run.shard) f.add("shard", *report.run.shard);
+    if (!config.source_path.empty()) f.add("config", config.source_path);
+    spdlog::info("run started {}", f.str());
+  }
+
+  for (const TargetConfig& target : config.targets) {
+    if (!selected(options, target.name)) continue;
+    TargetReport r = audit_one(target, ctx);
+    if (options.target_done) options.target_done();
+
+    std::vector<HistoryPoint> past;
+    if (!state_dir.empty()) {
+      try {
+        past = history.load(target.name);
+      } catch (const std::exception& e) {
+        spdlog::warn("history unreadable, growth checks skipped {}",
+                     Fields().add("target", target.name).add("error", e.what()).str());
+      }
+    }
+    const double now = wall_now();
+    evaluate_anomalies(r, target.thresholds, past, now);
+    if (record_history) {
+      const HistoryPoint point = history_point(r, now);
+      try {
+        history.append(target.name, point, target.thresholds.history_runs);
+      } catch (const std::exception& e) {
+        spdlog::warn("history not recorded {}",
+                     Fields().add("target", target.name).add("error", e.what()).str());
+      }
+    }
+    log_target(r);
+    report.run.status = worst(report.run.status, r.status);
+    report.targets.push_back(std::move(r));
+  }
+  report.run.finished_at = wall_now();
+  return report;
+}
+
+int run_exit_code(const Report& report, const std::string& fail_on, bool sink_failed) {
+  bool incomplete = sink_failed;
+  for (const auto& t : report.targets) {
+    if (t.status != Status::kOk) incomplete = true;
+  }
+  if (incomplete) return 3;
+  if (anomalies_reach(report, fail_on)) return 1;
+  return 0;
+}
+
+RunOutcome run_pipeline(const Config& config, const RunOptions& options) {
+  RunOutcome out;
+  out.report = run_audit(config, options);
+  SinkOptions sinks = options.sinks;
+  if (options.shard) sinks.with_state = true;
+  try {
+    out.sink_errors = publish(out.report, sinks);
+  } catch (const std::exception& e) {
+    out.sink_errors.push_back(e.what());
+  }
+  for (const auto& e : out.sink_errors) spdlog::error("sink failed {}", Fields().add("error", e).str());
+  out.exit_code = run_exit_code(out.report, options.fail_on, !out.sink_errors.empty());
+  uint64_t anomalies = 0;
+  for (const auto& t : out.report.targets) anomalies += t.anomalies.size();
+  spdlog::info("run finished {}",
+               Fields()
+                   .add("status", std::string(to_string(out.report.run.status)))
+                   .add("targets", static_cast<uint64_t>(out.report.targets.size()))
+                   .add("anomalies", anomalies)
+                   .add("duration_seconds", out.report.run.finished_at - out.report.run.started_at)
+                   .add("exit_code", out.exit_code)
+                   .str());
+  return out;
+}
+
+}  // namespace ttla

@@ -1,0 +1,172 @@
+#include "app/serve.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <random>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "sinks/exporter.h"
+#include "sinks/metrics.h"
+
+namespace ttla {
+namespace {
+
+// One stop request path for signals and request_serve_stop(). A signal handler may only touch a
+// lock-free atomic, so the loop polls it between condition-variable waits.
+volatile std::sig_atomic_t g_signal = 0;
+std::mutex g_mu;
+std::condition_variable g_cv;
+bool g_stop = false;
+// How often the loop notices a signal while idle: the shutdown latency, at ~4 wake-ups/s.
+constexpr auto kPoll = std::chrono::milliseconds(250);
+
+extern "C" void on_stop_signal(int sig) { g_signal = sig; }
+
+bool stop_requested() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return g_stop || g_signal != 0;
+}
+
+// Sleeps until `until` or a stop request; true when stopped.
+bool wait_until(std::chrono::steady_clock::time_point until) {
+  std::unique_lock<std::mutex> lock(g_mu);
+  while (!g_stop && g_signal == 0) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= until) return false;
+    g_cv.wait_until(lock, std::min(until, now + kPoll));
+  }
+  return true;
+}
+
+class SignalGuard {
+ public:
+  explicit SignalGuard(bool install) : installed_(install) {
+    if (!installed_) return;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, &old_term_);
+    sigaction(SIGINT, &sa, &old_int_);
+  }
+  ~SignalGuard() {
+    if (!installed_) return;
+    sigaction(SIGTERM, &old_term_, nullptr);
+    sigaction(SIGINT, &old_int_, nullptr);
+  }
+
+ private:
+  bool installed_;
+  struct sigaction old_term_ {};
+  struct sigaction old_int_ {};
+};
+
+double wall_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void request_serve_stop() {
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_stop = true;
+  }
+  g_cv.notify_all();
+}
+
+int run_serve(const Config& config, const ServeOptions& options) {
+  if (!options.audit_once) {
+    spdlog::error("serve: no audit function");
+    return 2;
+  }
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_stop = false;
+    g_signal = 0;
+  }
+  SignalGuard signals(options.handle_signals);
+
+  std::unique_ptr<MetricsExporter> exporter;
+  try {
+    exporter = std::make_unique<MetricsExporter>(options.listen);
+  } catch (const std::exception& e) {
+    spdlog::error("serve: cannot listen address={} error=\"{}\"", options.listen, e.what());
+    return 2;
+  }
+  spdlog::info("serve: listening address={} port={} interval={}s targets={}", options.listen,
+               exporter->port(), options.interval_seconds, config.targets.size());
+  if (options.on_listening) options.on_listening(exporter->port());
+
+  std::mt19937_64 rng(std::random_device{}());
+  std::uniform_real_distribution<double> spread(-1.0, 1.0);
+  double interval = options.interval_seconds > 0 ? options.interval_seconds : 3600;
+  double jitter = std::clamp(options.jitter, 0.0, 0.9);
+
+  std::map<std::string, double> last_success;  // survives failed audits, as in the textfile
+  uint64_t audits = 0, failures = 0;
+  nlohmann::json last_run = nullptr;
+
+  while (!stop_requested()) {
+    auto started = std::chrono::steady_clock::now();
+    double started_wall = wall_now();
+    nlohmann::json health;
+    bool healthy = false;
+    try {
+      Report report = options.audit_once();
+      ++audits;
+      MetricsOptions mo;
+      mo.previous_success = last_success;
+      exporter->set_metrics(build_metrics(report, mo));
+      exporter->set_report(report_to_json(report).dump());
+      for (const auto& t : report.targets) {
+        if (target_succeeded(t)) last_success[t.name] = report.run.finished_at;
+      }
+      last_run = {{"id", report.run.id},
+                  {"status", std::string(to_string(report.run.status))},
+                  {"finished_at", report.run.finished_at},
+                  {"duration_seconds", report.run.finished_at - report.run.started_at}};
+      healthy = true;
+      if (!options.sinks.report_file.empty() || !options.sinks.report_dir.empty() ||
+          !options.sinks.textfile.empty() || !options.sinks.pushgateway_url.empty()) {
+        for (const auto& err : publish(report, options.sinks)) {
+          spdlog::warn("serve: sink failed error=\"{}\"", err);
+        }
+      }
+      spdlog::info("serve: audit finished run_id={} status={} seconds={:.3f}", report.run.id,
+                   to_string(report.run.status), wall_now() - started_wall);
+      health = {{"status", "ok"}};
+    } catch (const std::exception& e) {
+      // The audit itself broke (not a target: targets fail inside the report). Keep serving
+      // the previous metrics; /healthz tells the orchestrator.
+      ++failures;
+      spdlog::error("serve: audit failed error=\"{}\"", e.what());
+      health = {{"status", "failing"}, {"error", e.what()}};
+    }
+    // Next start = this start + interval ± jitter, so replicas drift apart instead of
+    // hammering the same tables in lockstep.
+    double next_in = interval * (1.0 + jitter * spread(rng));
+    auto next = started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              std::chrono::duration<double>(next_in));
+    double next_wall = started_wall + next_in;
+    health["audits"] = audits;
+    health["failed_audits"] = failures;
+    health["last_run"] = last_run;
+    health["next_audit_in_seconds"] = std::max(0.0, next_wall - wall_now());
+    exporter->set_health(health.dump(), healthy);
+    if (wait_until(next)) break;
+  }
+  int sig = g_signal;
+  spdlog::info("serve: stopping signal={} audits={}", sig, audits);
+  return 0;
+}
+
+}  // namespace ttla

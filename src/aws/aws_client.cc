@@ -1,0 +1,350 @@
+#include "aws/aws_client.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <thread>
+
+#include "aws/sigv4.h"
+#include "core/error.h"
+
+namespace ttla::aws {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+constexpr std::string_view kDynamoDbTargetPrefix = "DynamoDB_20120810.";
+constexpr std::string_view kCloudWatchVersion = "2010-08-01";
+
+bool in_list(const std::vector<std::string>& list, std::string_view v) {
+  return std::find(list.begin(), list.end(), v) != list.end();
+}
+
+std::string dns_suffix(const std::string& region) {
+  return region.rfind("cn-", 0) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
+}
+
+struct Endpoint {
+  std::string scheme;     // "https"
+  std::string authority;  // "host[:port]", sent as Host and signed
+  std::string base_path;  // "" or "/prefix" (no trailing '/')
+};
+
+Endpoint parse_endpoint(const std::string& url) {
+  Endpoint e;
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) {
+    throw Error(ErrorKind::kConfig, "endpoint_url must start with http:// or https://: " + url);
+  }
+  e.scheme = url.substr(0, scheme_end);
+  if (e.scheme != "http" && e.scheme != "https") {
+    throw Error(ErrorKind::kConfig, "endpoint_url scheme must be http or https: " + url);
+  }
+  std::string rest = url.substr(scheme_end + 3);
+  size_t slash = rest.find('/');
+  e.authority = rest.substr(0, slash);
+  if (e.authority.empty()) throw Error(ErrorKind::kConfig, "endpoint_url has no host: " + url);
+  if (slash != std::string::npos) {
+    e.base_path = rest.substr(slash);
+    while (!e.base_path.empty() && e.base_path.back() == '/') e.base_path.pop_back();
+  }
+  // A default port is not part of the Host header a client sends (nor of what is signed).
+  auto strip_port = [&](std::string_view port) {
+    if (e.authority.size() > port.size() &&
+        e.authority.compare(e.authority.size() - port.size(), port.size(), port) == 0) {
+      e.authority.resize(e.authority.size() - port.size());
+    }
+  };
+  if (e.scheme == "https") strip_port(":443");
+  if (e.scheme == "http") strip_port(":80");
+  return e;
+}
+
+std::string encode_query(const QueryParams& query) {
+  std::string out;
+  for (const auto& [name, value] : query) {
+    if (!out.empty()) out.push_back('&');
+    out.append(sigv4::uri_encode(name, true)).append("=").append(sigv4::uri_encode(value, true));
+  }
+  return out;
+}
+
+// x-amz-retry-after is in milliseconds (the AWS SDKs' reading); Retry-After in seconds.
+std::optional<double> retry_after_of(const HttpResponse& r) {
+  auto parse = [](const std::string* v, double scale) -> std::optional<double> {
+    if (v == nullptr || v->empty()) return std::nullopt;
+    char* end = nullptr;
+    double d = std::strtod(v->c_str(), &end);
+    if (end == v->c_str() || d < 0) return std::nullopt;
+    return d * scale;
+  };
+  if (auto v = parse(r.header("x-amz-retry-after"), 0.001)) return v;
+  return parse(r.header("retry-after"), 1.0);
+}
+
+bool is_auth_failure(long status, const std::string& code) {
+  if (status == 401 || status == 403) return true;
+  return code == "UnrecognizedClientException" || code == "SignatureDoesNotMatch" ||
+         code.rfind("AccessDenied", 0) == 0 || code == "InvalidAccessKeyId" ||
+         code == "InvalidClientTokenId" || code.rfind("ExpiredToken", 0) == 0 ||
+         code == "MissingAuthenticationToken" || code == "InvalidSignatureException" ||
+         code == "IncompleteSignature" || code == "AuthFailure";
+}
+
+std::string transport_kind_name(TransportError::Kind k) {
+  switch (k) {
+    case TransportError::Kind::kDns: return "dns";
+    case TransportError::Kind::kConnect: return "connect";
+    case TransportError::Kind::kTimeout: return "timeout";
+    case TransportError::Kind::kTls: return "tls";
+    case TransportError::Kind::kReset: return "reset";
+    case TransportError::Kind::kTooLarge: return "too_large";
+    case TransportError::Kind::kOther: return "other";
+  }
+  return "other";
+}
+
+std::string describe_error(long status, const std::string& body) {
+  std::string code = aws_error_code(body);
+  std::string message = aws_error_message(body);
+  return (code.empty() ? std::string("HttpError") : code) + ": " +
+         (message.empty() ? std::string("no error message") : message) + " (HTTP " +
+         std::to_string(status) + ")";
+}
+
+// What one logical call needs; everything except signing inputs is for logs and errors.
+struct Call {
+  std::string service;    // signing name: "dynamodb", "s3", "monitoring"
+  std::string operation;  // for logs: "Scan", "GET", "GetMetricData"
+  Endpoint endpoint;
+  sigv4::Request request;  // path is the wire path, query decoded
+  bool s3 = false;
+};
+
+}  // namespace
+
+const std::vector<std::string>& allowed_dynamodb_operations() {
+  static const std::vector<std::string> ops = {
+      "DescribeTable", "DescribeTimeToLive", "DescribeContinuousBackups", "ListTables",
+      "Scan",          "Query",              "GetItem",                   "BatchGetItem"};
+  return ops;
+}
+
+bool is_allowed_dynamodb_operation(std::string_view operation) {
+  return in_list(allowed_dynamodb_operations(), operation);
+}
+
+bool is_allowed_s3_method(std::string_view method) { return method == "GET" || method == "HEAD"; }
+
+bool is_allowed_sts_operation(std::string_view operation) {
+  return operation == "AssumeRoleWithWebIdentity";
+}
+
+bool is_allowed_cloudwatch_operation(std::string_view operation) {
+  return operation == "GetMetricData";
+}
+
+struct AwsClient::Impl {
+  Impl(const ServiceConfig& config, std::shared_ptr<CredentialsProvider> creds, CallStats* s)
+      : http(config.http), retry(config.retry), credentials(std::move(creds)), stats(s) {}
+
+  HttpClient http;
+  RetryPolicy retry;
+  std::shared_ptr<CredentialsProvider> credentials;
+  CallStats* stats;
+
+  // Signs and sends with retries. Returns the final response; `final_class` says how the last
+  // attempt was classified (kNone on 2xx). Throws kNetwork/kThrottled itself; the caller turns
+  // other non-2xx answers into errors (S3 passes most of them through).
+  HttpResponse execute(const Call& call, const std::string& region, RetryClass* final_class) {
+    auto start = Clock::now();
+    bool last_was_timeout = false;
+    for (int attempt = 1;; ++attempt) {
+      Credentials creds = credentials->get();  // per attempt: temporary credentials refresh
+      sigv4::Options o;
+      o.region = region;
+      o.service = call.service;
+      o.epoch_seconds = static_cast<int64_t>(std::time(nullptr));
+      o.s3_rules = call.s3;
+      // Signed payload for S3 too: our GET/HEAD bodies are empty, so it costs nothing.
+      sigv4::Signed s = sigv4::sign(call.request, creds, o);
+
+      HttpRequest req;
+      req.method = call.request.method;
+      req.url = call.endpoint.scheme + "://" + call.endpoint.authority + call.request.path;
+      if (!call.request.query.empty()) req.url += "?" + encode_query(call.request.query);
+      req.headers = call.request.headers;
+      for (const auto& h : s.added_headers) req.headers.push_back(h);
+      req.body = call.request.body;
+
+      if (stats != nullptr) ++stats->requests;
+      auto t0 = Clock::now();
+      HttpResult result = http.perform(req);
+      double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+
+      RetryClass cls;
+      std::optional<double> retry_after;
+      bool timeout = false;
+      std::string failure;
+      const HttpResponse* response = std::get_if<HttpResponse>(&result);
+      if (response == nullptr) {
+        const auto& te = std::get<TransportError>(result);
+        timeout = te.kind == TransportError::Kind::kTimeout;
+        cls = classify(true, 0, "");
+        failure = "transport " + transport_kind_name(te.kind) + ": " + te.message;
+        // Never the URL's query or any header: only where and what.
+        spdlog::debug("aws_request service={} method={} host={} op={} status=error error={} "
+                      "attempt={} ms={:.1f}",
+                      call.service, req.method, call.endpoint.authority, call.operation,
+                      transport_kind_name(te.kind), attempt, ms);
+      } else {
+        std::string code = response->status >= 300 ? aws_error_code(response->body) : "";
+        cls = classify(false, response->status, code);
+        retry_after = retry_after_of(*response);
+        spdlog::debug("aws_request service={} method={} host={} op={} status={} code={} "
+                      "attempt={} ms={:.1f}",
+                      call.service, req.method, call.endpoint.authority, call.operation,
+                      response->status, code.empty() ? "-" : code, attempt, ms);
+        if (cls == RetryClass::kNone || cls == RetryClass::kFatal) {
+          if (cls == RetryClass::kNone) retry.on_success(attempt, last_was_timeout);
+          *final_class = cls;
+          return std::move(std::get<HttpResponse>(result));
+        }
+        failure = describe_error(response->status, response->body);
+      }
+      if (cls == RetryClass::kThrottling && stats != nullptr) ++stats->throttles;
+
+      std::optional<double> delay = retry.next_delay(attempt, cls, elapsed, retry_after, timeout);
+      if (!delay) {
+        std::string where = " [" + call.service + " " + call.operation + " to " +
+                            call.endpoint.authority + ", " + std::to_string(attempt) +
+                            (attempt == 1 ? " attempt]" : " attempts]");
+        if (response == nullptr) throw Error(ErrorKind::kNetwork, failure + where);
+        if (cls == RetryClass::kThrottling) throw Error(ErrorKind::kThrottled, failure + where);
+        // Transient 5xx that outlasted the policy.
+        *final_class = cls;
+        return std::move(std::get<HttpResponse>(result));
+      }
+      if (stats != nullptr) ++stats->retries;
+      last_was_timeout = timeout;
+      std::this_thread::sleep_for(std::chrono::duration<double>(*delay));
+    }
+  }
+
+  // For the JSON/Query protocols every non-2xx after retries is an error.
+  std::string expect_2xx(const Call& call, const std::string& region) {
+    RetryClass cls = RetryClass::kNone;
+    HttpResponse r = execute(call, region, &cls);
+    if (r.status >= 200 && r.status < 300) return std::move(r.body);
+    std::string code = aws_error_code(r.body);
+    ErrorKind kind = is_auth_failure(r.status, code) ? ErrorKind::kAuth : ErrorKind::kHttp;
+    throw Error(kind, describe_error(r.status, r.body));
+  }
+};
+
+AwsClient::AwsClient(ServiceConfig config, std::shared_ptr<CredentialsProvider> credentials,
+                     CallStats* stats)
+    : config_(std::move(config)),
+      impl_(std::make_unique<Impl>(config_, std::move(credentials), stats)) {
+  if (config_.region.empty()) throw Error(ErrorKind::kConfig, "AWS region is not set");
+}
+
+AwsClient::~AwsClient() = default;
+
+std::string AwsClient::dynamodb(std::string_view operation, std::string_view json_body) {
+  if (!is_allowed_dynamodb_operation(operation)) {
+    throw Error(ErrorKind::kForbidden,
+                "refusing DynamoDB " + std::string(operation) +
+                    ": ttl-auditor is read-only and only sends Describe/List/Scan/Query/Get "
+                    "operations");
+  }
+  Call call;
+  call.service = "dynamodb";
+  call.operation = std::string(operation);
+  call.endpoint = parse_endpoint(config_.endpoint_url.empty()
+                                     ? "https://dynamodb." + config_.region + "." +
+                                           dns_suffix(config_.region)
+                                     : config_.endpoint_url);
+  call.request.method = "POST";
+  call.request.path = call.endpoint.base_path + "/";
+  call.request.headers = {{"host", call.endpoint.authority},
+                          {"content-type", "application/x-amz-json-1.0"},
+                          {"x-amz-target", std::string(kDynamoDbTargetPrefix) + call.operation}};
+  call.request.body = std::string(json_body);
+  return impl_->expect_2xx(call, config_.region);
+}
+
+HttpResponse AwsClient::s3(std::string_view method, std::string_view bucket, std::string_view key,
+                           const std::vector<std::pair<std::string, std::string>>& query) {
+  if (!is_allowed_s3_method(method)) {
+    throw Error(ErrorKind::kForbidden, "refusing S3 " + std::string(method) +
+                                           ": ttl-auditor is read-only and only sends GET/HEAD");
+  }
+  Call call;
+  call.service = "s3";
+  call.operation = std::string(method);
+  call.s3 = true;
+  std::string wire_key = sigv4::uri_encode(key, false);
+  bool path_style = config_.s3_path_style || !config_.endpoint_url.empty() ||
+                    bucket.find('.') != std::string_view::npos || bucket.empty();
+  if (!config_.endpoint_url.empty()) {
+    call.endpoint = parse_endpoint(config_.endpoint_url);
+  } else if (path_style) {
+    call.endpoint = parse_endpoint("https://s3." + config_.region + "." + dns_suffix(config_.region));
+  } else {
+    call.endpoint = parse_endpoint("https://" + std::string(bucket) + ".s3." + config_.region + "." +
+                                   dns_suffix(config_.region));
+  }
+  std::string path = call.endpoint.base_path;
+  if (path_style && !bucket.empty()) path += "/" + sigv4::uri_encode(bucket, true);
+  if (!key.empty()) path += "/" + wire_key;
+  if (path.empty()) path = "/";
+  call.request.method = std::string(method);
+  call.request.path = path;
+  call.request.query = query;
+  call.request.headers = {{"host", call.endpoint.authority}};
+
+  RetryClass cls = RetryClass::kNone;
+  HttpResponse r = impl_->execute(call, config_.region, &cls);
+  if (r.status == 401 || r.status == 403) {
+    std::string code = aws_error_code(r.body);
+    // HEAD answers carry no body: name the likely causes instead of an empty code.
+    std::string text = r.body.empty()
+                           ? "AccessDenied: S3 refused " + std::string(method) + " " + path +
+                                 " (bad signature, wrong secret or missing permission) (HTTP " +
+                                 std::to_string(r.status) + ")"
+                           : describe_error(r.status, r.body);
+    throw Error(ErrorKind::kAuth, text);
+  }
+  return r;
+}
+
+std::string AwsClient::cloudwatch(std::string_view action,
+                                  const std::vector<std::pair<std::string, std::string>>& params) {
+  if (!is_allowed_cloudwatch_operation(action)) {
+    throw Error(ErrorKind::kForbidden, "refusing CloudWatch " + std::string(action) +
+                                           ": ttl-auditor only sends GetMetricData");
+  }
+  Call call;
+  call.service = "monitoring";
+  call.operation = std::string(action);
+  call.endpoint = parse_endpoint(config_.endpoint_url.empty()
+                                     ? "https://monitoring." + config_.region + "." +
+                                           dns_suffix(config_.region)
+                                     : config_.endpoint_url);
+  QueryParams form = {{"Action", std::string(action)}, {"Version", std::string(kCloudWatchVersion)}};
+  form.insert(form.end(), params.begin(), params.end());
+  call.request.method = "POST";
+  call.request.path = call.endpoint.base_path + "/";
+  call.request.headers = {{"host", call.endpoint.authority},
+                          {"content-type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  call.request.body = encode_query(form);
+  return impl_->expect_2xx(call, config_.region);
+}
+
+}  // namespace ttla::aws

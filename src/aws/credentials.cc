@@ -1,0 +1,856 @@
+#include "aws/credentials.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <pugixml.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "aws/http_client.h"
+#include "aws/retry.h"
+#include "core/error.h"
+
+extern char** environ;
+
+namespace ttla::aws {
+
+namespace {
+
+// Temporary credentials are replaced this long before they expire, so a request signed just
+// before the deadline is not rejected in flight.
+constexpr double kRefreshWindowSeconds = 300;
+constexpr int kProcessTimeoutMs = 60000;
+constexpr size_t kMaxProcessOutput = 1 << 20;
+
+double wall_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A variable counts as set only when non-empty (SDKs treat "" as unset).
+std::optional<std::string> env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string expand_home(const std::string& path) {
+  if (path.empty() || path[0] != '~') return path;
+  if (path.size() > 1 && path[1] != '/') return path;  // ~user is not expanded
+  std::string home = env("HOME").value_or("");
+  return home + path.substr(1);
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// RFC 3339 / ISO 8601 UTC instants as AWS sends them: "2026-11-22T10:00:00Z",
+// "2026-11-22T10:00:00.123Z", "2026-11-22T12:00:00+02:00".
+std::optional<double> parse_iso8601(std::string_view text) {
+  std::string s = trim(text);
+  int year, month, day, hour, minute, second, consumed = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
+                  &second, &consumed) != 6 || consumed == 0) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  std::string_view rest(s);
+  rest.remove_prefix(static_cast<size_t>(consumed));
+  double fraction = 0;
+  if (!rest.empty() && rest.front() == '.') {
+    size_t n = 1;
+    while (n < rest.size() && std::isdigit(static_cast<unsigned char>(rest[n]))) ++n;
+    if (n == 1) return std::nullopt;
+    fraction = std::stod("0" + std::string(rest.substr(0, n)));
+    rest.remove_prefix(n);
+  }
+  int offset_seconds = 0;
+  if (rest == "Z" || rest == "z") {
+    rest = {};
+  } else if (!rest.empty() && (rest.front() == '+' || rest.front() == '-')) {
+    int sign = rest.front() == '-' ? -1 : 1;
+    int oh = 0, om = 0;
+    std::string off(rest.substr(1));
+    if (std::sscanf(off.c_str(), "%2d:%2d", &oh, &om) != 2 &&
+        std::sscanf(off.c_str(), "%2d%2d", &oh, &om) != 2) {
+      return std::nullopt;
+    }
+    offset_seconds = sign * (oh * 3600 + om * 60);
+    rest = {};
+  }
+  if (!rest.empty()) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  time_t t = timegm(&tm);
+  return static_cast<double>(t) - offset_seconds + fraction;
+}
+
+// What one provider found: credentials, or why not. `stop` marks a provider that is configured
+// but failed: falling through to the next provider would silently pick another identity (e.g.
+// the node's instance role instead of the pod's web identity), so the chain stops there.
+struct ProviderResult {
+  std::optional<Credentials> credentials;
+  std::string reason;
+  bool stop = false;
+};
+
+ProviderResult not_found(std::string reason) { return {std::nullopt, std::move(reason), false}; }
+ProviderResult failed(std::string reason) { return {std::nullopt, std::move(reason), true}; }
+ProviderResult found(Credentials c) { return {std::move(c), {}, false}; }
+
+// ---------------------------------------------------------------------------------------------
+// Environment
+
+ProviderResult from_environment() {
+  auto key = env("AWS_ACCESS_KEY_ID");
+  auto secret = env("AWS_SECRET_ACCESS_KEY");
+  if (!key && !secret) return not_found("AWS_ACCESS_KEY_ID not set");
+  if (!key) return failed("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
+  if (!secret) return failed("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+  Credentials c;
+  c.access_key_id = *key;
+  c.secret_access_key = *secret;
+  c.session_token = env("AWS_SESSION_TOKEN").value_or("");
+  if (auto exp = env("AWS_CREDENTIAL_EXPIRATION")) c.expiration = parse_iso8601(*exp);
+  c.source = "environment";
+  return found(std::move(c));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared files
+
+using IniSection = std::map<std::string, std::string>;
+using IniFile = std::map<std::string, IniSection>;
+
+// The AWS shared-file dialect of INI: [section], key = value, comments with # or ; at line
+// start, indented lines continue a nested block (e.g. `s3 =` settings) and are skipped.
+IniFile parse_ini(const std::string& text) {
+  IniFile file;
+  IniSection* current = nullptr;
+  std::istringstream in(text);
+  std::string raw;
+  while (std::getline(in, raw)) {
+    if (!raw.empty() && raw.back() == '\r') raw.pop_back();
+    std::string line = trim(raw);
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line.front() == '[') {
+      size_t close = line.find(']');
+      if (close == std::string::npos) {
+        current = nullptr;
+        continue;
+      }
+      current = &file[trim(line.substr(1, close - 1))];
+      continue;
+    }
+    if (current == nullptr) continue;
+    if (std::isspace(static_cast<unsigned char>(raw[0]))) continue;  // nested sub-setting
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = lower(trim(line.substr(0, eq)));
+    std::string value = trim(line.substr(eq + 1));
+    // Inline comments need whitespace before the marker, as in botocore.
+    for (const char* marker : {" #", "\t#", " ;", "\t;"}) {
+      if (size_t c = value.find(marker); c != std::string::npos) value = trim(value.substr(0, c));
+    }
+    (*current)[key] = value;
+  }
+  return file;
+}
+
+// Splits a credential_process command line like a POSIX shell's word splitting (quotes and
+// backslashes), so it can be run without a shell. nullopt on an unterminated quote.
+std::optional<std::vector<std::string>> split_command(const std::string& command) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (size_t i = 0; i < command.size(); ++i) {
+    char c = command[i];
+    if (quote == '\'') {
+      if (c == '\'') quote = 0;
+      else word += c;
+    } else if (quote == '"') {
+      if (c == '"') {
+        quote = 0;
+      } else if (c == '\\' && i + 1 < command.size() &&
+                 std::string_view("\"\\$`").find(command[i + 1]) != std::string_view::npos) {
+        word += command[++i];
+      } else {
+        word += c;
+      }
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == '\\' && i + 1 < command.size()) {
+      word += command[++i];
+      in_word = true;
+    } else if (std::isspace(static_cast<unsigned char>(c))) {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (quote != 0) return std::nullopt;
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
+struct ProcessOutput {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  std::string failure;  // spawn error or timeout; empty when the process ran to completion
+};
+
+struct FdCloser {
+  int fd = -1;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+  void close() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+};
+
+ProcessOutput run_process(const std::vector<std::string>& argv, int timeout_ms) {
+  ProcessOutput result;
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
+    result.failure = "pipe failed";
+    return result;
+  }
+  FdCloser out_r{out_pipe[0]}, out_w{out_pipe[1]};
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    result.failure = "pipe failed";
+    return result;
+  }
+  FdCloser err_r{err_pipe[0]}, err_w{err_pipe[1]};
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_w.fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, err_w.fd, 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  out_w.close();
+  err_w.close();
+  if (rc != 0) {
+    result.failure = "cannot run '" + argv[0] + "': " + std::strerror(rc);
+    return result;
+  }
+
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  bool out_open = true, err_open = true, timed_out = false;
+  while (out_open || err_open) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd fds[2] = {{out_open ? out_r.fd : -1, POLLIN, 0}, {err_open ? err_r.fd : -1, POLLIN, 0}};
+    int n = ::poll(fds, 2, static_cast<int>(left));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    char buf[4096];
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+      if (got <= 0) {
+        (i == 0 ? out_open : err_open) = false;
+        continue;
+      }
+      std::string& dst = i == 0 ? result.out : result.err;
+      if (dst.size() < kMaxProcessOutput) dst.append(buf, static_cast<size_t>(got));
+    }
+  }
+  if (timed_out) ::kill(pid, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) {
+    result.failure = "timed out after " + std::to_string(timeout_ms / 1000) + " s";
+  } else if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    result.failure = "killed by signal " + std::to_string(WTERMSIG(status));
+  }
+  return result;
+}
+
+std::string first_line(const std::string& text) {
+  std::string t = trim(text);
+  size_t nl = t.find('\n');
+  if (nl != std::string::npos) t = t.substr(0, nl);
+  if (t.size() > 200) t = t.substr(0, 200) + "...";
+  return t;
+}
+
+std::string json_string(const nlohmann::json& doc, const char* name) {
+  auto it = doc.find(name);
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+ProviderResult from_credential_process(const std::string& command, const std::string& profile) {
+  std::string where = "profile '" + profile + "' credential_process";
+  auto argv = split_command(command);
+  if (!argv) return failed(where + ": unterminated quote in command");
+  if (argv->empty()) return failed(where + ": empty command");
+  ProcessOutput run = run_process(*argv, kProcessTimeoutMs);
+  if (!run.failure.empty()) return failed(where + ": " + run.failure);
+  if (run.exit_code != 0) {
+    std::string msg = where + ": exited with status " + std::to_string(run.exit_code);
+    if (!run.err.empty()) msg += ": " + first_line(run.err);
+    return failed(msg);
+  }
+  nlohmann::json doc = nlohmann::json::parse(run.out, nullptr, false);
+  if (!doc.is_object()) return failed(where + ": output is not a JSON object");
+  auto version = doc.find("Version");
+  if (version == doc.end() || !version->is_number_integer() || version->get<int>() != 1) {
+    return failed(where + ": output Version must be 1");
+  }
+  Credentials c;
+  c.access_key_id = json_string(doc, "AccessKeyId");
+  c.secret_access_key = json_string(doc, "SecretAccessKey");
+  c.session_token = json_string(doc, "SessionToken");
+  if (c.access_key_id.empty() || c.secret_access_key.empty()) {
+    return failed(where + ": output lacks AccessKeyId or SecretAccessKey");
+  }
+  if (std::string exp = json_string(doc, "Expiration"); !exp.empty()) {
+    c.expiration = parse_iso8601(exp);
+    if (!c.expiration) return failed(where + ": Expiration '" + exp + "' is not ISO 8601");
+  }
+  c.source = "process:" + profile;
+  return found(std::move(c));
+}
+
+ProviderResult from_shared_files(const std::string& profile) {
+  std::string cred_path =
+      expand_home(env("AWS_SHARED_CREDENTIALS_FILE").value_or("~/.aws/credentials"));
+  std::string config_path = expand_home(env("AWS_CONFIG_FILE").value_or("~/.aws/config"));
+  auto cred_text = read_file(cred_path);
+  auto config_text = read_file(config_path);
+
+  // Config values first, credentials-file values override them (as the SDKs do).
+  IniSection merged;
+  bool in_config = false, in_credentials = false;
+  if (config_text) {
+    IniFile config = parse_ini(*config_text);
+    // Config sections are "[profile name]", except the default profile which may be "[default]".
+    for (const std::string& name :
+         profile == "default" ? std::vector<std::string>{"default", "profile default"}
+                              : std::vector<std::string>{"profile " + profile}) {
+      for (auto& [section, values] : config) {
+        // Tolerate extra whitespace between "profile" and the name.
+        std::string normal = section;
+        if (normal.rfind("profile", 0) == 0 && normal.size() > 7 &&
+            std::isspace(static_cast<unsigned char>(normal[7]))) {
+          normal = "profile " + trim(normal.substr(7));
+        }
+        if (normal != name) continue;
+        in_config = true;
+        for (auto& [k, v] : values) merged[k] = v;
+      }
+    }
+  }
+  if (cred_text) {
+    IniFile creds = parse_ini(*cred_text);
+    if (auto it = creds.find(profile); it != creds.end()) {
+      in_credentials = true;
+      for (auto& [k, v] : it->second) merged[k] = v;
+    }
+  }
+  auto describe = [&](const std::string& path, bool exists) {
+    return path + (exists ? "" : " (missing)");
+  };
+  if (!in_config && !in_credentials) {
+    return not_found("profile '" + profile + "' not found in " + describe(cred_path, cred_text.has_value()) +
+                     ", " + describe(config_path, config_text.has_value()));
+  }
+  std::string file = in_credentials ? cred_path : config_path;
+
+  auto value = [&](const char* key) -> std::string {
+    auto it = merged.find(key);
+    return it == merged.end() ? std::string() : it->second;
+  };
+  std::string key = value("aws_access_key_id");
+  std::string secret = value("aws_secret_access_key");
+  if (!key.empty() || !secret.empty()) {
+    if (key.empty() || secret.empty()) {
+      return failed("profile '" + profile + "' in " + file +
+                    " has only one of aws_access_key_id / aws_secret_access_key");
+    }
+    Credentials c;
+    c.access_key_id = key;
+    c.secret_access_key = secret;
+    c.session_token = value("aws_session_token");
+    if (c.session_token.empty()) c.session_token = value("aws_security_token");
+    c.source = "profile:" + profile;
+    return found(std::move(c));
+  }
+  if (std::string command = value("credential_process"); !command.empty()) {
+    return from_credential_process(command, profile);
+  }
+  if (!value("role_arn").empty()) {
+    return failed("profile '" + profile + "' uses role_arn (assume role), which is not supported; "
+                  "export credentials for the role instead (e.g. via credential_process)");
+  }
+  if (!value("sso_start_url").empty() || !value("sso_session").empty()) {
+    return failed("profile '" + profile + "' uses AWS SSO, which is not supported; use "
+                  "credential_process with `aws configure export-credentials`");
+  }
+  return not_found("profile '" + profile + "' in " + file + " has no credentials");
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP helpers shared by the remote providers
+
+std::string form_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string describe_transport(const TransportError& e) {
+  static const char* names[] = {"dns", "connect", "timeout", "tls", "reset", "too_large", "other"};
+  return std::string(names[static_cast<int>(e.kind)]) + " error: " + e.message;
+}
+
+// Performs `request`, retrying throttling/transient failures a few times with short backoff.
+HttpResult fetch_with_retries(HttpClient& client, const HttpRequest& request, int max_attempts) {
+  RetryOptions ro;
+  ro.max_attempts = max_attempts;
+  ro.base_delay_seconds = 0.1;
+  ro.max_delay_seconds = 1.0;
+  ro.deadline_seconds = 10;
+  RetryPolicy policy(ro);
+  auto start = std::chrono::steady_clock::now();
+  for (int attempt = 1;; ++attempt) {
+    HttpResult result = client.perform(request);
+    RetryClass cls;
+    bool timeout = false;
+    if (auto* err = std::get_if<TransportError>(&result)) {
+      cls = classify(true, 0, "");
+      timeout = err->kind == TransportError::Kind::kTimeout;
+    } else {
+      const auto& resp = std::get<HttpResponse>(result);
+      cls = classify(false, resp.status, resp.status >= 300 ? aws_error_code(resp.body) : "");
+    }
+    if (cls == RetryClass::kNone) return result;
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    auto delay = policy.next_delay(attempt, cls, elapsed, std::nullopt, timeout);
+    if (!delay) return result;
+    std::this_thread::sleep_for(std::chrono::duration<double>(*delay));
+  }
+}
+
+std::optional<std::string> host_of(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return std::nullopt;
+  size_t start = scheme + 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (size_t at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
+  if (!authority.empty() && authority[0] == '[') {
+    size_t close = authority.find(']');
+    return close == std::string::npos ? std::nullopt : std::optional(authority.substr(0, close + 1));
+  }
+  return authority.substr(0, authority.find(':'));
+}
+
+Credentials credentials_from_json(const nlohmann::json& doc, const char* token_field,
+                                  std::string source, std::string* error) {
+  Credentials c;
+  c.access_key_id = json_string(doc, "AccessKeyId");
+  c.secret_access_key = json_string(doc, "SecretAccessKey");
+  c.session_token = json_string(doc, token_field);
+  c.source = std::move(source);
+  if (c.access_key_id.empty() || c.secret_access_key.empty()) {
+    *error = "response lacks AccessKeyId or SecretAccessKey";
+    return c;
+  }
+  if (std::string exp = json_string(doc, "Expiration"); !exp.empty()) {
+    c.expiration = parse_iso8601(exp);
+    if (!c.expiration) *error = "Expiration '" + exp + "' is not ISO 8601";
+  }
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Web identity (IRSA and friends)
+
+ProviderResult from_web_identity(const std::string& region_option) {
+  auto token_file = env("AWS_WEB_IDENTITY_TOKEN_FILE");
+  auto role_arn = env("AWS_ROLE_ARN");
+  if (!token_file && !role_arn) return not_found("AWS_WEB_IDENTITY_TOKEN_FILE not set");
+  // Only both together configure this provider (as in the SDKs); one alone is noted and skipped.
+  if (!token_file) return not_found("AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not");
+  if (!role_arn) return not_found("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
+  // The token file is rotated by the platform: read it on every fetch.
+  auto token = read_file(*token_file);
+  if (!token) return failed("cannot read token file " + *token_file);
+  std::string token_text = trim(*token);
+  if (token_text.empty()) return failed("token file " + *token_file + " is empty");
+  std::string session = env("AWS_ROLE_SESSION_NAME")
+                            .value_or("ttl-auditor-" + std::to_string(static_cast<int64_t>(wall_now())));
+
+  std::string endpoint;
+  if (auto override_url = env("AWS_ENDPOINT_URL_STS")) {
+    endpoint = *override_url;
+  } else {
+    std::string region = region_option;
+    if (region.empty()) region = env("AWS_REGION").value_or(env("AWS_DEFAULT_REGION").value_or(""));
+    endpoint = region.empty() ? "https://sts.amazonaws.com" : "https://sts." + region + ".amazonaws.com";
+  }
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+
+  HttpRequest req;
+  req.method = "POST";  // the token goes in the body, never in a URL that could be logged
+  req.url = endpoint + "/";
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
+                 {"Accept", "text/xml"}};
+  req.body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + form_encode(*role_arn) +
+             "&RoleSessionName=" + form_encode(session) + "&WebIdentityToken=" + form_encode(token_text);
+  HttpOptions ho;
+  ho.connect_timeout_ms = 3100;
+  ho.total_timeout_ms = 10000;
+  ho.max_response_bytes = 1 << 20;
+  HttpClient client(ho);
+  HttpResult result = fetch_with_retries(client, req, 3);
+  std::string where = "STS AssumeRoleWithWebIdentity at " + endpoint + " for " + *role_arn;
+  if (auto* err = std::get_if<TransportError>(&result)) {
+    return failed(where + ": " + describe_transport(*err));
+  }
+  const auto& resp = std::get<HttpResponse>(result);
+  if (resp.status != 200) {
+    std::string code = aws_error_code(resp.body);
+    std::string msg = aws_error_message(resp.body);
+    return failed(where + ": HTTP " + std::to_string(resp.status) + (code.empty() ? "" : " " + code) +
+                  (msg.empty() ? "" : ": " + msg));
+  }
+  pugi::xml_document doc;
+  if (!doc.load_buffer(resp.body.data(), resp.body.size())) {
+    return failed(where + ": response is not XML");
+  }
+  pugi::xml_node creds = doc.child("AssumeRoleWithWebIdentityResponse")
+                             .child("AssumeRoleWithWebIdentityResult")
+                             .child("Credentials");
+  Credentials c;
+  c.access_key_id = trim(creds.child_value("AccessKeyId"));
+  c.secret_access_key = trim(creds.child_value("SecretAccessKey"));
+  c.session_token = trim(creds.child_value("SessionToken"));
+  std::string exp = trim(creds.child_value("Expiration"));
+  if (c.access_key_id.empty() || c.secret_access_key.empty() || c.session_token.empty()) {
+    return failed(where + ": response lacks Credentials");
+  }
+  c.expiration = parse_iso8601(exp);
+  if (!c.expiration) return failed(where + ": Expiration '" + exp + "' is not ISO 8601");
+  c.source = "web_identity:" + *role_arn;
+  return found(std::move(c));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Container credentials (ECS task roles, EKS Pod Identity)
+
+bool allowed_container_host(const std::string& url) {
+  // Plain http is only acceptable to a link-local agent or this machine; anything else must be
+  // https, or the credentials (and our authorization token) travel in the clear.
+  if (url.rfind("https://", 0) == 0) return true;
+  if (url.rfind("http://", 0) != 0) return false;
+  auto host = host_of(url);
+  if (!host) return false;
+  static const char* allowed[] = {"169.254.170.2", "169.254.170.23", "[fd00:ec2::23]", "localhost",
+                                  "[::1]"};
+  for (const char* a : allowed) {
+    if (*host == a) return true;
+  }
+  return host->rfind("127.", 0) == 0;
+}
+
+ProviderResult from_container() {
+  std::string url;
+  if (auto rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
+    url = "http://169.254.170.2" + (rel->front() == '/' ? *rel : "/" + *rel);
+  } else if (auto full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
+    url = *full;
+    if (!allowed_container_host(url)) {
+      return failed("AWS_CONTAINER_CREDENTIALS_FULL_URI host is not loopback or the container "
+                    "agent and the URL is not https");
+    }
+  } else {
+    return not_found("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI not set");
+  }
+  std::optional<std::string> token;
+  if (auto token_file = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
+    token = read_file(*token_file);
+    if (!token) return failed("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + *token_file);
+    *token = trim(*token);
+  } else if (auto t = env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
+    token = *t;
+  }
+  if (token && token->find_first_of("\r\n") != std::string::npos) {
+    return failed("authorization token contains a line break");
+  }
+  HttpRequest req;
+  req.url = url;
+  req.headers = {{"Accept", "application/json"}};
+  if (token) req.headers.emplace_back("Authorization", *token);
+  HttpOptions ho;
+  ho.connect_timeout_ms = 1000;
+  ho.total_timeout_ms = 2000;
+  ho.max_response_bytes = 1 << 20;
+  // A plain-http agent is link-local or loopback (checked above): a proxy would answer with
+  // someone else's credentials or see ours. An https endpoint may go through the proxy.
+  ho.bypass_proxy = url.rfind("http://", 0) == 0;
+  HttpClient client(ho);
+  HttpResult result = fetch_with_retries(client, req, 3);
+  // The URL may carry the relative URI's secret-ish id; show only the host.
+  std::string where = "endpoint " + host_of(url).value_or("?");
+  if (auto* err = std::get_if<TransportError>(&result)) {
+    return failed(where + ": " + describe_transport(*err));
+  }
+  const auto& resp = std::get<HttpResponse>(result);
+  if (resp.status != 200) {
+    std::string msg = aws_error_message(resp.body);
+    return failed(where + ": HTTP " + std::to_string(resp.status) + (msg.empty() ? "" : ": " + msg));
+  }
+  nlohmann::json doc = nlohmann::json::parse(resp.body, nullptr, false);
+  if (!doc.is_object()) return failed(where + ": response is not a JSON object");
+  std::string error;
+  Credentials c = credentials_from_json(doc, "Token", "container", &error);
+  if (!error.empty()) return failed(where + ": " + error);
+  return found(std::move(c));
+}
+
+// ---------------------------------------------------------------------------------------------
+// EC2 instance metadata, IMDSv2 only (no fallback to the token-less v1 protocol).
+
+ProviderResult from_imds() {
+  if (auto disabled = env("AWS_EC2_METADATA_DISABLED"); disabled && lower(*disabled) == "true") {
+    return not_found("disabled (AWS_EC2_METADATA_DISABLED=true)");
+  }
+  std::string endpoint = env("AWS_EC2_METADATA_SERVICE_ENDPOINT").value_or("http://169.254.169.254");
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  HttpOptions ho;
+  // Off EC2 nothing answers at the link-local address: fail fast.
+  ho.connect_timeout_ms = 1000;
+  ho.total_timeout_ms = 1000;
+  ho.max_response_bytes = 64 << 10;
+  ho.bypass_proxy = true;  // the metadata service is this instance's; a proxy would reach another
+  HttpClient client(ho);
+
+  HttpRequest token_req;
+  token_req.method = "PUT";  // IMDSv2 session token: a credentials fetch, not a write anywhere
+  token_req.url = endpoint + "/latest/api/token";
+  token_req.headers = {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}};
+  HttpResult token_result = client.perform(token_req);
+  if (auto* err = std::get_if<TransportError>(&token_result)) {
+    return not_found("no answer from " + endpoint + " (" + describe_transport(*err) + ")");
+  }
+  const auto& token_resp = std::get<HttpResponse>(token_result);
+  if (token_resp.status != 200 || trim(token_resp.body).empty()) {
+    return not_found("token request to " + endpoint + " returned HTTP " +
+                     std::to_string(token_resp.status));
+  }
+  std::string token = trim(token_resp.body);
+
+  auto get = [&](const std::string& path) {
+    HttpRequest r;
+    r.url = endpoint + path;
+    r.headers = {{"X-aws-ec2-metadata-token", token}};
+    return client.perform(r);
+  };
+  const std::string base = "/latest/meta-data/iam/security-credentials/";
+  HttpResult roles = get(base);
+  if (auto* err = std::get_if<TransportError>(&roles)) {
+    return not_found("role list: " + describe_transport(*err));
+  }
+  const auto& roles_resp = std::get<HttpResponse>(roles);
+  if (roles_resp.status == 404) return not_found("no IAM role attached to this instance");
+  if (roles_resp.status != 200) {
+    return not_found("role list returned HTTP " + std::to_string(roles_resp.status));
+  }
+  std::string role = first_line(roles_resp.body);
+  if (role.empty()) return not_found("no IAM role attached to this instance");
+
+  HttpResult creds = get(base + role);
+  if (auto* err = std::get_if<TransportError>(&creds)) {
+    return failed("role '" + role + "': " + describe_transport(*err));
+  }
+  const auto& creds_resp = std::get<HttpResponse>(creds);
+  if (creds_resp.status != 200) {
+    return failed("role '" + role + "' returned HTTP " + std::to_string(creds_resp.status));
+  }
+  nlohmann::json doc = nlohmann::json::parse(creds_resp.body, nullptr, false);
+  if (!doc.is_object()) return failed("role '" + role + "': response is not a JSON object");
+  if (std::string code = json_string(doc, "Code"); !code.empty() && code != "Success") {
+    return failed("role '" + role + "': Code " + code);
+  }
+  std::string error;
+  Credentials c = credentials_from_json(doc, "Token", "imds:" + role, &error);
+  if (!error.empty()) return failed("role '" + role + "': " + error);
+  return found(std::move(c));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class DefaultChain final : public CredentialsProvider {
+ public:
+  explicit DefaultChain(ChainOptions options) : options_(std::move(options)) {}
+
+  Credentials get() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    double now = wall_now();
+    if (cached_ && fresh(*cached_, now)) return *cached_;
+    try {
+      cached_ = resolve();
+    } catch (const Error& e) {
+      // A failed refresh must not throw away credentials that are still valid for a while.
+      if (cached_ && cached_->expiration && *cached_->expiration > now) {
+        spdlog::warn("credentials refresh_failed source={} seconds_left={:.0f} error=\"{}\"",
+                     cached_->source, *cached_->expiration - now, e.what());
+        return *cached_;
+      }
+      throw;
+    }
+    return *cached_;
+  }
+
+ private:
+  static bool fresh(const Credentials& c, double now) {
+    return !c.expiration || now < *c.expiration - kRefreshWindowSeconds;
+  }
+
+  std::string profile_name() const {
+    if (!options_.profile.empty()) return options_.profile;
+    return env("AWS_PROFILE").value_or("default");
+  }
+
+  Credentials resolve() const {
+    std::vector<std::string> tried;
+    struct Step {
+      const char* name;
+      std::function<ProviderResult()> run;
+    };
+    std::string profile = profile_name();
+    const Step steps[] = {
+        {"environment", [] { return from_environment(); }},
+        {"shared files", [&] { return from_shared_files(profile); }},
+        {"web identity", [&] { return from_web_identity(options_.region); }},
+        {"container", [] { return from_container(); }},
+        {"imds", [] { return from_imds(); }},
+    };
+    for (const Step& step : steps) {
+      ProviderResult r = step.run();
+      if (r.credentials) {
+        spdlog::info("credentials resolved source={} temporary={} expires_in_s={}",
+                     r.credentials->source, !r.credentials->session_token.empty(),
+                     r.credentials->expiration
+                         ? std::to_string(static_cast<int64_t>(*r.credentials->expiration - wall_now()))
+                         : std::string("never"));
+        return *r.credentials;
+      }
+      tried.push_back(std::string(step.name) + ": " + r.reason);
+      if (r.stop) {
+        throw Error(ErrorKind::kAuth, "AWS credentials: " + join(tried) +
+                                          " (stopped: a configured provider failed)");
+      }
+    }
+    throw Error(ErrorKind::kAuth, "no AWS credentials found; tried " + join(tried));
+  }
+
+  static std::string join(const std::vector<std::string>& parts) {
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
+    return out;
+  }
+
+  ChainOptions options_;
+  std::mutex mu_;
+  std::optional<Credentials> cached_;
+};
+
+class StaticProvider final : public CredentialsProvider {
+ public:
+  explicit StaticProvider(Credentials c) : credentials_(std::move(c)) {
+    if (credentials_.source.empty()) credentials_.source = "static";
+  }
+  Credentials get() override { return credentials_; }
+
+ private:
+  Credentials credentials_;
+};
+
+}  // namespace
+
+std::shared_ptr<CredentialsProvider> make_default_chain(ChainOptions options) {
+  return std::make_shared<DefaultChain>(std::move(options));
+}
+
+std::shared_ptr<CredentialsProvider> make_static_provider(Credentials credentials) {
+  return std::make_shared<StaticProvider>(std::move(credentials));
+}
+
+}  // namespace ttla::aws

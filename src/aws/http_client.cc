@@ -1,0 +1,285 @@
+#include "aws/http_client.h"
+
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <stdexcept>
+#include <string_view>
+
+namespace ttla::aws {
+
+namespace {
+
+// curl_global_init is not thread-safe and must run before any easy handle exists; a
+// function-local static gives exactly-once initialisation under C++11 rules.
+void ensure_curl_global_init() {
+  struct GlobalInit {
+    CURLcode code;
+    GlobalInit() : code(curl_global_init(CURL_GLOBAL_DEFAULT)) {}
+  };
+  static const GlobalInit init;
+  if (init.code != CURLE_OK) {
+    throw std::runtime_error(std::string("curl_global_init failed: ") +
+                             curl_easy_strerror(init.code));
+  }
+}
+
+struct CurlEasyDeleter {
+  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+};
+struct CurlSlistDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+using CurlEasyPtr = std::unique_ptr<CURL, CurlEasyDeleter>;
+using CurlSlistPtr = std::unique_ptr<curl_slist, CurlSlistDeleter>;
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// Query strings may carry presigned credentials (X-Amz-Credential, X-Amz-Security-Token), so
+// messages and logs only ever show scheme, host and path.
+std::string redact_url(std::string_view url) {
+  size_t q = url.find_first_of("?#");
+  return std::string(url.substr(0, q));
+}
+
+// Appends one header to the list, keeping ownership in `list` at every step: on failure
+// curl_slist_append returns null and leaves the old list untouched, still owned by `list`.
+void append_header(CurlSlistPtr& list, const std::string& line) {
+  curl_slist* head = curl_slist_append(list.get(), line.c_str());
+  if (head == nullptr) throw std::bad_alloc();
+  (void)list.release();  // `head` is the same list (or a new one when it was empty)
+  list.reset(head);
+}
+
+TransportError::Kind map_curl_code(CURLcode code) {
+  using Kind = TransportError::Kind;
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return Kind::kDns;
+    case CURLE_COULDNT_CONNECT:
+      return Kind::kConnect;
+    case CURLE_OPERATION_TIMEDOUT:
+      return Kind::kTimeout;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_USE_SSL_FAILED:
+      return Kind::kTls;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return Kind::kReset;
+    case CURLE_FILESIZE_EXCEEDED:
+      return Kind::kTooLarge;
+    default:
+      return Kind::kOther;
+  }
+}
+
+const char* kind_name(TransportError::Kind kind) {
+  using Kind = TransportError::Kind;
+  switch (kind) {
+    case Kind::kDns: return "dns";
+    case Kind::kConnect: return "connect";
+    case Kind::kTimeout: return "timeout";
+    case Kind::kTls: return "tls";
+    case Kind::kReset: return "reset";
+    case Kind::kTooLarge: return "too_large";
+    case Kind::kOther: return "other";
+  }
+  return "other";
+}
+
+}  // namespace
+
+const std::string* HttpResponse::header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return &value;
+  }
+  return nullptr;
+}
+
+struct HttpClient::Impl {
+  HttpOptions options;
+  CurlEasyPtr easy;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+
+  // Per-transfer state the callbacks write into.
+  HttpResponse* response = nullptr;
+  bool too_large = false;
+
+  static size_t on_body(char* data, size_t size, size_t nmemb, void* user) {
+    auto* self = static_cast<Impl*>(user);
+    size_t n = size * nmemb;
+    if (self->response->body.size() + n > self->options.max_response_bytes) {
+      self->too_large = true;
+      return 0;  // a short write makes curl abort with CURLE_WRITE_ERROR
+    }
+    self->response->body.append(data, n);
+    return n;
+  }
+
+  static size_t on_header(char* data, size_t size, size_t nmemb, void* user) {
+    auto* self = static_cast<Impl*>(user);
+    size_t n = size * nmemb;
+    std::string_view line(data, n);
+    if (line.rfind("HTTP/", 0) == 0) {
+      // A new status line (after 100 Continue or a proxy's CONNECT answer): only the final
+      // response's headers count.
+      self->response->headers.clear();
+      return n;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return n;  // blank line ending the block, or junk
+    self->response->headers.emplace_back(to_lower(trim(line.substr(0, colon))),
+                                         std::string(trim(line.substr(colon + 1))));
+    return n;
+  }
+};
+
+HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>()) {
+  ensure_curl_global_init();
+  impl_->options = std::move(options);
+  impl_->easy.reset(curl_easy_init());
+  if (!impl_->easy) throw std::runtime_error("curl_easy_init failed");
+}
+
+HttpClient::~HttpClient() = default;
+
+HttpResult HttpClient::perform(const HttpRequest& request) {
+  CURL* h = impl_->easy.get();
+  const HttpOptions& opt = impl_->options;
+  // curl_easy_reset clears options but keeps the connection cache, so keep-alive connections
+  // survive across calls while no option of a previous request leaks into this one.
+  curl_easy_reset(h);
+  impl_->error_buffer[0] = '\0';
+  impl_->too_large = false;
+
+  HttpResponse response;
+  impl_->response = &response;
+
+  auto fail = [&](TransportError::Kind kind, std::string message) -> HttpResult {
+    impl_->response = nullptr;
+    TransportError err;
+    err.kind = kind;
+    err.message = std::move(message) + " (" + request.method + " " + redact_url(request.url) + ")";
+    return err;
+  };
+
+  const std::string& m = request.method;
+  if (m != "GET" && m != "HEAD" && m != "POST" && m != "PUT") {
+    return fail(TransportError::Kind::kOther, "unsupported HTTP method");
+  }
+
+  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM for DNS timeouts: threads
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, impl_->error_buffer);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, opt.connect_timeout_ms);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, opt.total_timeout_ms);
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  if (opt.bypass_proxy) curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+  // TLS is always verified; there is deliberately no option to turn it off.
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!opt.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, opt.ca_bundle.c_str());
+  // Reject early when the server announces a body larger than the cap; the write callback
+  // catches chunked or lying responses.
+  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+                   static_cast<curl_off_t>(opt.max_response_bytes));
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Impl::on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, impl_.get());
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Impl::on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, impl_.get());
+
+  if (m == "HEAD") {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else if (m == "GET") {
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  } else {
+    if (m == "POST") {
+      curl_easy_setopt(h, CURLOPT_POST, 1L);
+    } else {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m.c_str());
+    }
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+  }
+
+  CurlSlistPtr header_list;
+  bool has_content_type = false;
+  for (const auto& [name, value] : request.headers) {
+    if (name.find_first_of("\r\n:") != std::string::npos ||
+        value.find_first_of("\r\n") != std::string::npos) {
+      return fail(TransportError::Kind::kOther, "header '" + name + "' contains a line break");
+    }
+    if (to_lower(name) == "content-type") has_content_type = true;
+    // "Name;" is curl's spelling of a header sent with an empty value.
+    append_header(header_list, value.empty() ? name + ";" : name + ": " + value);
+  }
+  // libcurl would add "Content-Type: application/x-www-form-urlencoded" to bodies and wait for
+  // "100 Continue" on large ones; AWS wants neither unless asked.
+  if (m == "POST" || m == "PUT") {
+    if (!has_content_type) append_header(header_list, "Content-Type:");
+    append_header(header_list, "Expect:");
+  }
+  if (header_list) curl_easy_setopt(h, CURLOPT_HTTPHEADER, header_list.get());
+
+  auto started = std::chrono::steady_clock::now();
+  CURLcode rc = curl_easy_perform(h);
+  double elapsed_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  // The list must outlive the transfer; it is freed by header_list when we return.
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+
+  if (rc != CURLE_OK) {
+    TransportError::Kind kind = map_curl_code(rc);
+    if (impl_->too_large || rc == CURLE_FILESIZE_EXCEEDED) kind = TransportError::Kind::kTooLarge;
+    std::string text = impl_->error_buffer[0] != '\0' ? impl_->error_buffer : curl_easy_strerror(rc);
+    if (kind == TransportError::Kind::kTooLarge) {
+      text = "response exceeds " + std::to_string(opt.max_response_bytes) + " bytes";
+    }
+    spdlog::debug("http transport_error method={} url={} kind={} curl_code={} elapsed_ms={:.1f}",
+                  m, redact_url(request.url), kind_name(kind), static_cast<int>(rc), elapsed_ms);
+    return fail(kind, "curl: " + text);
+  }
+
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
+  impl_->response = nullptr;
+  // Header values are never logged: they may be Authorization or X-Amz-Security-Token.
+  spdlog::debug("http request method={} url={} status={} bytes={} elapsed_ms={:.1f}", m,
+                redact_url(request.url), response.status, response.body.size(), elapsed_ms);
+  return response;
+}
+
+}  // namespace ttla::aws

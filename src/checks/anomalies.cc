@@ -1,0 +1,256 @@
+#include "checks/anomalies.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/classify.h"
+
+namespace ttla {
+namespace {
+
+constexpr const char* kWarning = "warning";
+constexpr const char* kCritical = "critical";
+// How many past runs (plus this one) the drain-rate regression looks at: enough to smooth one
+// noisy run, few enough that a change in deletion speed shows within a working day of hourly runs.
+constexpr size_t kTrendWindow = 6;
+
+void add(TargetReport& r, std::string rule, const char* severity, std::string message,
+         double value, double threshold) {
+  r.anomalies.push_back(Anomaly{std::move(rule), severity, std::move(message), value, threshold});
+}
+
+// Only complete runs describe the backlog; partial and failed runs undercount it.
+std::vector<HistoryPoint> usable(const std::vector<HistoryPoint>& history, double now) {
+  std::vector<HistoryPoint> out;
+  for (const auto& p : history) {
+    if (p.status == "ok" && p.finished_at > 0 && p.finished_at <= now && std::isfinite(p.expired)) {
+      out.push_back(p);
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const HistoryPoint& a, const HistoryPoint& b) {
+    return a.finished_at < b.finished_at;
+  });
+  return out;
+}
+
+std::string fmt_count(double v) {
+  return std::floor(v) == v ? fmt::format("{:.0f}", v) : fmt::format("{:.1f}", v);
+}
+
+std::string fmt_age(double seconds) {
+  if (seconds >= 86400) return fmt::format("{:.1f}d", seconds / 86400);
+  if (seconds >= 3600) return fmt::format("{:.1f}h", seconds / 3600);
+  return fmt::format("{:.0f}s", seconds);
+}
+
+void check_dynamodb_table(TargetReport& r) {
+  if (!r.table_metrics) return;
+  const TableMetrics& tm = *r.table_metrics;
+  if (tm.ttl_status != "ENABLED") {
+    std::string status = tm.ttl_status.empty() ? "unknown" : tm.ttl_status;
+    add(r, "ttl_disabled", kCritical,
+        fmt::format("TTL is {} on the table: DynamoDB deletes nothing", status), 0, 0);
+  }
+  if (!tm.table_status.empty() && tm.table_status != "ACTIVE") {
+    add(r, "table_not_active", kWarning, fmt::format("table status is {}", tm.table_status), 0, 0);
+  }
+}
+
+void check_backlog(TargetReport& r, const Thresholds& t) {
+  double expired = r.expired_count_reported();
+  std::string what = r.estimated ? "estimated expired items" : "expired items";
+  if (t.expired_backlog_critical > 0 && expired > t.expired_backlog_critical) {
+    add(r, "expired_backlog", kCritical,
+        fmt::format("{} {} still present (critical above {})", fmt_count(expired), what,
+                    fmt_count(t.expired_backlog_critical)),
+        expired, t.expired_backlog_critical);
+  } else if (t.expired_backlog_warning >= 0 && expired > t.expired_backlog_warning) {
+    add(r, "expired_backlog", kWarning,
+        fmt::format("{} {} still present (warning above {})", fmt_count(expired), what,
+                    fmt_count(t.expired_backlog_warning)),
+        expired, t.expired_backlog_warning);
+  }
+}
+
+void check_oldest(TargetReport& r, const Thresholds& t) {
+  double oldest = r.stats.oldest_overdue_seconds();
+  if (t.oldest_overdue_critical > 0 && oldest > static_cast<double>(t.oldest_overdue_critical)) {
+    add(r, "oldest_overdue", kCritical,
+        fmt::format("oldest expired item is {} past its deadline (critical past {})",
+                    fmt_age(oldest), fmt_age(static_cast<double>(t.oldest_overdue_critical))),
+        oldest, static_cast<double>(t.oldest_overdue_critical));
+  } else if (t.oldest_overdue_warning > 0 &&
+             oldest > static_cast<double>(t.oldest_overdue_warning)) {
+    add(r, "oldest_overdue", kWarning,
+        fmt::format("oldest expired item is {} past its deadline (warning past {})",
+                    fmt_age(oldest), fmt_age(static_cast<double>(t.oldest_overdue_warning))),
+        oldest, static_cast<double>(t.oldest_overdue_warning));
+  }
+}
+
+void check_hygiene(TargetReport& r, const Thresholds& t) {
+  if (!r.has_hygiene || t.ttl_hygiene_warning <= 0) return;
+  static constexpr ItemClass kClasses[] = {ItemClass::kMissingTtl, ItemClass::kNonNumericTtl,
+                                           ItemClass::kMillisecondsTtl,
+                                           ItemClass::kBeyondFiveYears};
+  std::string list;
+  double total = 0;
+  for (ItemClass c : kClasses) {
+    auto n = static_cast<double>(r.stats.class_count(c));
+    if (n >= t.ttl_hygiene_warning) {
+      if (!list.empty()) list += ", ";
+      list += fmt::format("{}={}", class_name(c), fmt_count(n));
+      total += n;
+    }
+  }
+  if (list.empty()) return;
+  add(r, "ttl_hygiene", kWarning,
+      fmt::format("items DynamoDB TTL will never delete: {}", list), total,
+      t.ttl_hygiene_warning);
+}
+
+void check_s3(TargetReport& r, const Thresholds& t) {
+  if (r.multipart && t.stale_multipart_warning > 0 &&
+      static_cast<double>(r.multipart->stale_count) >= t.stale_multipart_warning) {
+    add(r, "stale_multipart", kWarning,
+        fmt::format("{} incomplete multipart uploads past their abort age (oldest {})",
+                    r.multipart->stale_count, fmt_age(r.multipart->oldest_age_seconds)),
+        static_cast<double>(r.multipart->stale_count), t.stale_multipart_warning);
+  }
+  const auto& extra = r.extra;
+  if (extra.is_object() && extra.contains("s3") && extra["s3"].is_object()) {
+    auto it = extra["s3"].find("lifecycle_missing");
+    if (it != extra["s3"].end() && it->is_boolean() && it->get<bool>()) {
+      add(r, "lifecycle_missing", kWarning,
+          "bucket has no lifecycle expiration rule covering the prefix: nothing expires", 0, 0);
+    }
+  }
+}
+
+void check_growth(TargetReport& r, const Thresholds& t, const std::vector<HistoryPoint>& past) {
+  if (t.growth_runs <= 0) return;
+  auto runs = static_cast<size_t>(t.growth_runs);
+  if (past.size() < runs) return;
+  double current = r.expired_count_reported();
+  // Grew in each of the last `growth_runs` runs: growth_runs strictly increasing steps ending
+  // with this run.
+  std::vector<double> window;
+  for (size_t i = past.size() - runs; i < past.size(); ++i) window.push_back(past[i].expired);
+  window.push_back(current);
+  for (size_t i = 1; i < window.size(); ++i) {
+    if (!(window[i] > window[i - 1])) return;
+  }
+  if (current - window.front() < t.growth_min_items) return;
+  // Exponentially weighted mean and variance of the history (West's incremental form): the
+  // newest run weighs kGrowthEwmaAlpha, older runs decay geometrically.
+  double mean = past.front().expired;
+  double var = 0;
+  for (size_t i = 1; i < past.size(); ++i) {
+    double diff = past[i].expired - mean;
+    double incr = kGrowthEwmaAlpha * diff;
+    mean += incr;
+    var = (1 - kGrowthEwmaAlpha) * (var + diff * incr);
+  }
+  double limit = mean + t.growth_sigma * std::sqrt(var);
+  if (!(current > limit)) return;
+  add(r, "backlog_growth", kWarning,
+      fmt::format("expired backlog grew in each of the last {} runs to {} (EWMA {} + {}σ = {})",
+                  runs, fmt_count(current), fmt_count(std::round(mean)), t.growth_sigma,
+                  fmt_count(std::round(limit))),
+      current, limit);
+}
+
+}  // namespace
+
+std::optional<BacklogTrend> backlog_trend(double current, double now,
+                                          const std::vector<HistoryPoint>& history) {
+  auto past = usable(history, now);
+  if (past.empty()) return std::nullopt;
+  if (past.size() > kTrendWindow) past.erase(past.begin(), past.end() - kTrendWindow);
+  std::vector<std::pair<double, double>> pts;  // (hours relative to now, items)
+  for (const auto& p : past) pts.emplace_back((p.finished_at - now) / 3600.0, p.expired);
+  pts.emplace_back(0.0, current);
+  double n = static_cast<double>(pts.size());
+  double mx = 0, my = 0;
+  for (auto& [x, y] : pts) { mx += x; my += y; }
+  mx /= n;
+  my /= n;
+  double sxx = 0, sxy = 0;
+  for (auto& [x, y] : pts) {
+    sxx += (x - mx) * (x - mx);
+    sxy += (x - mx) * (y - my);
+  }
+  if (sxx <= 0) return std::nullopt;  // all runs at the same instant: no rate
+  double slope = sxy / sxx;           // items per hour
+  double span_hours = -pts.front().first;
+  BacklogTrend trend;
+  trend.rate_items_per_hour = slope;
+  // A change smaller than one item over the whole window is noise, not a direction.
+  if (std::fabs(slope * span_hours) < 1.0) {
+    trend.direction = "flat";
+  } else if (slope < 0) {
+    trend.direction = "shrinking";
+    trend.drain_estimate_seconds = current <= 0 ? 0.0 : current / -slope * 3600.0;
+  } else {
+    trend.direction = "growing";
+  }
+  return trend;
+}
+
+void evaluate_anomalies(TargetReport& report, const Thresholds& thresholds,
+                        const std::vector<HistoryPoint>& history, double now) {
+  if (report.status == Status::kFailed) {
+    add(report, "target_failed", kCritical,
+        fmt::format("target failed: {}", report.error.value_or("unknown error")), 0, 0);
+    return;  // no data: every other rule would be guessing
+  }
+  if (report.status == Status::kPartial) {
+    add(report, "target_partial", kWarning,
+        fmt::format("target stopped early, figures are lower bounds: {}",
+                    report.error.value_or("unknown reason")),
+        0, 0);
+  }
+  check_dynamodb_table(report);
+  check_backlog(report, thresholds);
+  check_oldest(report, thresholds);
+  check_hygiene(report, thresholds);
+  check_s3(report, thresholds);
+
+  auto past = usable(history, now);
+  // Growth and trends compare complete runs only; a partial run's count is a lower bound.
+  if (report.status == Status::kOk) {
+    check_growth(report, thresholds, past);
+    if (auto trend = backlog_trend(report.expired_count_reported(), now, past)) {
+      nlohmann::json j = {{"direction", trend->direction},
+                          {"rate_items_per_hour", trend->rate_items_per_hour},
+                          {"drain_estimate_seconds", nullptr}};
+      if (trend->drain_estimate_seconds) j["drain_estimate_seconds"] = *trend->drain_estimate_seconds;
+      if (!report.extra.is_object()) report.extra = nlohmann::json::object();
+      report.extra["backlog_trend"] = std::move(j);
+    }
+  }
+}
+
+void evaluate_anomalies(TargetReport& report, const Thresholds& thresholds,
+                        const std::vector<HistoryPoint>& history) {
+  double now = std::chrono::duration<double>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  evaluate_anomalies(report, thresholds, history, now);
+}
+
+bool anomalies_reach(const Report& report, const std::string& fail_on) {
+  if (fail_on == "never") return false;
+  bool any_severity = fail_on == "warning";  // anything else is treated as "critical"
+  for (const auto& t : report.targets) {
+    for (const auto& a : t.anomalies) {
+      if (any_severity || a.severity == kCritical) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace ttla

@@ -1,0 +1,447 @@
+#include "sources/dynamodb_source.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <exception>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "core/error.h"
+#include "core/time.h"
+#include "sources/dynamodb_request.h"
+#include "sources/rate_limiter.h"
+#include "sources/sampling.h"
+#include "sources/scan_page.h"
+
+namespace ttla {
+
+namespace {
+
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+std::string trim(std::string s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+// `region` of [default] / [profile NAME] in the shared config file; empty when absent.
+std::string profile_region(const std::string& profile_name) {
+  std::string path = env_or_empty("AWS_CONFIG_FILE");
+  if (path.empty()) {
+    std::string home = env_or_empty("HOME");
+    if (home.empty()) return "";
+    path = home + "/.aws/config";
+  }
+  std::ifstream in(path);
+  if (!in) return "";
+  const std::string profile = profile_name.empty()
+                                  ? (env_or_empty("AWS_PROFILE").empty() ? "default"
+                                                                          : env_or_empty("AWS_PROFILE"))
+                                  : profile_name;
+  const std::string want1 = profile == "default" ? "[default]" : "[profile " + profile + "]";
+  bool in_section = false;
+  std::string line;
+  while (std::getline(in, line)) {
+    line = trim(line);
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line[0] == '[') {
+      in_section = (line == want1) || (profile == "default" && line == "[profile default]");
+      continue;
+    }
+    if (!in_section) continue;
+    size_t eq = line.find('=');
+    if (eq != std::string::npos && trim(line.substr(0, eq)) == "region") {
+      return trim(line.substr(eq + 1));
+    }
+  }
+  return "";
+}
+
+double steady_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// What one segment contributed (sampling estimates are built from these).
+struct SegmentResult {
+  uint64_t segment = 0;
+  bool complete = false;
+  uint64_t scanned = 0;  // ScannedCount
+  uint64_t returned = 0;  // Count
+  double units = 0;
+  std::array<uint64_t, kItemClassCount> classes{};
+};
+
+enum class StopReason { kNone, kBudget, kCancelled, kError };
+
+// State shared by the workers of one target.
+struct Shared {
+  std::mutex mu;
+  double consumed_units = 0;
+  uint64_t items_scanned = 0;
+  uint64_t requests = 0;
+  StopReason stop = StopReason::kNone;
+  std::exception_ptr error;
+  double last_progress = 0;
+  std::atomic<bool> stopping{false};
+};
+
+class DynamodbSource : public Source {
+ public:
+  explicit DynamodbSource(DynamodbSourceOptions options) : options_(std::move(options)) {}
+
+  TargetReport audit(const TargetConfig& target, const RunContext& ctx) override;
+
+ private:
+  DynamodbSourceOptions options_;
+};
+
+TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext& ctx) {
+  const double started = steady_now();
+  if (target.table.empty()) throw Error(ErrorKind::kConfig, "dynamodb target has no table");
+
+  aws::ServiceConfig service;
+  service.region = resolve_dynamodb_region(target);
+  service.endpoint_url = target.endpoint_url;
+  service.http = options_.http;
+  service.retry = options_.retry;
+  std::shared_ptr<aws::CredentialsProvider> credentials = options_.credentials;
+  if (!credentials) {
+    aws::ChainOptions chain;
+    chain.profile = target.profile;
+    chain.region = service.region;
+    credentials = aws::make_default_chain(chain);
+  }
+  aws::CallStats call_stats;
+
+  // Discovery.
+  aws::AwsClient main_client(service, credentials, &call_stats);
+  const dynamodb::TableDescription table = dynamodb::parse_describe_table(
+      main_client.dynamodb("DescribeTable", dynamodb::describe_table_body(target.table)));
+  const dynamodb::TtlDescription ttl = dynamodb::parse_describe_ttl(
+      main_client.dynamodb("DescribeTimeToLive", dynamodb::describe_ttl_body(target.table)));
+
+  std::string ttl_attribute = target.ttl_attribute;
+  if (ttl_attribute.empty()) ttl_attribute = ttl.attribute;
+  if (ttl_attribute.empty()) {
+    throw Error(ErrorKind::kConfig,
+                "no TTL attribute: DescribeTimeToLive reports none and ttl_attribute is not set");
+  }
+
+  TargetReport report;
+  report.name = target.name;
+  report.kind = "dynamodb";
+  report.has_hygiene = true;
+  TableMetrics metrics;
+  metrics.item_count = table.item_count;
+  metrics.table_size_bytes = table.table_size_bytes;
+  metrics.table_status = table.table_status;
+  metrics.ttl_status = ttl.status;
+  metrics.ttl_attribute = ttl_attribute;
+  report.table_metrics = metrics;
+  nlohmann::json extra_dynamodb = {{"region", service.region}};
+  if (!ttl.attribute.empty() && ttl.attribute != ttl_attribute) {
+    // The table's TTL deletes by another attribute than the one audited: worth a loud note.
+    extra_dynamodb["table_ttl_attribute"] = ttl.attribute;
+    spdlog::warn("dynamodb ttl attribute mismatch target={} table={} configured={} table_ttl={}",
+                 target.name, target.table, ttl_attribute, ttl.attribute);
+  }
+
+  dynamodb::ItemSchema schema;
+  schema.ttl_attribute = ttl_attribute;
+  schema.key_attributes.push_back(table.hash_key);
+  if (!table.range_key.empty()) schema.key_attributes.push_back(table.range_key);
+  if (target.group_by && (!target.group_by->attribute.empty() || !target.group_by->format.empty())) {
+    schema.group_by = target.group_by;
+  }
+  const dynamodb::ScanPlan plan = dynamodb::make_scan_plan(
+      target.table, schema, target.filter, ctx.as_of, options_.server_side_drop);
+
+  // Which segments this run reads.
+  const int shard_count = ctx.shard ? std::max(1, ctx.shard->second) : 1;
+  const int shard_index = ctx.shard ? ctx.shard->first : 0;
+  const bool sampling = target.sample && *target.sample > 0 && *target.sample < 1;
+  uint64_t total_segments;
+  std::vector<uint64_t> segments;
+  if (sampling) {
+    sampling::SamplePlan sp = sampling::plan_sample(*target.sample, ctx.seed);
+    total_segments = sp.total_segments;
+    for (uint64_t s : sp.segments) {
+      if (static_cast<int>(s % static_cast<uint64_t>(shard_count)) == shard_index) {
+        segments.push_back(s);
+      }
+    }
+  } else {
+    total_segments = full_scan_total_segments(target.segments, table.table_size_bytes,
+                                              options_.default_segments, shard_count);
+    for (uint64_t s = 0; s < total_segments; ++s) {
+      if (static_cast<int>(s % static_cast<uint64_t>(shard_count)) == shard_index) {
+        segments.push_back(s);
+      }
+    }
+  }
+
+  StatsOptions stats_options;
+  stats_options.k = static_cast<size_t>(std::max(1, target.top_k));
+  stats_options.top_groups = static_cast<size_t>(std::max(1, target.top_k));
+  stats_options.seed = ctx.seed;
+  stats_options.redact_keys = target.redact_keys;
+
+  const int workers = static_cast<int>(std::min<uint64_t>(
+      std::max<uint64_t>(1, segments.size()),
+      static_cast<uint64_t>(ctx.threads > 0 ? ctx.threads : std::max(1, options_.default_workers))));
+  RateLimiter limiter(target.max_read_units_per_second);
+  Shared shared;
+  std::atomic<size_t> next_segment{0};
+  std::vector<SegmentResult> results(segments.size());
+  std::vector<TargetStats> worker_stats(static_cast<size_t>(workers), TargetStats(stats_options));
+  std::optional<int64_t> expected_items;
+  if (table.item_count && *table.item_count > 0) {
+    expected_items = static_cast<int64_t>(std::llround(
+        static_cast<double>(*table.item_count) * static_cast<double>(segments.size()) /
+        static_cast<double>(std::max<uint64_t>(1, total_segments))));
+  }
+
+  auto report_progress = [&](bool force) {
+    if (!ctx.progress) return;
+    Progress p;
+    {
+      std::lock_guard<std::mutex> lock(shared.mu);
+      double now = steady_now();
+      if (!force && now - shared.last_progress < 0.25) return;
+      shared.last_progress = now;
+      p.items_scanned = shared.items_scanned;
+      p.consumed_read_units = shared.consumed_units;
+    }
+    p.items_expected = expected_items;
+    ctx.progress(target.name, p);
+  };
+
+  // Decide, before each request, whether the run must stop.
+  auto should_stop = [&]() -> bool {
+    if (shared.stopping.load()) return true;
+    std::lock_guard<std::mutex> lock(shared.mu);
+    if (shared.stop != StopReason::kNone) return true;
+    if (ctx.cancel && ctx.cancel->load()) {
+      shared.stop = StopReason::kCancelled;
+    } else if (target.max_read_units > 0 && shared.consumed_units >= target.max_read_units) {
+      shared.stop = StopReason::kBudget;
+    }
+    if (shared.stop != StopReason::kNone) shared.stopping = true;
+    return shared.stop != StopReason::kNone;
+  };
+
+  auto worker = [&](int w) {
+    try {
+      aws::AwsClient client(service, credentials, &call_stats);
+      dynamodb::ScanPageParser parser(schema);
+      TargetStats& stats = worker_stats[static_cast<size_t>(w)];
+      while (true) {
+        const size_t i = next_segment.fetch_add(1);
+        if (i >= segments.size()) return;
+        SegmentResult& seg = results[i];
+        seg.segment = segments[i];
+        std::string start_key;
+        while (true) {
+          if (should_stop()) return;
+          if (!limiter.acquire(ctx.cancel)) {
+            should_stop();
+            return;
+          }
+          std::string body = client.dynamodb(
+              "Scan", dynamodb::scan_request_body(plan, seg.segment, total_segments, start_key));
+          dynamodb::ScanPageResult page =
+              parser.parse(dynamodb::pad_in_place(body), ctx.as_of, stats);
+          if (plan.server_drops_not_yet_expired) {
+            const uint64_t dropped = page.scanned_count - page.count;
+            page.class_counts[static_cast<size_t>(ItemClass::kNotYetExpired)] += dropped;
+            stats.count(ItemClass::kNotYetExpired, dropped);
+          }
+          const double units = page.consumed_capacity.value_or(0);
+          limiter.consume(units);
+          seg.scanned += page.scanned_count;
+          seg.returned += page.count;
+          seg.units += units;
+          for (size_t c = 0; c < seg.classes.size(); ++c) seg.classes[c] += page.class_counts[c];
+          {
+            std::lock_guard<std::mutex> lock(shared.mu);
+            shared.consumed_units += units;
+            shared.items_scanned += page.scanned_count;
+            shared.requests += 1;
+          }
+          report_progress(false);
+          if (page.last_evaluated_key.empty()) break;
+          start_key = std::move(page.last_evaluated_key);
+        }
+        seg.complete = true;
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(shared.mu);
+      if (!shared.error) shared.error = std::current_exception();
+      shared.stop = StopReason::kError;
+      shared.stopping = true;
+    }
+  };
+
+  if (workers == 1) {
+    worker(0);
+  } else {
+    std::vector<std::thread> threads;
+    threads.reserve(static_cast<size_t>(workers));
+    for (int w = 0; w < workers; ++w) threads.emplace_back(worker, w);
+    for (auto& t : threads) t.join();
+  }
+  if (shared.error) std::rethrow_exception(shared.error);
+  report_progress(true);
+
+  // Merge per-worker statistics (order-independent by the merge contract).
+  TargetStats merged(stats_options);
+  for (const TargetStats& s : worker_stats) merged.merge(s);
+  report.stats = std::move(merged);
+
+  uint64_t complete = 0;
+  uint64_t returned = 0;
+  for (const SegmentResult& r : results) {
+    if (r.complete) ++complete;
+    returned += r.returned;
+  }
+  report.scan.mode = sampling ? "sample" : "full";
+  report.scan.items_scanned = shared.items_scanned;
+  report.scan.segments_total = total_segments;
+  report.scan.segments_scanned = complete;
+  report.scan.consumed_read_units = shared.consumed_units;
+  report.scan.requests = call_stats.requests.load();
+  report.scan.duration_seconds = steady_now() - started;
+  extra_dynamodb["retries"] = call_stats.retries.load();
+  extra_dynamodb["throttles"] = call_stats.throttles.load();
+  extra_dynamodb["server_side_drop"] = plan.server_drops_not_yet_expired;
+  if (target.filter) {
+    // Items the population filter excluded were read (and charged) but are in no class.
+    extra_dynamodb["population_items"] = returned;
+    extra_dynamodb["filtered_out_items"] = shared.items_scanned - returned;
+  }
+  if (limiter.rate() > 0) extra_dynamodb["rate_limit_wait_seconds"] = limiter.waited_seconds();
+
+  if (sampling) {
+    std::vector<const SegmentResult*> done;
+    for (const SegmentResult& r : results) {
+      if (r.complete) done.push_back(&r);
+    }
+    const uint64_t planned_total = total_segments;
+    // Shards each hold the segments s % N == i of the same plan: estimate within this shard's
+    // share of the table, so shard estimates add up to the table's.
+    const uint64_t population =
+        shard_count > 1 ? (planned_total + static_cast<uint64_t>(shard_count - 1 - shard_index)) /
+                              static_cast<uint64_t>(shard_count)
+                        : planned_total;
+    report.scan.sample_fraction =
+        population ? static_cast<double>(done.size()) / static_cast<double>(population) : 0;
+    report.estimated = true;
+    nlohmann::json classes = nlohmann::json::object();
+    for (int c = 0; c < kItemClassCount; ++c) {
+      std::vector<double> y;
+      y.reserve(done.size());
+      for (const SegmentResult* r : done) y.push_back(static_cast<double>(r->classes[c]));
+      sampling::Estimate e = sampling::estimate_total(y, population);
+      classes[std::string(class_name(static_cast<ItemClass>(c)))] = {
+          {"estimate", e.total}, {"ci95", {e.low, e.high}}, {"observed", e.observed}};
+      if (static_cast<ItemClass>(c) == ItemClass::kExpired) {
+        report.expired_estimate = e.total;
+        report.ci95 = {e.low, e.high};
+      }
+    }
+    std::vector<double> scanned, units;
+    for (const SegmentResult* r : done) {
+      scanned.push_back(static_cast<double>(r->scanned));
+      units.push_back(r->units);
+    }
+    sampling::Estimate items = sampling::estimate_total(scanned, population);
+    sampling::Estimate cost = sampling::estimate_total(units, population);
+    if (!done.empty()) report.scan.full_scan_read_units_estimate = cost.total;
+    extra_dynamodb["sampling"] = {{"segments_sampled", done.size()},
+                                  {"segments_in_population", population},
+                                  {"items_estimate", items.total},
+                                  {"items_ci95", {items.low, items.high}},
+                                  {"classes", classes}};
+  } else if (complete < results.size() && table.item_count && *table.item_count > 0 &&
+             shared.items_scanned > 0) {
+    // Stopped early: what a full pass would cost at the rate seen so far (ItemCount is up to
+    // six hours stale).
+    report.scan.full_scan_read_units_estimate =
+        shared.consumed_units / static_cast<double>(shared.items_scanned) *
+        static_cast<double>(*table.item_count);
+  }
+
+  if (shared.stop == StopReason::kBudget) {
+    report.status = Status::kPartial;
+    report.error = "read budget of " + fmt::format("{:g}", target.max_read_units) +
+                   " units reached after " + std::to_string(shared.items_scanned) + " items";
+  } else if (shared.stop == StopReason::kCancelled) {
+    report.status = Status::kPartial;
+    report.error = "cancelled after " + std::to_string(shared.items_scanned) + " items";
+  }
+  report.extra["dynamodb"] = extra_dynamodb;
+  spdlog::info(
+      "dynamodb audit done target={} table={} mode={} items_scanned={} expired={} segments={}/{} "
+      "read_units={:.1f} requests={} status={}",
+      target.name, target.table, report.scan.mode, report.scan.items_scanned,
+      report.stats.expired_count(), complete, total_segments, report.scan.consumed_read_units,
+      report.scan.requests, to_string(report.status));
+  return report;
+}
+
+}  // namespace
+
+std::string resolve_dynamodb_region(const TargetConfig& target) {
+  if (!target.region.empty()) return target.region;
+  for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
+    std::string v = env_or_empty(name);
+    if (!v.empty()) return v;
+  }
+  std::string from_profile = profile_region(target.profile);
+  if (!from_profile.empty()) return from_profile;
+  if (!target.endpoint_url.empty()) return "us-east-1";
+  throw Error(ErrorKind::kConfig,
+              "no AWS region for target " + target.name +
+                  ": set region, AWS_REGION or AWS_DEFAULT_REGION (or a profile region)");
+}
+
+uint64_t full_scan_total_segments(int configured, std::optional<int64_t> table_size_bytes,
+                                  int default_segments, int shard_count) {
+  uint64_t total;
+  if (configured > 0) {
+    total = static_cast<uint64_t>(configured);
+  } else {
+    total = static_cast<uint64_t>(std::max(1, default_segments));
+    if (table_size_bytes && *table_size_bytes > 0) {
+      const uint64_t per_gib =
+          static_cast<uint64_t>((*table_size_bytes + (int64_t{1} << 30) - 1) >> 30);
+      total = std::max(total, std::min<uint64_t>(per_gib, 1000));
+    }
+  }
+  const uint64_t n = static_cast<uint64_t>(std::max(1, shard_count));
+  total = std::max(total, n);
+  total = (total + n - 1) / n * n;
+  return std::min<uint64_t>(total, sampling::kMaxTotalSegments);
+}
+
+std::unique_ptr<Source> make_dynamodb_source(DynamodbSourceOptions options) {
+  return std::make_unique<DynamodbSource>(std::move(options));
+}
+
+std::unique_ptr<Source> make_dynamodb_source() {
+  return make_dynamodb_source(DynamodbSourceOptions{});
+}
+
+}  // namespace ttla

@@ -1,0 +1,104 @@
+#include "sources/sampling.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_set>
+
+namespace ttla::sampling {
+
+uint64_t SplitMix64::next() {
+  uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+uint64_t SplitMix64::below(uint64_t bound) {
+  if (bound <= 1) return 0;
+  // Rejection keeps it exactly uniform: draw below the largest multiple of bound.
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
+  uint64_t x;
+  do {
+    x = next();
+  } while (x >= limit);
+  return x % bound;
+}
+
+double SplitMix64::unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+SamplePlan plan_sample(double fraction, uint64_t seed, uint64_t min_sampled, uint64_t min_total) {
+  SamplePlan plan;
+  if (!(fraction > 0)) fraction = 1e-6;
+  if (fraction > 1) fraction = 1;
+  double wanted = std::ceil(static_cast<double>(min_sampled) / fraction);
+  uint64_t total = std::max<uint64_t>(min_total, static_cast<uint64_t>(std::min(
+                                                     wanted, static_cast<double>(kMaxTotalSegments))));
+  total = std::min(total, kMaxTotalSegments);
+  uint64_t n = static_cast<uint64_t>(std::llround(fraction * static_cast<double>(total)));
+  n = std::clamp<uint64_t>(n, 1, total);
+  plan.total_segments = total;
+  // Floyd's algorithm picks n distinct segments without materialising all of them; a
+  // Fisher-Yates pass then fixes a seeded scan order.
+  SplitMix64 rng(seed ^ 0x5DEECE66DULL);
+  std::unordered_set<uint64_t> chosen;
+  chosen.reserve(n * 2);
+  for (uint64_t j = total - n; j < total; ++j) {
+    uint64_t t = rng.below(j + 1);
+    if (!chosen.insert(t).second) chosen.insert(j);
+  }
+  plan.segments.assign(chosen.begin(), chosen.end());
+  std::sort(plan.segments.begin(), plan.segments.end());
+  for (size_t i = plan.segments.size(); i > 1; --i) {
+    std::swap(plan.segments[i - 1], plan.segments[rng.below(i)]);
+  }
+  return plan;
+}
+
+double t_quantile_975(uint64_t df) {
+  static const double kTable[] = {0,      12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469,
+                                  2.3646, 2.3060,  2.2622, 2.2281, 2.2010, 2.1788, 2.1604,
+                                  2.1448, 2.1314,  2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
+                                  2.0796, 2.0739,  2.0687, 2.0639, 2.0595, 2.0555, 2.0518,
+                                  2.0484, 2.0452,  2.0423};
+  if (df == 0) df = 1;
+  if (df <= 30) return kTable[df];
+  // Cornish-Fisher expansion around the normal quantile: within 1e-4 beyond 30 df.
+  const double z = 1.959963984540054;
+  const double d = static_cast<double>(df);
+  const double z3 = z * z * z, z5 = z3 * z * z, z7 = z5 * z * z;
+  return z + (z3 + z) / (4 * d) + (5 * z5 + 16 * z3 + 3 * z) / (96 * d * d) +
+         (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * d * d * d);
+}
+
+Estimate estimate_total(const std::vector<double>& sampled, uint64_t total_segments) {
+  Estimate e;
+  const size_t n = sampled.size();
+  if (n == 0 || total_segments == 0) return e;
+  double sum = 0;
+  for (double y : sampled) sum += y;
+  const double big_n = static_cast<double>(total_segments);
+  const double mean = sum / static_cast<double>(n);
+  e.observed = sum;
+  e.total = big_n * mean;
+  if (n >= total_segments) {  // census: exact
+    e.low = e.high = e.total;
+    return e;
+  }
+  if (n == 1) {  // no variance estimate: the interval says so by being unbounded above
+    e.low = sum;
+    e.high = std::max(e.total, sum) * big_n;
+    e.standard_error = e.total;
+    return e;
+  }
+  double ss = 0;
+  for (double y : sampled) ss += (y - mean) * (y - mean);
+  const double s2 = ss / static_cast<double>(n - 1);
+  const double fpc = 1.0 - static_cast<double>(n) / big_n;
+  e.standard_error = big_n * std::sqrt(fpc * s2 / static_cast<double>(n));
+  const double half = t_quantile_975(n - 1) * e.standard_error;
+  e.low = std::max(e.total - half, sum);  // the sampled segments alone hold `sum` items
+  e.high = std::max(e.total + half, e.low);
+  return e;
+}
+
+}  // namespace ttla::sampling

@@ -1,0 +1,585 @@
+#include "sources/scan_page.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+
+namespace ttla::dynamodb {
+namespace od = simdjson::ondemand;
+
+namespace {
+
+[[noreturn]] void fail(std::string what) { throw Error(ErrorKind::kParse, std::move(what)); }
+
+void check(simdjson::error_code ec, const char* what) {
+  if (ec) {
+    fail(std::string("scan page: ") + what + ": " + simdjson::error_message(ec));
+  }
+}
+
+// Attribute value types we distinguish; everything else (M, L, SS, NS, BS) is kOther.
+enum class AttrType : uint8_t { kAbsent, kS, kN, kB, kBool, kNull, kOther };
+
+bool needs_escape_or_non_ascii(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return true;
+  }
+  return false;
+}
+
+// Exact for plain decimals of up to 15 significant digits (what real TTLs are); nullopt sends
+// the text to the general parser.
+std::optional<double> fast_number(std::string_view t) {
+  size_t i = 0;
+  bool negative = false;
+  if (i < t.size() && t[i] == '-') {
+    negative = true;
+    ++i;
+  }
+  if (i >= t.size() || t.size() - i > 15) return std::nullopt;
+  int64_t v = 0;
+  for (; i < t.size(); ++i) {
+    char c = t[i];
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return static_cast<double>(negative ? -v : v);
+}
+
+struct FormatPiece {
+  std::string literal;  // text before the reference
+  int name_index = -1;  // -1: literal only (trailing text)
+};
+
+std::vector<std::pair<std::string, bool>> parse_format(const std::string& format) {
+  // (text, is_reference) pieces of "{a}#{b}".
+  std::vector<std::pair<std::string, bool>> out;
+  std::string lit;
+  for (size_t i = 0; i < format.size(); ++i) {
+    if (format[i] == '{') {
+      size_t close = format.find('}', i + 1);
+      if (close == std::string::npos) {
+        lit += format.substr(i);
+        break;
+      }
+      out.emplace_back(lit, false);
+      lit.clear();
+      out.emplace_back(format.substr(i + 1, close - i - 1), true);
+      i = close;
+    } else {
+      lit += format[i];
+    }
+  }
+  if (!lit.empty()) out.emplace_back(lit, false);
+  return out;
+}
+
+constexpr std::string_view kNoGroup = "(none)";
+
+inline bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+uint32_t hex4(std::string_view s, size_t i) {
+  if (i + 4 > s.size()) fail("scan page: truncated \\u escape");
+  uint32_t v = 0;
+  for (size_t k = i; k < i + 4; ++k) {
+    char c = s[k];
+    v <<= 4;
+    if (c >= '0' && c <= '9') {
+      v |= static_cast<uint32_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      v |= static_cast<uint32_t>(c - 'a' + 10);
+    } else if (c >= 'A' && c <= 'F') {
+      v |= static_cast<uint32_t>(c - 'A' + 10);
+    } else {
+      fail("scan page: bad \\u escape");
+    }
+  }
+  return v;
+}
+
+// Appends the JSON string content `raw` (between the quotes) with escapes undone.
+void append_unescaped(std::string& out, std::string_view raw) {
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c != '\\') {
+      out += c;
+      continue;
+    }
+    if (++i >= raw.size()) fail("scan page: dangling backslash");
+    switch (raw[i]) {
+      case '"': out += '"'; break;
+      case '\\': out += '\\'; break;
+      case '/': out += '/'; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'u': {
+        uint32_t cp = hex4(raw, i + 1);
+        i += 4;
+        if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < raw.size() && raw[i + 1] == '\\' &&
+            raw[i + 2] == 'u') {
+          uint32_t lo = hex4(raw, i + 3);
+          if (lo >= 0xDC00 && lo < 0xE000) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            i += 6;
+          }
+        }
+        append_utf8(out, cp);
+        break;
+      }
+      default: fail("scan page: bad escape in string");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> group_attributes(const GroupBy& group_by) {
+  std::vector<std::string> out;
+  if (!group_by.format.empty()) {
+    for (auto& [text, is_ref] : parse_format(group_by.format)) {
+      if (is_ref && std::find(out.begin(), out.end(), text) == out.end()) out.push_back(text);
+    }
+  } else if (!group_by.attribute.empty()) {
+    out.push_back(group_by.attribute);
+  }
+  return out;
+}
+
+struct ScanPageParser::Impl {
+  od::parser parser;
+  std::vector<std::string> names;  // interesting attribute names, each once
+  bool fast_keys = true;           // every name compares raw (no escapes possible)
+  int ttl = -1;
+  std::vector<int> keys;
+  // Group: either pieces (format) or one attribute with split/part.
+  bool grouping = false;
+  std::vector<FormatPiece> pieces;
+  std::string trailing_literal;
+  int group_attr = -1;
+  std::string split;
+  int part = 0;
+
+  struct Captured {
+    AttrType type = AttrType::kAbsent;
+    std::string_view text;  // S/N/B value as raw JSON string content (points into the page)
+    bool escaped = false;   // text holds backslash escapes
+  };
+  std::vector<Captured> captured;
+  std::string key_buf;
+  std::string group_buf;
+  std::string part_buf;
+  std::string number_buf;
+
+  int intern(const std::string& name) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == name) return static_cast<int>(i);
+    }
+    names.push_back(name);
+    if (needs_escape_or_non_ascii(name)) fast_keys = false;
+    return static_cast<int>(names.size() - 1);
+  }
+
+  int match(od::field& f) {
+    if (fast_keys) {
+      od::raw_json_string raw = f.key();
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (raw.unsafe_is_equal(names[i])) return static_cast<int>(i);
+      }
+      return -1;
+    }
+    std::string_view key;
+    check(f.unescaped_key().get(key), "attribute name");
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (key == names[i]) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  // Reads `{"N":"123"}`, `{"S":"..."}`, `{"BOOL":true}`... straight from the input text at the
+  // value's opening brace: cheaper than iterating the one-field object (simdjson then skips the
+  // value as a whole). Strings stay raw (escapes undone only when a key or group is rendered).
+  static void read_attribute_value(od::value& v, Captured& out) {
+    std::string_view token;
+    token = v.raw_json_token();
+    const char* p = token.data();
+    if (*p != '{') fail("scan page: attribute value is not an AttributeValue object");
+    ++p;
+    while (is_space(*p)) ++p;
+    if (*p != '"') fail("scan page: empty or malformed AttributeValue object");
+    const char* type = ++p;
+    while (*p != '"' && *p != '\\' && *p != '\0') ++p;
+    if (*p != '"') fail("scan page: malformed AttributeValue type");
+    std::string_view t(type, static_cast<size_t>(p - type));
+    ++p;
+    if (t == "N") {
+      out.type = AttrType::kN;
+    } else if (t == "S") {
+      out.type = AttrType::kS;
+    } else if (t == "B") {
+      out.type = AttrType::kB;
+    } else if (t == "BOOL") {
+      out.type = AttrType::kBool;
+      return;
+    } else if (t == "NULL") {
+      out.type = AttrType::kNull;
+      return;
+    } else {
+      out.type = AttrType::kOther;
+      return;
+    }
+    while (is_space(*p)) ++p;
+    if (*p != ':') fail("scan page: malformed AttributeValue");
+    ++p;
+    while (is_space(*p)) ++p;
+    if (*p != '"') fail("scan page: AttributeValue of type " + std::string(t) + " is not a string");
+    const char* start = ++p;
+    bool escaped = false;
+    // Stage 1 has already found this string's closing quote, so the scan stays in the buffer.
+    while (*p != '"') {
+      if (*p == '\\') {
+        escaped = true;
+        ++p;
+      }
+      ++p;
+    }
+    out.text = std::string_view(start, static_cast<size_t>(p - start));
+    out.escaped = escaped;
+  }
+
+  // Appends attribute `index` as text: S/N/B values, "(bool)"/"(null)", "(none)" otherwise.
+  void append_value(std::string& out, int index) const {
+    const Captured& c = captured[static_cast<size_t>(index)];
+    if (c.type == AttrType::kS || c.type == AttrType::kN || c.type == AttrType::kB) {
+      if (c.escaped) {
+        append_unescaped(out, c.text);
+      } else {
+        out += c.text;
+      }
+    } else if (c.type == AttrType::kBool) {
+      out += "(bool)";
+    } else if (c.type == AttrType::kNull) {
+      out += "(null)";
+    } else {
+      out += kNoGroup;
+    }
+  }
+
+  std::string_view render_key() {
+    key_buf.clear();
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (i) key_buf += ',';
+      key_buf += names[static_cast<size_t>(keys[i])];
+      key_buf += '=';
+      if (captured[static_cast<size_t>(keys[i])].type == AttrType::kAbsent) {
+        key_buf += '?';
+      } else {
+        append_value(key_buf, keys[i]);
+      }
+    }
+    return key_buf;
+  }
+
+  std::string_view render_group() {
+    if (!grouping) return {};
+    group_buf.clear();
+    if (group_attr >= 0) {
+      append_value(group_buf, group_attr);
+      if (!split.empty() && captured[static_cast<size_t>(group_attr)].type != AttrType::kAbsent) {
+        std::vector<std::string_view> parts;
+        std::string_view v = group_buf;
+        size_t start = 0;
+        while (true) {
+          size_t pos = v.find(split, start);
+          if (pos == std::string_view::npos) {
+            parts.push_back(v.substr(start));
+            break;
+          }
+          parts.push_back(v.substr(start, pos - start));
+          start = pos + split.size();
+        }
+        int idx = part >= 0 ? part : static_cast<int>(parts.size()) + part;
+        std::string_view chosen = (idx >= 0 && idx < static_cast<int>(parts.size()))
+                                      ? parts[static_cast<size_t>(idx)]
+                                      : kNoGroup;
+        part_buf.assign(chosen);
+        group_buf.swap(part_buf);
+      }
+    } else {
+      for (const FormatPiece& p : pieces) {
+        group_buf += p.literal;
+        append_value(group_buf, p.name_index);
+      }
+      group_buf += trailing_literal;
+    }
+    if (group_buf.empty()) group_buf.assign(kNoGroup);
+    return group_buf;
+  }
+};
+
+ScanPageParser::ScanPageParser(ItemSchema schema)
+    : schema_(std::move(schema)), impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  if (schema_.ttl_attribute.empty()) {
+    throw Error(ErrorKind::kConfig, "scan page parser: no TTL attribute");
+  }
+  m.ttl = m.intern(schema_.ttl_attribute);
+  for (const std::string& k : schema_.key_attributes) m.keys.push_back(m.intern(k));
+  if (schema_.group_by) {
+    const GroupBy& g = *schema_.group_by;
+    if (!g.format.empty()) {
+      m.grouping = true;
+      std::string lit;
+      for (auto& [text, is_ref] : parse_format(g.format)) {
+        if (is_ref) {
+          m.pieces.push_back({lit, m.intern(text)});
+          lit.clear();
+        } else {
+          lit += text;
+        }
+      }
+      m.trailing_literal = lit;
+    } else if (!g.attribute.empty()) {
+      m.grouping = true;
+      m.group_attr = m.intern(g.attribute);
+      m.split = g.split;
+      m.part = g.part;
+    }
+  }
+  m.captured.resize(m.names.size());
+}
+
+ScanPageParser::~ScanPageParser() = default;
+
+ScanPageResult ScanPageParser::parse(simdjson::padded_string_view json, int64_t as_of,
+                                     TargetStats& stats) {
+  Impl& m = *impl_;
+  ScanPageResult result;
+  od::document doc;
+  check(m.parser.iterate(json).get(doc), "not JSON");
+  od::object root;
+  check(doc.get_object().get(root), "top level is not an object");
+
+  bool have_count = false;
+  bool have_scanned = false;
+  bool have_items = false;
+  uint64_t items_seen = 0;
+  std::string error_type;
+  std::string error_message;
+  const size_t ttl_index = static_cast<size_t>(m.ttl);
+
+  for (auto root_field : root) {
+    od::field f;
+    check(std::move(root_field).get(f), "top-level field");
+    od::raw_json_string key = f.key();
+    if (key.unsafe_is_equal("Items")) {
+      have_items = true;
+      od::array items;
+      check(f.value().get_array().get(items), "Items is not an array");
+      for (auto item_result : items) {
+        od::object item;
+        check(item_result.get_object().get(item), "item is not an object");
+        for (auto& c : m.captured) c.type = AttrType::kAbsent;
+        for (auto attr_result : item) {
+          od::field af;
+          check(std::move(attr_result).get(af), "item attribute");
+          int idx = m.match(af);
+          if (idx < 0) continue;
+          Impl::read_attribute_value(af.value(), m.captured[static_cast<size_t>(idx)]);
+        }
+        ++items_seen;
+        const Impl::Captured& t = m.captured[ttl_index];
+        ItemClass cls;
+        double value = 0;
+        if (t.type == AttrType::kAbsent) {
+          cls = ItemClass::kMissingTtl;
+        } else if (t.type != AttrType::kN) {
+          cls = ItemClass::kNonNumericTtl;
+        } else {
+          std::string_view text = t.text;
+          if (t.escaped) {
+            m.number_buf.clear();
+            append_unescaped(m.number_buf, t.text);
+            text = m.number_buf;
+          }
+          std::optional<double> v = fast_number(text);
+          if (!v) v = parse_dynamodb_number(text);
+          if (!v) {
+            fail("scan page: TTL attribute of type N holds \"" + std::string(text.substr(0, 64)) +
+                 "\", not a number");
+          }
+          value = *v;
+          cls = classify_number(value, as_of);
+        }
+        ++result.class_counts[static_cast<size_t>(cls)];
+        if (cls == ItemClass::kExpired) {
+          std::string_view k = m.render_key();
+          std::string_view g = m.render_group();
+          stats.add_expired(k, value, static_cast<double>(as_of) - value, 0, g);
+        } else {
+          stats.count(cls);
+        }
+      }
+    } else if (key.unsafe_is_equal("Count")) {
+      check(f.value().get_uint64().get(result.count), "Count");
+      have_count = true;
+    } else if (key.unsafe_is_equal("ScannedCount")) {
+      check(f.value().get_uint64().get(result.scanned_count), "ScannedCount");
+      have_scanned = true;
+    } else if (key.unsafe_is_equal("LastEvaluatedKey")) {
+      od::object lek;
+      check(f.value().get_object().get(lek), "LastEvaluatedKey is not an object");
+      std::string_view raw;
+      check(lek.raw_json().get(raw), "LastEvaluatedKey");
+      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' ||
+                              raw.back() == '\t')) {
+        raw.remove_suffix(1);
+      }
+      result.last_evaluated_key.assign(raw);
+    } else if (key.unsafe_is_equal("ConsumedCapacity")) {
+      od::object cc;
+      check(f.value().get_object().get(cc), "ConsumedCapacity is not an object");
+      for (auto cc_field : cc) {
+        od::field cf;
+        check(std::move(cc_field).get(cf), "ConsumedCapacity field");
+        if (cf.key().unsafe_is_equal("CapacityUnits")) {
+          double units = 0;
+          check(cf.value().get_double().get(units), "ConsumedCapacity.CapacityUnits");
+          result.consumed_capacity = units;
+        }
+      }
+    } else if (key.unsafe_is_equal("__type")) {
+      std::string_view t;
+      check(f.value().get_string().get(t), "__type");
+      error_type.assign(t);
+    } else if (key.unsafe_is_equal("message") || key.unsafe_is_equal("Message")) {
+      std::string_view t;
+      if (!f.value().get_string().get(t)) error_message.assign(t);
+    }
+  }
+  // Anything after the root object means the body was not one JSON document.
+  if (!doc.current_location().error()) fail("scan page: trailing content after the JSON object");
+
+  if (!error_type.empty()) {
+    size_t hash = error_type.rfind('#');
+    std::string code = hash == std::string::npos ? error_type : error_type.substr(hash + 1);
+    fail("scan page: DynamoDB error body instead of a page: " + code +
+         (error_message.empty() ? "" : ": " + error_message));
+  }
+  if (!have_count || !have_scanned) fail("scan page: Count or ScannedCount missing");
+  if (!have_items && result.count != 0) fail("scan page: Items missing while Count > 0");
+  if (items_seen != result.count) {
+    fail("scan page: Count says " + std::to_string(result.count) + " items but Items holds " +
+         std::to_string(items_seen));
+  }
+  if (result.scanned_count < result.count) fail("scan page: ScannedCount below Count");
+  return result;
+}
+
+ScanPageResult parse_scan_page(simdjson::padded_string_view json, const ItemSchema& schema,
+                               int64_t as_of, TargetStats& stats) {
+  ScanPageParser parser(schema);
+  return parser.parse(json, as_of, stats);
+}
+
+simdjson::padded_string_view pad_in_place(std::string& body) {
+  if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) {
+    body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  }
+  return simdjson::padded_string_view(body.data(), body.size(), body.capacity());
+}
+
+namespace {
+
+nlohmann::json parse_small(std::string_view json, const char* what) {
+  nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    fail(std::string(what) + ": response is not a JSON object");
+  }
+  if (auto t = j.find("__type"); t != j.end() && t->is_string()) {
+    std::string type = t->get<std::string>();
+    size_t hash = type.rfind('#');
+    std::string msg;
+    for (const char* k : {"message", "Message"}) {
+      if (auto m = j.find(k); m != j.end() && m->is_string()) msg = m->get<std::string>();
+    }
+    fail(std::string(what) + ": DynamoDB error body: " +
+         (hash == std::string::npos ? type : type.substr(hash + 1)) +
+         (msg.empty() ? "" : ": " + msg));
+  }
+  return j;
+}
+
+}  // namespace
+
+TableDescription parse_describe_table(std::string_view json) {
+  nlohmann::json j = parse_small(json, "DescribeTable");
+  auto t = j.find("Table");
+  if (t == j.end() || !t->is_object()) fail("DescribeTable: no Table object");
+  TableDescription d;
+  if (auto v = t->find("TableName"); v != t->end() && v->is_string()) d.table_name = *v;
+  if (auto v = t->find("TableStatus"); v != t->end() && v->is_string()) d.table_status = *v;
+  if (auto v = t->find("ItemCount"); v != t->end() && v->is_number_integer()) {
+    d.item_count = v->get<int64_t>();
+  }
+  if (auto v = t->find("TableSizeBytes"); v != t->end() && v->is_number_integer()) {
+    d.table_size_bytes = v->get<int64_t>();
+  }
+  auto ks = t->find("KeySchema");
+  if (ks == t->end() || !ks->is_array() || ks->empty()) fail("DescribeTable: no KeySchema");
+  for (const auto& e : *ks) {
+    if (!e.is_object() || !e.contains("AttributeName") || !e.contains("KeyType") ||
+        !e["AttributeName"].is_string() || !e["KeyType"].is_string()) {
+      fail("DescribeTable: malformed KeySchema element");
+    }
+    const std::string type = e["KeyType"];
+    if (type == "HASH") {
+      d.hash_key = e["AttributeName"];
+    } else if (type == "RANGE") {
+      d.range_key = e["AttributeName"];
+    } else {
+      fail("DescribeTable: unknown KeyType " + type);
+    }
+  }
+  if (d.hash_key.empty()) fail("DescribeTable: KeySchema has no HASH key");
+  return d;
+}
+
+TtlDescription parse_describe_ttl(std::string_view json) {
+  nlohmann::json j = parse_small(json, "DescribeTimeToLive");
+  auto t = j.find("TimeToLiveDescription");
+  if (t == j.end() || !t->is_object()) fail("DescribeTimeToLive: no TimeToLiveDescription");
+  TtlDescription d;
+  if (auto v = t->find("TimeToLiveStatus"); v != t->end() && v->is_string()) {
+    d.status = *v;
+  } else {
+    fail("DescribeTimeToLive: no TimeToLiveStatus");
+  }
+  if (auto v = t->find("AttributeName"); v != t->end() && v->is_string()) d.attribute = *v;
+  return d;
+}
+
+}  // namespace ttla::dynamodb

@@ -1,0 +1,83 @@
+#pragma once
+// Pure parsers for DynamoDB responses (no I/O): Scan pages with simdjson On-Demand (one forward
+// pass, no DOM; only the TTL, key and group_by attributes of each item are looked at),
+// DescribeTable and DescribeTimeToLive. Every malformed, truncated or error body throws
+// ttla::Error(kParse) whose message says what was wrong.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "config/config.h"
+#include "core/classify.h"
+#include "core/stats.h"
+
+namespace ttla::dynamodb {
+
+// What to read from each item.
+struct ItemSchema {
+  std::string ttl_attribute;
+  std::vector<std::string> key_attributes;  // HASH then RANGE: rendered "pk=v1,sk=v2"
+  std::optional<GroupBy> group_by;          // attribute/split/part or format "{a}#{b}"
+};
+
+// The attribute names group_by reads ("{a}#{b}" -> a, b; else attribute).
+std::vector<std::string> group_attributes(const GroupBy& group_by);
+
+struct ScanPageResult {
+  uint64_t count = 0;          // "Count": items returned (after any FilterExpression)
+  uint64_t scanned_count = 0;  // "ScannedCount": items examined (and charged)
+  std::string last_evaluated_key;  // raw JSON object to send back as ExclusiveStartKey; empty at end
+  std::optional<double> consumed_capacity;  // ConsumedCapacity.CapacityUnits
+  std::array<uint64_t, kItemClassCount> class_counts{};  // classes of the items of this page
+};
+
+// Reuses one simdjson parser (and its buffers) across pages; one per thread.
+class ScanPageParser {
+ public:
+  explicit ScanPageParser(ItemSchema schema);
+  ~ScanPageParser();
+  ScanPageParser(const ScanPageParser&) = delete;
+  ScanPageParser& operator=(const ScanPageParser&) = delete;
+
+  // Classifies every item of the page as of `as_of` and feeds `stats` (count() for every class,
+  // add_expired() with the rendered key and group for expired items).
+  ScanPageResult parse(simdjson::padded_string_view json, int64_t as_of, TargetStats& stats);
+
+  const ItemSchema& schema() const { return schema_; }
+
+ private:
+  struct Impl;
+  ItemSchema schema_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Convenience for one page (a fresh parser each call; use ScanPageParser in loops).
+ScanPageResult parse_scan_page(simdjson::padded_string_view json, const ItemSchema& schema,
+                               int64_t as_of, TargetStats& stats);
+
+// Makes `body` padded for simdjson in place (reserves SIMDJSON_PADDING spare capacity).
+simdjson::padded_string_view pad_in_place(std::string& body);
+
+struct TableDescription {
+  std::string table_name;
+  std::string table_status;  // ACTIVE, CREATING, UPDATING, DELETING, ARCHIVED, ...
+  std::optional<int64_t> item_count;        // refreshed by AWS about every six hours
+  std::optional<int64_t> table_size_bytes;  // idem
+  std::string hash_key;
+  std::string range_key;  // empty when the table has no sort key
+};
+TableDescription parse_describe_table(std::string_view json);
+
+struct TtlDescription {
+  std::string status;     // ENABLED | DISABLED | ENABLING | DISABLING
+  std::string attribute;  // empty when none is configured
+};
+TtlDescription parse_describe_ttl(std::string_view json);
+
+}  // namespace ttla::dynamodb

@@ -1,0 +1,185 @@
+// Parsed values of valid configs: defaults merging, thresholds layering, interpolation, nested
+// sections. (Error messages are covered by config_fixtures_test.)
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "config/config.h"
+
+namespace {
+
+const std::string kFixtures = std::string(TTLA_SOURCE_DIR) + "/tests/fixtures/config/";
+
+const ttla::TargetConfig* find(const ttla::Config& c, const std::string& name) {
+  for (const auto& t : c.targets) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> errors_of(const std::string& yaml) {
+  std::vector<std::string> out;
+  for (const auto& e : ttla::parse_config(yaml).errors) out.push_back(e.str());
+  return out;
+}
+
+TEST(Config, FullFixtureValues) {
+  setenv("TTLA_FIXTURE_TABLE", "UploadSessions", 1);
+  unsetenv("TTLA_FIXTURE_PASSWORD");
+  auto r = ttla::load_config(kFixtures + "full.ok.yaml");
+  ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].str());
+  const ttla::Config& c = *r.config;
+  EXPECT_EQ(c.source_path, kFixtures + "full.ok.yaml");
+  EXPECT_EQ(c.state_dir, "/var/lib/ttl-auditor");
+  ASSERT_EQ(c.targets.size(), 4u);
+  EXPECT_EQ(c.thresholds.expired_backlog_critical, 10000);
+  EXPECT_EQ(c.thresholds.oldest_overdue_warning, 2 * 86400);
+  EXPECT_EQ(c.thresholds.growth_runs, 4);
+  EXPECT_DOUBLE_EQ(c.thresholds.growth_sigma, 2.5);
+  EXPECT_EQ(c.thresholds.history_runs, 96);
+
+  const auto* s = find(c, "sessions");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->kind, "dynamodb");
+  EXPECT_EQ(s->table, "UploadSessions");  // ${TTLA_FIXTURE_TABLE}
+  EXPECT_EQ(s->region, "us-east-1");      // from defaults
+  EXPECT_EQ(s->top_k, 5);                 // from defaults
+  EXPECT_EQ(s->endpoint_url, "http://127.0.0.1:8000");
+  EXPECT_EQ(s->ttl_attribute, "expires_at");
+  ASSERT_TRUE(s->sample);
+  EXPECT_DOUBLE_EQ(*s->sample, 0.05);
+  EXPECT_EQ(s->segments, 16);
+  EXPECT_DOUBLE_EQ(s->max_read_units_per_second, 200);
+  EXPECT_DOUBLE_EQ(s->max_read_units, 100000);
+  EXPECT_TRUE(s->redact_keys);
+  ASSERT_TRUE(s->filter);
+  EXPECT_EQ(s->filter->expression, "#s <> :u");
+  EXPECT_EQ(s->filter->names.at("#s"), "status");
+  EXPECT_EQ(s->filter->values[":u"], nlohmann::json({{"S", "uploaded"}}));
+  EXPECT_EQ(s->filter->values[":n"], nlohmann::json({{"N", "5"}}));  // DynamoDB numbers are text
+  EXPECT_EQ(s->filter->values[":b"], nlohmann::json({{"BOOL", true}}));
+  ASSERT_TRUE(s->group_by);
+  EXPECT_EQ(s->group_by->attribute, "thread_id");
+  EXPECT_EQ(s->group_by->split, "#");
+  // Per-target thresholds override one value and inherit the rest from the global block.
+  EXPECT_EQ(s->thresholds.expired_backlog_warning, 5);
+  EXPECT_EQ(s->thresholds.expired_backlog_critical, 10000);
+  EXPECT_EQ(s->thresholds.history_runs, 96);
+
+  const auto* u = find(c, "uploads");
+  ASSERT_NE(u, nullptr);
+  EXPECT_EQ(u->region, "eu-west-1");  // own value beats defaults
+  EXPECT_EQ(u->bucket, "video-uploads");
+  EXPECT_EQ(u->prefix, "uploads/");
+  EXPECT_EQ(u->retention, 7 * 86400);
+  EXPECT_EQ(u->multipart_max_age, 86400);
+  EXPECT_EQ(u->noncurrent_retention, 86400);
+  EXPECT_EQ(u->path_style, true);
+  ASSERT_TRUE(u->group_by);
+  EXPECT_EQ(u->group_by->delimiter, "/");
+  EXPECT_EQ(u->group_by->depth, 2);
+  ASSERT_TRUE(u->orphans);
+  EXPECT_EQ(u->orphans->dynamodb_table, "UploadSessions");
+  EXPECT_EQ(u->orphans->min_age, 3600);
+  EXPECT_EQ(u->max_requests, 5000u);
+  EXPECT_EQ(u->thresholds.expired_backlog_warning, 100);
+
+  const auto* m = find(c, "mocs");
+  ASSERT_NE(m, nullptr);
+  EXPECT_TRUE(m->region.empty());  // defaults apply only where the kind allows the key
+  EXPECT_EQ(m->top_k, 5);
+  EXPECT_EQ(m->dsn, "host=db port=5432 dbname=app user=auditor password=none");  // ${X:-none}
+  EXPECT_EQ(m->where, "tenant_id <> 0 and note <> '${literal}'");              // $${ escape
+  EXPECT_EQ(m->retention, 30 * 86400);
+  EXPECT_EQ(m->statement_timeout, 600);
+
+  const auto* f = find(c, "images.v2");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->path, "/var/tmp/images");
+  EXPECT_EQ(f->pattern, "*.jpg");
+  EXPECT_EQ(f->retention, 7 * 86400);
+}
+
+TEST(Config, InterpolationUsesEnvironment) {
+  setenv("TTLA_TEST_BUCKET", "from-env", 1);
+  auto r = ttla::parse_config(
+      "targets:\n  - {name: a, kind: s3, bucket: \"${TTLA_TEST_BUCKET}\", prefix: \"p/${TTLA_TEST_BUCKET}/\"}\n");
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->targets[0].bucket, "from-env");
+  EXPECT_EQ(r.config->targets[0].prefix, "p/from-env/");
+  unsetenv("TTLA_TEST_BUCKET");
+  auto r2 = ttla::parse_config("targets:\n  - {name: a, kind: s3, bucket: \"${TTLA_TEST_BUCKET}\"}\n");
+  ASSERT_FALSE(r2.config);
+  ASSERT_EQ(r2.errors.size(), 1u);
+  EXPECT_EQ(r2.errors[0].str(), "targets[0].bucket: environment variable TTLA_TEST_BUCKET is not set");
+}
+
+TEST(Config, DefaultsDoNotOverrideTargetValues) {
+  auto r = ttla::parse_config(
+      "defaults: {region: us-east-1, segments: 8}\n"
+      "targets:\n"
+      "  - {name: a, kind: dynamodb, table: A}\n"
+      "  - {name: b, kind: dynamodb, table: B, region: ap-south-1, segments: 2}\n");
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->targets[0].region, "us-east-1");
+  EXPECT_EQ(r.config->targets[0].segments, 8);
+  EXPECT_EQ(r.config->targets[1].region, "ap-south-1");
+  EXPECT_EQ(r.config->targets[1].segments, 2);
+}
+
+TEST(Config, KindFromDefaults) {
+  auto r = ttla::parse_config(
+      "defaults: {kind: dynamodb}\n"
+      "targets:\n  - {name: a, table: A}\n  - {name: b, kind: filesystem, path: /tmp, retention: 1d}\n");
+  ASSERT_TRUE(r.config) << r.errors[0].str();
+  EXPECT_EQ(r.config->targets[0].kind, "dynamodb");
+  EXPECT_EQ(r.config->targets[1].kind, "filesystem");
+}
+
+TEST(Config, DefaultErrorsReportedOnce) {
+  // The bad default is applied to three targets but reported once, at its own path.
+  auto errs = errors_of(
+      "defaults: {region: [x]}\n"
+      "targets:\n"
+      "  - {name: a, kind: dynamodb, table: A}\n"
+      "  - {name: b, kind: dynamodb, table: B}\n"
+      "  - {name: c, kind: s3, bucket: c}\n");
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0], "defaults.region: expected a string, got a list");
+}
+
+TEST(Config, AllErrorsAtOnce) {
+  auto errs = errors_of(
+      "targets:\n"
+      "  - {name: a, kind: dynamodb, table: A, sample: 2}\n"
+      "  - {name: b, kind: filesystem, path: /x, retention: seven}\n"
+      "  - {name: a, kind: s3}\n");
+  ASSERT_EQ(errs.size(), 4u);
+  EXPECT_EQ(errs[0], "targets[0].sample: expected a number in (0, 1], got \"2\"");
+  EXPECT_EQ(errs[1], "targets[1].retention: expected a duration like 7d, got \"seven\"");
+  EXPECT_EQ(errs[2], "targets[2]: missing required key \"bucket\" (kind s3)");
+  EXPECT_EQ(errs[3], "targets[2].name: duplicate target name \"a\" (also targets[0])");
+}
+
+TEST(Config, SyntaxErrorHasLineAndColumn) {
+  auto errs = errors_of("targets:\n  - name: a\n    kind: dynamodb\n   table: x\n");
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].rfind("yaml syntax error at line 4, column ", 0), 0u) << errs[0];
+}
+
+TEST(Config, MissingFile) {
+  auto r = ttla::load_config("/nonexistent/ttl-auditor.yaml");
+  ASSERT_FALSE(r.config);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].str(), "cannot read /nonexistent/ttl-auditor.yaml: No such file or directory");
+}
+
+TEST(Config, SampleAndSegmentBoundaries) {
+  EXPECT_TRUE(errors_of("targets: [{name: a, kind: dynamodb, table: A, sample: 1, segments: 1}]").empty());
+  EXPECT_TRUE(errors_of("targets: [{name: a, kind: dynamodb, table: A, sample: 0.000001, segments: 1000000}]").empty());
+  EXPECT_EQ(errors_of("targets: [{name: a, kind: dynamodb, table: A, sample: 1.0000001}]").size(), 1u);
+  EXPECT_EQ(errors_of("targets: [{name: a, kind: dynamodb, table: A, segments: 1000001}]").size(), 1u);
+}
+
+}  // namespace
