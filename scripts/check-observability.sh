@@ -9,7 +9,7 @@
 #   TTLA_BINARY=build/ttl-auditor scripts/check-observability.sh   # also check-config examples
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
 py=/usr/bin/python3
 work=$(mktemp -d /tmp/ttla-obs-check.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -362,7 +362,7 @@ if [ -z "$bin" ]; then
 fi
 if [ -n "$bin" ] && [ -x "$bin" ]; then
   configs=(deploy/systemd/config.example.yaml)
-  [ -f "$work/k8s-configs" ] && while read -r c; do [ -n "$c" ] && configs+=("$c"); done < "$work/k8s-configs"
+  [ -f "$work/k8s-configs" ] && while read -r c || [ -n "$c" ]; do [ -n "$c" ] && configs+=("$c"); done < "$work/k8s-configs"
   for c in "${configs[@]}"; do
     # The example interpolates ${PGPASSWORD}; give it a value so only real problems show.
     if out=$(PGPASSWORD=x "$bin" check-config --config "$c" 2>&1); then
@@ -371,8 +371,43 @@ if [ -n "$bin" ] && [ -x "$bin" ]; then
       fail "check-config $c"; echo "$out" >&2
     fi
   done
+  # A real audit needing no server (a filesystem target): its metrics must lint clean and use
+  # only the metric families the dashboard and alerts are written against.
+  mkdir -p "$work/fs/data"
+  touch -d '10 days ago' "$work/fs/data/old"; touch "$work/fs/data/new"
+  printf 'targets:\n  - name: obs_check\n    kind: filesystem\n    path: %s\n    retention: 1d\n' \
+    "$work/fs/data" > "$work/fs/config.yaml"
+  if "$bin" run --config "$work/fs/config.yaml" --textfile "$work/fs/metrics.prom" --fail-on never \
+      --no-progress > "$work/fs/run.log" 2>&1; then
+    if command -v promtool >/dev/null && ! out=$(promtool check metrics < "$work/fs/metrics.prom" 2>&1); then
+      fail "promtool check metrics on the exported metrics"; echo "$out" >&2
+    fi
+    $py - "$work/fs/metrics.prom" "$work/dashboard-rules.yml" alerts/*.rules.yml <<'PY' || fail "exported metric families vs dashboard/alerts"
+import re, sys
+text = open(sys.argv[1]).read()
+families = set(re.findall(r"^# TYPE (\S+)", text, re.M))
+used = set()
+for f in sys.argv[2:]:
+    used |= set(re.findall(r"\bttl_auditor_[a-z0-9_]+", open(f).read()))
+# Histogram/summary series names map back to their family.
+used_families = {re.sub(r"_(bucket|sum|count)$", "", m) if re.sub(r"_(bucket|sum|count)$", "", m) in families else m for m in used}
+missing = sorted(m for m in ("ttl_auditor_target_success", "ttl_auditor_last_success_timestamp_seconds",
+                             "ttl_auditor_anomaly", "ttl_auditor_expired_items",
+                             "ttl_auditor_oldest_overdue_seconds", "ttl_auditor_build_info",
+                             "ttl_auditor_run_duration_seconds") if m not in families)
+unknown = sorted(f for f in families if f not in used_families)
+for m in missing:
+    print("  exported metrics lack %s (dashboard/alerts use it)" % m, file=sys.stderr)
+for f in unknown:
+    print("  note: exported family %s is on no dashboard panel or alert" % f)
+print("ok:   a filesystem audit exports %d families, lint clean, all core families present" % len(families))
+sys.exit(1 if missing else 0)
+PY
+  else
+    fail "ttl-auditor run on a filesystem target"; tail -5 "$work/fs/run.log" >&2
+  fi
 else
-  skip "no ttl-auditor binary (set TTLA_BINARY): example configs not checked with check-config"
+  skip "no ttl-auditor binary (set TTLA_BINARY): example configs and exported metrics not checked"
 fi
 
 if [ "$failures" -gt 0 ]; then

@@ -94,9 +94,11 @@ echo "config: $work/ttl-auditor.yaml"
 
 case $rc in
   0) echo "demo: ttl-auditor exited 0 (clean)";;
-  1) echo "demo: ttl-auditor exited 1 because critical anomalies fired. That is expected here:"
+  1) critical=$("$py" -c 'import json,sys; print(", ".join(sorted({a["rule"] for t in json.load(open(sys.argv[1]))["targets"] for a in t.get("anomalies", []) if a["severity"] == "critical"})))' "$report")
+     echo "demo: ttl-auditor exited 1 because critical anomalies fired ($critical). Expected here:"
      echo "      dynalite has no TTL process, so DescribeTimeToLive says DISABLED (ttl_disabled)"
-     echo "      and nothing is ever deleted - exactly the backlog the auditor exists to find.";;
+     echo "      and nothing is ever deleted - exactly the backlog the auditor exists to find."
+     echo "      In a cron job or CI step, --fail-on never|warning|critical picks what fails it.";;
   *) echo "demo: ttl-auditor exited $rc (2 = usage/config error, 3 = a target failed)" >&2
      exit "$rc";;
 esac

@@ -40,7 +40,7 @@ stop_pid() {
   if kill -0 "$pid" 2>/dev/null; then
     kill "$pid"
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$pidfile"
 }
@@ -74,7 +74,9 @@ case "$cmd" in
         echo "$name already running (pid $(cat "$dir/$name.pid")) for $dir" >&2; exit 1
       fi
     done
-    start_server pushgateway /-/ready prometheus-pushgateway
+    # Debian's build defaults --persistence.file to /var/lib/prometheus/pushgateway.data: every
+    # instance would share (and reload) the same groups across runs. Keep ours in memory.
+    start_server pushgateway /-/ready prometheus-pushgateway --persistence.file=
     pg_port=$(cat "$dir/pushgateway.port")
 
     rule_files=""

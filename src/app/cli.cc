@@ -111,11 +111,11 @@ const std::string kMainFooter = std::string(
 // Set by SIGINT/SIGTERM; sources poll it between pages.
 std::atomic<bool> g_cancel{false};
 
-extern "C" void on_stop_signal(int) { g_cancel.store(true); }
+void on_run_stop_signal(int) { g_cancel.store(true); }
 
 void install_signal_handlers() {
   struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
+  sa.sa_handler = on_run_stop_signal;
   sigemptyset(&sa.sa_mask);
   // The second signal gets the default action: a stuck run can still be killed with ^C ^C.
   sa.sa_flags = SA_RESETHAND;
@@ -144,10 +144,10 @@ struct LogOptions {
 };
 
 void add_log_options(CLI::App* cmd, LogOptions& o) {
-  cmd->add_option("--log-format", o.format, "Log lines on stderr: text (logfmt) or json")
+  cmd->add_option("--log-format", o.format, "Log lines on stderr: text (logfmt) or json")->type_name("FORMAT")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
-  cmd->add_option("--log-level", o.level, "trace, debug, info, warn, error, critical or off")
+  cmd->add_option("--log-level", o.level, "trace, debug, info, warn, error, critical or off")->type_name("LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "critical", "off"}))
       ->capture_default_str();
 }
@@ -345,6 +345,10 @@ struct ServeArgs {
   std::string config;
   std::string listen;
   std::string interval;
+  std::string report;
+  std::string report_dir;
+  std::string textfile;
+  std::string state_dir;
   LogOptions log;
 };
 
@@ -357,11 +361,23 @@ int cmd_serve(const ServeArgs& a) {
     return kExitUsage;
   }
 #if TTLA_HAVE_SERVE
-  apply_log_options(a.log, new_run_id());
+  apply_log_options(a.log, new_run_id());  // replaced by each cycle's run id
   ServeOptions o;
   o.listen = a.listen;
-  o.interval_seconds = *interval;
-  return run_serve(*config, o);
+  o.interval_seconds = static_cast<double>(*interval);
+  o.sinks.report_file = a.report;
+  o.sinks.report_dir = a.report_dir;
+  o.sinks.textfile = a.textfile;
+  const Config& cfg = *config;
+  const std::string state_dir = a.state_dir;
+  o.audit_once = [&cfg, state_dir]() {
+    RunOptions ro;
+    ro.run_id = new_run_id();
+    ro.state_dir = state_dir;
+    set_log_run_id(ro.run_id);  // every line of this cycle carries its run id
+    return run_audit(cfg, ro);
+  };
+  return run_serve(cfg, o);
 #else
   std::cerr << "serve: not available in this build\n";
   return kExitUsage;
@@ -429,26 +445,26 @@ int run_cli(int argc, char** argv) {
 
   RunArgs run_args;
   CLI::App* run = app.add_subcommand("run", "Audit the configured targets once and publish the results");
-  run->add_option("--config", run_args.config, "Config file (YAML)")->required();
-  run->add_option("--as-of", run_args.as_of, "Audit as if the clock read TIME (epoch seconds or RFC 3339)");
-  run->add_option("--report", run_args.report, "Write the JSON report to FILE");
+  run->add_option("--config", run_args.config, "Config file (YAML)")->type_name("FILE")->required();
+  run->add_option("--as-of", run_args.as_of, "Audit as if the clock read TIME (epoch seconds or RFC 3339)")->type_name("TIME");
+  run->add_option("--report", run_args.report, "Write the JSON report to FILE")->type_name("FILE");
   run->add_option("--report-dir", run_args.report_dir,
-                  "Write a timestamped report and latest.json into DIR (atomically)");
+                  "Write a timestamped report and latest.json into DIR (atomically)")->type_name("DIR");
   run->add_option("--textfile", run_args.textfile,
-                  "Write Prometheus metrics for the node_exporter textfile collector");
-  run->add_option("--pushgateway", run_args.pushgateway, "Push metrics to a Pushgateway URL");
-  run->add_option("--seed", run_args.seed, "Seed for sampling and reservoirs (reproducible runs)");
-  run->add_option("--target", run_args.targets, "Audit only this target (repeatable)");
-  run->add_option("--fail-on", run_args.fail_on, "Exit 1 when anomalies reach this severity")
+                  "Write Prometheus metrics for the node_exporter textfile collector")->type_name("FILE");
+  run->add_option("--pushgateway", run_args.pushgateway, "Push metrics to a Pushgateway URL")->type_name("URL");
+  run->add_option("--seed", run_args.seed, "Seed for sampling and reservoirs (reproducible runs)")->type_name("N");
+  run->add_option("--target", run_args.targets, "Audit only this target (repeatable)")->type_name("NAME");
+  run->add_option("--fail-on", run_args.fail_on, "Exit 1 when anomalies reach this severity")->type_name("LEVEL")
       ->check(CLI::IsMember({"never", "warning", "critical"}))
       ->capture_default_str();
   run->add_option("--shard", run_args.shard,
-                  "Audit slice i of N (i/N, or auto/N from JOB_COMPLETION_INDEX); mergeable report");
-  run->add_option("--envelope", run_args.envelope, "Wrap the report for a runtime (lambda)")
+                  "Audit slice i of N (i/N, or auto/N from JOB_COMPLETION_INDEX); mergeable report")->type_name("i/N");
+  run->add_option("--envelope", run_args.envelope, "Wrap the report for a runtime (lambda)")->type_name("KIND")
       ->check(CLI::IsMember({"lambda"}));
   run->add_option("--state-dir", run_args.state_dir,
-                  "History of past runs for backlog_growth (overrides state_dir in the config)");
-  run->add_option("--threads", run_args.threads, "Worker threads per target (0 = auto)")
+                  "History of past runs for backlog_growth (overrides state_dir in the config)")->type_name("DIR");
+  run->add_option("--threads", run_args.threads, "Worker threads per target (0 = auto)")->type_name("N")
       ->check(CLI::Range(0, 1024));
   run->add_flag("--no-progress", run_args.no_progress, "Never draw the progress line on stderr");
   add_log_options(run, run_args.log);
@@ -456,33 +472,38 @@ int run_cli(int argc, char** argv) {
 
   std::string check_path;
   CLI::App* check = app.add_subcommand("check-config", "Validate a config file and list every problem");
-  check->add_option("--config", check_path, "Config file (YAML)")->required();
+  check->add_option("--config", check_path, "Config file (YAML)")->type_name("FILE")->required();
   check->footer(kCheckConfigFooter);
 
   std::string iam_path;
   CLI::App* iam = app.add_subcommand("iam-policy", "Print a least-privilege IAM policy for a config");
-  iam->add_option("--config", iam_path, "Config file (YAML)")->required();
+  iam->add_option("--config", iam_path, "Config file (YAML)")->type_name("FILE")->required();
   iam->footer(kIamFooter);
 
   ServeArgs serve_args;
   CLI::App* serve = app.add_subcommand(
       "serve", "Run as an exporter: audit every --interval, serve /metrics /healthz /report.json");
-  serve->add_option("--config", serve_args.config, "Config file (YAML)")->required();
-  serve->add_option("--listen", serve_args.listen, "ADDR to listen on, e.g. 127.0.0.1:9782")->required();
-  serve->add_option("--interval", serve_args.interval, "Time between audits, e.g. 15m")->required();
+  serve->add_option("--config", serve_args.config, "Config file (YAML)")->type_name("FILE")->required();
+  serve->add_option("--listen", serve_args.listen, "ADDR to listen on, e.g. 127.0.0.1:9782")->type_name("ADDR")->required();
+  serve->add_option("--interval", serve_args.interval, "Time between audits, e.g. 15m")->type_name("DURATION")->required();
+  serve->add_option("--report", serve_args.report, "Also write each cycle's JSON report to FILE")->type_name("FILE");
+  serve->add_option("--report-dir", serve_args.report_dir, "Also write each report into DIR")->type_name("DIR");
+  serve->add_option("--textfile", serve_args.textfile, "Also write the metrics to a textfile")->type_name("FILE");
+  serve->add_option("--state-dir", serve_args.state_dir,
+                    "History of past runs (overrides state_dir in the config)")->type_name("DIR");
   add_log_options(serve, serve_args.log);
   serve->footer(kServeFooter);
 
   MergeArgs merge_args;
   CLI::App* merge = app.add_subcommand("merge", "Combine shard reports (run --shard) into one report");
-  merge->add_option("parts", merge_args.parts, "Shard reports (PART.json...)")->required();
-  merge->add_option("--report", merge_args.report, "Write the merged JSON report to FILE")->required();
-  merge->add_option("--report-dir", merge_args.report_dir, "Also write into DIR (timestamped + latest.json)");
-  merge->add_option("--textfile", merge_args.textfile, "Write Prometheus metrics for the merged report");
-  merge->add_option("--pushgateway", merge_args.pushgateway, "Push metrics of the merged report");
+  merge->add_option("parts", merge_args.parts, "Shard reports (PART.json...)")->type_name("PART.json")->required();
+  merge->add_option("--report", merge_args.report, "Write the merged JSON report to FILE")->type_name("FILE")->required();
+  merge->add_option("--report-dir", merge_args.report_dir, "Also write into DIR (timestamped + latest.json)")->type_name("DIR");
+  merge->add_option("--textfile", merge_args.textfile, "Write Prometheus metrics for the merged report")->type_name("FILE");
+  merge->add_option("--pushgateway", merge_args.pushgateway, "Push metrics of the merged report")->type_name("URL");
   merge->add_option("--config", merge_args.config,
-                    "Re-evaluate anomalies with this config's thresholds and record history");
-  merge->add_option("--fail-on", merge_args.fail_on, "Exit 1 when anomalies reach this severity")
+                    "Re-evaluate anomalies with this config's thresholds and record history")->type_name("FILE");
+  merge->add_option("--fail-on", merge_args.fail_on, "Exit 1 when anomalies reach this severity")->type_name("LEVEL")
       ->check(CLI::IsMember({"never", "warning", "critical"}))
       ->capture_default_str();
   add_log_options(merge, merge_args.log);

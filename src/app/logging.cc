@@ -68,9 +68,16 @@ std::string read_value(std::string_view s, size_t& i) {
 }
 
 std::string format_ts(double epoch_seconds) {
-  const auto secs = static_cast<time_t>(std::floor(epoch_seconds));
-  int ms = static_cast<int>((epoch_seconds - static_cast<double>(secs)) * 1000.0);
-  ms = std::clamp(ms, 0, 999);
+  // Round to whole milliseconds first so 0.123 s does not print as .122.
+  const long long total_ms = std::llround(epoch_seconds * 1000.0);
+  long long whole = total_ms / 1000;
+  long long rem = total_ms % 1000;
+  if (rem < 0) {
+    rem += 1000;
+    whole -= 1;
+  }
+  const auto secs = static_cast<time_t>(whole);
+  const int ms = std::clamp(static_cast<int>(rem), 0, 999);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[96];

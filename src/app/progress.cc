@@ -69,7 +69,10 @@ std::string format_progress_line(const std::string& target, const Progress& p,
   return line;
 }
 
-ProgressLine::ProgressLine(bool enabled) : enabled_(enabled) {}
+// Targets run one after another and finish() follows each, so "now" at construction and at
+// finish() is when the next target starts; the rate counts from there.
+ProgressLine::ProgressLine(bool enabled)
+    : enabled_(enabled), target_started_(std::chrono::steady_clock::now()) {}
 
 ProgressLine::~ProgressLine() { finish(); }
 
@@ -79,7 +82,6 @@ void ProgressLine::update(const std::string& target, const Progress& p) {
   const auto now = std::chrono::steady_clock::now();
   if (target != target_) {
     target_ = target;
-    target_started_ = now;
     last_draw_ = {};
   }
   if (now - last_draw_ < std::chrono::milliseconds(100)) return;
@@ -95,6 +97,7 @@ void ProgressLine::finish() {
   if (!enabled_) return;
   std::lock_guard<std::mutex> lock(mutex_);
   target_.clear();
+  target_started_ = std::chrono::steady_clock::now();
   if (g_line_drawn.exchange(false)) {
     std::fputs("\r\033[K", stderr);
     std::fflush(stderr);

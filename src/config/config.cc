@@ -506,7 +506,7 @@ void parse_group_by(Validator& v, const YAML::Node& n, const std::string& path, 
 void parse_orphans(Validator& v, const YAML::Node& n, const std::string& path, TargetConfig& t) {
   if (!v.expect_map(n, path)) return;
   Orphans o;
-  v.each_key(n, path, {"key_regex", "dynamodb_table", "key_attribute", "min_age"},
+  v.each_key(n, path, {"key_regex", "dynamodb_table", "key_attribute", "min_age", "endpoint_url"},
              [&](const std::string& key, const YAML::Node& x, const std::string& p) {
     if (key == "key_regex") {
       auto s = v.non_empty_string(x, p);
@@ -524,6 +524,8 @@ void parse_orphans(Validator& v, const YAML::Node& n, const std::string& path, T
       if (auto s = v.non_empty_string(x, p)) o.dynamodb_table = *s;
     } else if (key == "key_attribute") {
       if (auto s = v.non_empty_string(x, p)) o.key_attribute = *s;
+    } else if (key == "endpoint_url") {
+      if (auto s = v.non_empty_string(x, p)) o.endpoint_url = *s;
     } else {
       if (auto d = v.duration(x, p)) o.min_age = *d;
     }

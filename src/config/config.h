@@ -47,6 +47,7 @@ struct Orphans {                    // s3: objects whose captured id has no item
   std::string dynamodb_table;
   std::string key_attribute;
   int64_t min_age = 0;
+  std::string endpoint_url;         // optional: the table's endpoint when not the target's (tests)
 };
 
 struct TargetConfig {

@@ -103,13 +103,22 @@ struct Report {
   std::vector<TargetReport> targets;
 };
 
-// JSON per CONTRACT. `with_state` adds "state" (mergeable TargetStats) per target, used by shard
-// reports and `ttl-auditor merge`.
+// JSON per CONTRACT. `with_state` adds "state" per target ({"stats": TargetStats::to_state(),
+// "expired_estimate", "ci95"} at full precision), used by shard reports and `ttl-auditor merge`;
+// run.shard is written whenever set. expired.count is an integer (the estimate rounded when
+// sampled), ci95 is rounded outwards ([count, count] when exact), quantiles are clamped to the
+// exact newest/oldest overdue, and `extra` keys never replace a CONTRACT field.
 nlohmann::json report_to_json(const Report& report, bool with_state = false);
 // Reads a report produced with with_state=true (throws ttla::Error kParse otherwise).
 Report report_from_json(const nlohmann::json& j);
 
 // Combine shard reports of the same targets into one report equal to a single full run.
+// Targets match by name (order of first appearance; a target in one part only is kept as is).
+// Stats merge exactly (TargetStats::merge); scan counters (items, segments, read units,
+// requests) add up, scan duration is the slowest part's; status is the worst, distinct errors
+// are joined with "; "; sampled estimates add with 95% half-widths combined in quadrature.
+// Run: id of the first part, earliest start, latest finish, latest as_of, worst status, no
+// shard. Throws ttla::Error kConfig for no parts or one name with two kinds.
 Report merge_reports(const std::vector<Report>& parts);
 
 }  // namespace ttla

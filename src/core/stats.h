@@ -136,7 +136,9 @@ class TargetStats {
   // Count an item of a non-expired class (hygiene findings, not_yet_expired). Expired items go
   // through add_expired, which counts them too.
   void count(ItemClass c, uint64_t n = 1) { class_counts_[static_cast<size_t>(c)] += n; }
-  // An expired item. `key` is rendered by the source; `group` empty when not grouping.
+  // An expired item. `key` is rendered by the source; `group` empty when not grouping;
+  // overdue_seconds >= 0 (deadline <= as_of). Allocation-free unless the item enters the
+  // oldest or sample list (or is a new group).
   void add_expired(std::string_view key, double deadline, double overdue_seconds, uint64_t bytes,
                    std::string_view group);
   // For sources that aggregate on the server (SQL): `n` expired items whose overdue ages all lie

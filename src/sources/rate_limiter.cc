@@ -39,8 +39,10 @@ bool RateLimiter::acquire(const std::atomic<bool>* cancel) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       refill_locked(clock_());
-      if (tokens_ >= 0) return true;
-      wait = std::min(0.1, -tokens_ / rate_);
+      // A debt below a micro-unit is rounding, not debt (and would ask for sleeps too short to
+      // move a clock forward).
+      if (tokens_ >= -1e-6) return true;
+      wait = std::clamp(-tokens_ / rate_, 1e-3, 0.1);
     }
     sleeper_(wait);
     std::lock_guard<std::mutex> lock(mu_);

@@ -6,11 +6,13 @@ namespace ttla {
 std::unique_ptr<Source> make_dynamodb_source();
 std::unique_ptr<Source> make_filesystem_source();
 std::unique_ptr<Source> make_postgres_source();
+std::unique_ptr<Source> make_s3_source();
 
 std::unique_ptr<Source> make_source(const std::string& kind) {
   if (kind == "dynamodb") return make_dynamodb_source();
   if (kind == "filesystem") return make_filesystem_source();
   if (kind == "postgres") return make_postgres_source();
+  if (kind == "s3") return make_s3_source();
   return nullptr;
 }
 

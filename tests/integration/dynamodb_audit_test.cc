@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -234,67 +236,80 @@ void expect_matches_truth(const json& t, const json& truth, bool check_groups = 
 
 void validate_schema(const json& report) {
 #ifdef TTLA_HAVE_REPORT_SCHEMA
-  ttla::testing::expect_valid_report(report);
+  EXPECT_TRUE(ValidatesAgainstReportSchema(report));
 #else
   (void)report;
 #endif
 }
 
-class DynamoAuditTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
+// Generates the tables once per process (for every test suite below) and removes the work
+// directory at the end (TTLA_KEEP_TEST_DIR=1 keeps it for a look at configs, logs and reports).
+struct Shared {
+  static inline fs::path dir;
+  static inline std::string prefix;
+  static inline std::string setup_error;
+  static inline json main_truth;
+  static inline json sk_truth;
+};
+
+json generate(const std::string& suffix, int items, int seed, const std::vector<std::string>& extra) {
+  if (!Shared::setup_error.empty()) return {};
+  fs::path truth = Shared::dir / (suffix + ".truth.json");
+  std::vector<std::string> argv = {kPython, tool("dynamo_gen.py"), "--endpoint", endpoint(),
+                                   "--table", Shared::prefix + suffix, "--items",
+                                   std::to_string(items), "--as-of", std::to_string(kAsOf),
+                                   "--seed", std::to_string(seed), "--truth", truth.string(),
+                                   "--recreate", "--quiet"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  Result r = run(argv, Shared::dir, "gen-" + suffix);
+  if (r.exit_code != 0) {
+    Shared::setup_error = "dynamo_gen.py failed for " + suffix + ": " + describe(r);
+    return {};
+  }
+  return json::parse(read_file(truth));
+}
+
+class DynamoEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
     if (endpoint().empty()) return;
     char tmpl[] = "/tmp/ttla-dynamo-it-XXXXXX";
     if (!mkdtemp(tmpl)) {
-      setup_error_ = "mkdtemp failed";
+      Shared::setup_error = "mkdtemp failed";
       return;
     }
-    dir_ = tmpl;
+    Shared::dir = tmpl;
     // The auditor and the generator both need credentials; dynalite only checks presence.
     setenv("AWS_ACCESS_KEY_ID", "AKIDTTLAINTEGRATION", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "integration-secret", 1);
     unsetenv("AWS_SESSION_TOKEN");
     unsetenv("AWS_PROFILE");
     setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-    prefix_ = "ttla_it_" + std::to_string(getpid()) + "_";
-    main_truth_ = generate("main", 30000, 11, {});
-    sk_truth_ = generate("sk", 12000, 12, {"--sort-key"});
+    Shared::prefix = "ttla_it_" + std::to_string(getpid()) + "_";
+    Shared::main_truth = generate("main", 30000, 11, {});
+    Shared::sk_truth = generate("sk", 12000, 12, {"--sort-key"});
   }
-
-  static json generate(const std::string& suffix, int items, int seed,
-                       const std::vector<std::string>& extra) {
-    if (!setup_error_.empty()) return {};
-    fs::path truth = dir_ / (suffix + ".truth.json");
-    std::vector<std::string> argv = {kPython, tool("dynamo_gen.py"), "--endpoint", endpoint(),
-                                     "--table", prefix_ + suffix, "--items", std::to_string(items),
-                                     "--as-of", std::to_string(kAsOf), "--seed",
-                                     std::to_string(seed), "--truth", truth.string(),
-                                     "--recreate", "--quiet"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    Result r = run(argv, dir_, "gen-" + suffix);
-    if (r.exit_code != 0) {
-      setup_error_ = "dynamo_gen.py failed for " + suffix + ": " + describe(r);
-      return {};
-    }
-    return json::parse(read_file(truth));
-  }
-
-  static void TearDownTestSuite() {
-    if (!dir_.empty() && !std::getenv("TTLA_KEEP_TEST_DIR")) {
+  void TearDown() override {
+    if (!Shared::dir.empty() && !std::getenv("TTLA_KEEP_TEST_DIR")) {
       std::error_code ec;
-      fs::remove_all(dir_, ec);
+      fs::remove_all(Shared::dir, ec);
     }
   }
+};
+[[maybe_unused]] ::testing::Environment* const kDynamoEnvironment =
+    ::testing::AddGlobalTestEnvironment(new DynamoEnvironment);
 
+class DynamoAuditTest : public ::testing::Test {
+ protected:
   void SetUp() override {
     if (endpoint().empty()) {
       GTEST_SKIP() << "TTLA_DYNALITE_ENDPOINT not set: start servers with "
                       "scripts/servers/dynalite.sh";
     }
-    ASSERT_TRUE(setup_error_.empty()) << setup_error_;
+    ASSERT_TRUE(Shared::setup_error.empty()) << Shared::setup_error;
   }
 
-  static std::string table(const std::string& suffix) { return prefix_ + suffix; }
+  static std::string table(const std::string& suffix) { return Shared::prefix + suffix; }
 
   // Writes the config, runs `ttl-auditor run`, parses the report (validated against the schema).
   struct Run {
@@ -328,11 +343,9 @@ class DynamoAuditTest : public ::testing::Test {
     return Target{name, table("main"), endpoint(), segments, std::nullopt, true, ""};
   }
 
-  static inline fs::path dir_;
-  static inline std::string prefix_;
-  static inline std::string setup_error_;
-  static inline json main_truth_;
-  static inline json sk_truth_;
+  const fs::path& dir_ = Shared::dir;
+  const json& main_truth_ = Shared::main_truth;
+  const json& sk_truth_ = Shared::sk_truth;
 };
 
 // A fault proxy (tests/tools/fault_proxy.py) in front of dynalite, stopped on destruction.
@@ -560,9 +573,9 @@ TEST_P(DynamoFaultTest, RetriedFaultsKeepTotalsExact) {
   FaultProxy proxy(dir_, std::string("proxy-") + fc.mode,
                    {"--mode", fc.mode, "--every", std::to_string(fc.every), "--once-per-request"});
   ASSERT_GT(proxy.port(), 0) << "fault_proxy.py did not start";
-  Target t = main_target("flaky", 4);
+  Target t = main_target("flaky", 8);
   t.endpoint = proxy.url();
-  // 30k items of ~200 bytes are about a dozen 1 MB Scan pages over 4 segments: several faults.
+  // 30k items of ~200 bytes over 8 segments: about a dozen Scan requests, several faults.
   Run r = audit(std::string("fault-") + fc.mode, {t});
   json st = proxy.stats(dir_);
   ASSERT_FALSE(st.is_discarded());
@@ -571,11 +584,17 @@ TEST_P(DynamoFaultTest, RetriedFaultsKeepTotalsExact) {
   const json* rt = find_target(r.report, "flaky");
   ASSERT_NE(rt, nullptr);
   expect_matches_truth(*rt, main_truth_);
+  // The source's own retry counter (an addition beyond CONTRACT), when it reports one. Not for
+  // resets: libcurl itself silently re-sends a request whose reused connection died unanswered.
+  if (std::string(fc.mode) != "reset" && rt->contains("dynamodb") &&
+      (*rt)["dynamodb"].contains("retries")) {
+    EXPECT_GE((*rt)["dynamodb"]["retries"].get<int>(), st.value("faults", 0));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Faults, DynamoFaultTest,
                          ::testing::Values(FaultCase{"503", 2}, FaultCase{"throttle", 2},
-                                           FaultCase{"provisioned", 3}, FaultCase{"reset", 3}),
+                                           FaultCase{"provisioned", 2}, FaultCase{"reset", 2}),
                          [](const ::testing::TestParamInfo<FaultCase>& i) {
                            return std::string(i.param.mode[0] == '5' ? "http503" : i.param.mode);
                          });
@@ -594,7 +613,12 @@ TEST_F(DynamoAuditTest, MalformedPageFailsTheTargetWithAReason) {
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->value("status", ""), "failed") << b->dump().substr(0, 1000);
   ASSERT_TRUE(b->contains("error") && (*b)["error"].is_string()) << b->dump().substr(0, 1000);
-  EXPECT_FALSE((*b)["error"].get<std::string>().empty());
+  // The reason names what went wrong with the page.
+  std::string error = (*b)["error"].get<std::string>();
+  std::transform(error.begin(), error.end(), error.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  EXPECT_TRUE(error.find("json") != std::string::npos || error.find("parse") != std::string::npos)
+      << error;
   EXPECT_TRUE(has_anomaly(*b, "target_failed"));
   const json* h = find_target(r.report, "healthy");
   ASSERT_NE(h, nullptr);

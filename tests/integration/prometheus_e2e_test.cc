@@ -268,6 +268,18 @@ class PrometheusE2E : public ::testing::Test {
     loaded_ = true;
   }
 
+  // The scratch directory (configs, reports, logs) stays only when something failed.
+  static void TearDownTestSuite() {
+    if (dir_.empty()) return;
+    const auto* suite = ::testing::UnitTest::GetInstance()->current_test_suite();
+    if (suite && suite->failed_test_count() > 0) {
+      std::cout << "[ kept     ] logs and reports in " << dir_ << "\n";
+      return;
+    }
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
   void SetUp() override {
     if (prom_.empty() || pushgateway_.empty() || dynalite_.empty()) {
       GTEST_SKIP() << "TTLA_PROMETHEUS_URL, TTLA_PUSHGATEWAY_URL and TTLA_DYNALITE_ENDPOINT must all "

@@ -13,6 +13,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -115,6 +118,14 @@ TEST(Serve, ServesMetricsHealthAndReportThenStops) {
   EXPECT_NE(metrics.body.find(R"(ttl_auditor_target_success{kind="dynamodb",target="broken"} 0)"),
             std::string::npos);
   EXPECT_NE(metrics.body.find("ttl_auditor_overdue_seconds_bucket"), std::string::npos);
+  if (::access("/usr/bin/promtool", X_OK) == 0) {
+    // What a scrape returns lints clean, exactly like the textfile.
+    std::string file = "/tmp/ttla-serve-scrape-" + std::to_string(::getpid()) + ".prom";
+    { std::ofstream(file) << metrics.body; }
+    int rc = std::system(("/usr/bin/promtool check metrics < " + file + " >/dev/null 2>&1").c_str());
+    std::remove(file.c_str());
+    EXPECT_EQ(rc, 0) << "promtool check metrics failed on /metrics";
+  }
 
   auto health = http_get(serve.port(), "/healthz");
   EXPECT_EQ(health.content_type, "application/json");
@@ -134,7 +145,9 @@ TEST(Serve, ServesMetricsHealthAndReportThenStops) {
 
   auto [rc, seconds] = serve.stop();
   EXPECT_EQ(rc, 0);
-  EXPECT_LT(seconds, 2.0);
+  // civetweb's listener polls in 2 s quanta (SOCKET_TIMEOUT_QUANTUM), so closing the listener
+  // takes up to ~2 s; anything near the audit interval would mean the loop ignored the stop.
+  EXPECT_LT(seconds, 5.0);
   EXPECT_EQ(audits.load(), 1) << "interval of an hour: one audit only";
   EXPECT_EQ(http_get(serve.port(), "/healthz").status, 0) << "listener closed after stop";
 }
@@ -216,7 +229,7 @@ TEST(Serve, SigtermStopsTheLoop) {
   ASSERT_EQ(::kill(::getpid(), SIGTERM), 0);
   ASSERT_EQ(serve.result().wait_for(std::chrono::seconds(5)), std::future_status::ready);
   EXPECT_EQ(serve.result().get(), 0);
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.0);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
   // The handler is restored: SIGTERM's disposition is back to default.
   struct sigaction now {};
   sigaction(SIGTERM, nullptr, &now);

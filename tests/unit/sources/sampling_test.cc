@@ -13,8 +13,8 @@ namespace {
 
 TEST(SamplePlan, SizesAndDeterminism) {
   SamplePlan p = plan_sample(0.05, 42);
-  EXPECT_EQ(p.total_segments, 640u);  // ceil(32 / 0.05)
-  EXPECT_EQ(p.segments.size(), 32u);
+  EXPECT_EQ(p.total_segments, 1280u);  // ceil(64 / 0.05)
+  EXPECT_EQ(p.segments.size(), 64u);
   std::set<uint64_t> distinct(p.segments.begin(), p.segments.end());
   EXPECT_EQ(distinct.size(), p.segments.size());
   for (uint64_t s : p.segments) EXPECT_LT(s, p.total_segments);
@@ -26,8 +26,11 @@ TEST(SamplePlan, SizesAndDeterminism) {
   EXPECT_NE(other.segments, p.segments);
 
   SamplePlan half = plan_sample(0.5, 1);
-  EXPECT_EQ(half.total_segments, 64u);  // min_total
-  EXPECT_EQ(half.segments.size(), 32u);
+  EXPECT_EQ(half.total_segments, 128u);
+  EXPECT_EQ(half.segments.size(), 64u);
+  SamplePlan most = plan_sample(0.9, 1);
+  EXPECT_EQ(most.total_segments, 72u);  // ceil(64 / 0.9)
+  EXPECT_EQ(most.segments.size(), 65u);
 
   SamplePlan tiny = plan_sample(1e-5, 7);
   EXPECT_EQ(tiny.total_segments, kMaxTotalSegments);
@@ -35,12 +38,12 @@ TEST(SamplePlan, SizesAndDeterminism) {
 }
 
 TEST(SamplePlan, EverySegmentEquallyLikely) {
-  // Each of 64 segments should be chosen about half the time over many seeds.
-  std::vector<int> hits(64, 0);
+  // Each of 128 segments should be chosen about half the time over many seeds.
+  std::vector<int> hits(128, 0);
   const int trials = 4000;
   for (int seed = 0; seed < trials; ++seed) {
     SamplePlan p = plan_sample(0.5, static_cast<uint64_t>(seed));
-    ASSERT_EQ(p.total_segments, 64u);
+    ASSERT_EQ(p.total_segments, 128u);
     for (uint64_t s : p.segments) ++hits[s];
   }
   for (int h : hits) {
@@ -82,27 +85,26 @@ double normal(SplitMix64& rng) {
   return std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2);
 }
 
-uint64_t binomial(SplitMix64& rng, uint64_t n, double p) {
-  uint64_t k = 0;
-  for (uint64_t i = 0; i < n; ++i) k += rng.unit() < p;
-  return k;
-}
-
-// A table laid out in 640 segments: uneven sizes (log-normal), expired items clustered (a
-// tenth of the segments hold five times the base rate: a bulk import whose TTLs all lapsed).
+// A table as a parallel scan sees it: items live in item collections (one partition key each,
+// sizes log-normal so a few are large), collections hash uniformly to segments, and expiry is
+// clustered by collection (a fifth are lapsed bulk imports with 80% expired, the rest 3%). So
+// segment totals are uneven and skewed, as real ones are.
 std::vector<double> make_population(uint64_t seed, uint64_t segments) {
   SplitMix64 rng(seed * 7919 + 17);
-  std::vector<double> expired(segments);
-  for (uint64_t s = 0; s < segments; ++s) {
-    uint64_t size = static_cast<uint64_t>(std::llround(120 * std::exp(0.5 * normal(rng))));
-    double rate = rng.unit() < 0.1 ? 0.25 : 0.05;
-    expired[s] = static_cast<double>(binomial(rng, size, rate));
+  std::vector<double> expired(segments, 0.0);
+  const uint64_t collections = segments * 20;
+  for (uint64_t c = 0; c < collections; ++c) {
+    uint64_t size = 1 + static_cast<uint64_t>(std::exp(1.0 + 1.0 * normal(rng)));
+    double p = rng.unit() < 0.2 ? 0.8 : 0.03;
+    uint64_t k = 0;
+    for (uint64_t i = 0; i < size; ++i) k += rng.unit() < p;
+    expired[rng.below(segments)] += static_cast<double>(k);
   }
   return expired;
 }
 
 TEST(Estimate, NinetyFivePercentIntervalCoversTheTruth) {
-  const int trials = 600;
+  const int trials = 1000;
   int covered = 0;
   double bias_sum = 0;
   for (int t = 0; t < trials; ++t) {
@@ -124,13 +126,13 @@ TEST(Estimate, NinetyFivePercentIntervalCoversTheTruth) {
 }
 
 TEST(Estimate, CoverageWithAFixedPopulationAcrossSeeds) {
-  // The same table audited with 500 different seeds: only the sample varies.
+  // The same table audited with 1000 different seeds: only the sample varies.
   SamplePlan first = plan_sample(0.1, 0);
   std::vector<double> population = make_population(99, first.total_segments);
   double truth = 0;
   for (double y : population) truth += y;
   int covered = 0;
-  const int trials = 500;
+  const int trials = 1000;
   for (int seed = 0; seed < trials; ++seed) {
     SamplePlan plan = plan_sample(0.1, static_cast<uint64_t>(seed) + 1000);
     ASSERT_EQ(plan.total_segments, first.total_segments);

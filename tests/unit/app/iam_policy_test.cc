@@ -1,0 +1,125 @@
+// iam-policy: read-only actions only, scoped to the configured tables and buckets.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <set>
+
+#include "app/iam_policy.h"
+#include "aws/aws_client.h"
+
+namespace ttla {
+namespace {
+
+Config parse(const std::string& yaml) {
+  auto r = parse_config(yaml);
+  EXPECT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].str());
+  return r.config.value_or(Config{});
+}
+
+const std::string kYaml =
+    "targets:\n"
+    "  - {name: sessions, kind: dynamodb, table: UploadSessions, region: us-east-1}\n"
+    "  - {name: other, kind: dynamodb, table: Other}\n"
+    "  - name: uploads\n"
+    "    kind: s3\n"
+    "    bucket: video-uploads\n"
+    "    prefix: uploads/\n"
+    "    region: eu-west-1\n"
+    "    orphans: {key_regex: \"^uploads/([^/]+)/\", dynamodb_table: UploadSessions, key_attribute: id}\n"
+    "  - {name: mocs, kind: postgres, dsn: x, query: y}\n";
+
+std::set<std::string> all_actions(const nlohmann::json& policy) {
+  std::set<std::string> out;
+  for (const auto& s : policy["Statement"]) {
+    for (const auto& a : s["Action"]) out.insert(a.get<std::string>());
+  }
+  return out;
+}
+
+const nlohmann::json* statement(const nlohmann::json& policy, const std::string& sid) {
+  for (const auto& s : policy["Statement"]) {
+    if (s["Sid"] == sid) return &s;
+  }
+  return nullptr;
+}
+
+TEST(IamPolicy, NoWriteActionEver) {
+  unsetenv("AWS_REGION");
+  unsetenv("AWS_DEFAULT_REGION");
+  const auto policy = iam_policy(parse(kYaml));
+  const auto actions = all_actions(policy);
+  ASSERT_FALSE(actions.empty());
+  for (const auto& a : actions) {
+    for (const char* verb : {"Put", "Delete", "Update", "Create", "Write", "Restore", "Abort", "Tag"}) {
+      EXPECT_EQ(a.find(verb), std::string::npos) << a;
+    }
+    if (a.rfind("dynamodb:", 0) == 0) {
+      // Never grant what the read-only client would refuse to send.
+      EXPECT_TRUE(aws::is_allowed_dynamodb_operation(a.substr(9))) << a;
+    }
+  }
+  for (const auto& s : policy["Statement"]) EXPECT_EQ(s["Effect"], "Allow");
+  EXPECT_EQ(policy["Version"], "2012-10-17");
+}
+
+TEST(IamPolicy, ScopedResources) {
+  unsetenv("AWS_REGION");
+  setenv("AWS_DEFAULT_REGION", "ap-south-1", 1);
+  const auto policy = iam_policy(parse(kYaml));
+  unsetenv("AWS_DEFAULT_REGION");
+
+  const auto* ddb = statement(policy, "DynamoDbAuditTables");
+  ASSERT_NE(ddb, nullptr);
+  EXPECT_EQ((*ddb)["Action"], nlohmann::json({"dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive",
+                                              "dynamodb:Scan"}));
+  EXPECT_EQ((*ddb)["Resource"],
+            nlohmann::json({"arn:aws:dynamodb:ap-south-1:*:table/Other",
+                            "arn:aws:dynamodb:us-east-1:*:table/UploadSessions"}));
+
+  const auto* orphans = statement(policy, "DynamoDbOrphanLookups");
+  ASSERT_NE(orphans, nullptr);
+  EXPECT_TRUE(all_actions(policy).count("dynamodb:BatchGetItem"));
+  EXPECT_EQ((*orphans)["Resource"],
+            nlohmann::json({"arn:aws:dynamodb:eu-west-1:*:table/UploadSessions"}));
+
+  const auto* bucket = statement(policy, "S3AuditBuckets");
+  ASSERT_NE(bucket, nullptr);
+  EXPECT_EQ((*bucket)["Resource"], nlohmann::json({"arn:aws:s3:::video-uploads"}));
+  std::set<std::string> bucket_actions((*bucket)["Action"].begin(), (*bucket)["Action"].end());
+  EXPECT_EQ(bucket_actions, (std::set<std::string>{"s3:ListBucket", "s3:ListBucketVersions",
+                                                   "s3:ListBucketMultipartUploads",
+                                                   "s3:GetBucketVersioning",
+                                                   "s3:GetLifecycleConfiguration"}));
+  const auto* objects = statement(policy, "S3AuditObjects");
+  ASSERT_NE(objects, nullptr);
+  EXPECT_EQ((*objects)["Resource"], nlohmann::json({"arn:aws:s3:::video-uploads/uploads/*"}));
+  EXPECT_EQ((*objects)["Action"], nlohmann::json({"s3:GetObject"}));
+
+  const auto* cw = statement(policy, "CloudWatchReadMetrics");
+  ASSERT_NE(cw, nullptr);
+  EXPECT_EQ((*cw)["Resource"], nlohmann::json({"*"}));
+}
+
+TEST(IamPolicy, WildcardRegionWhenUnknown) {
+  unsetenv("AWS_REGION");
+  unsetenv("AWS_DEFAULT_REGION");
+  const Config c = parse("targets: [{name: a, kind: dynamodb, table: T}]\n");
+  const auto policy = iam_policy(c);
+  EXPECT_EQ((*statement(policy, "DynamoDbAuditTables"))["Resource"],
+            nlohmann::json({"arn:aws:dynamodb:*:*:table/T"}));
+  bool noted = false;
+  for (const auto& n : iam_policy_notes(c)) noted |= n.find("region \"*\"") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
+TEST(IamPolicy, NonAwsTargetsNeedNothing) {
+  const Config c = parse(
+      "targets:\n  - {name: m, kind: postgres, dsn: x, query: y}\n"
+      "  - {name: f, kind: filesystem, path: /tmp, retention: 1d}\n");
+  const auto policy = iam_policy(c);
+  EXPECT_TRUE(policy["Statement"].empty());
+  EXPECT_GE(iam_policy_notes(c).size(), 2u);
+}
+
+}  // namespace
+}  // namespace ttla
