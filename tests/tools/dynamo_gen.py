@@ -15,6 +15,7 @@ Credentials are dummies: dynalite only checks that a signature is present.
 """
 import argparse
 import bisect
+import hashlib
 import datetime as dt
 import json
 import math
@@ -304,14 +305,42 @@ def make_client(args):
                                         max_pool_connections=4))
 
 
+def marker_name(args):
+    """A marker table created once a load completes. Its name carries a digest of every option
+    that shapes the data and of this script, so --reuse never trusts a table loaded differently."""
+    shape = {k: v for k, v in sorted(vars(args).items())
+             if k not in ("endpoint", "region", "truth", "threads", "recreate", "reuse", "load",
+                          "quiet", "verify", "top_k")}
+    with open(__file__, "rb") as f:
+        digest = hashlib.sha256(json.dumps(shape, sort_keys=True).encode() + f.read()).hexdigest()
+    return f"{args.table}.loaded-{digest[:12]}"
+
+
+def list_tables(client):
+    names = []
+    for page in client.get_paginator("list_tables").paginate():
+        names.extend(page.get("TableNames", []))
+    return names
+
+
+def delete_table(client, name):
+    client.delete_table(TableName=name)
+    client.get_waiter("table_not_exists").wait(TableName=name,
+                                               WaiterConfig={"Delay": 0.1, "MaxAttempts": 200})
+
+
 def create_table(client, args):
-    names = client.list_tables().get("TableNames", [])
+    """Returns False when --reuse finds the same data already loaded (nothing to write)."""
+    names = list_tables(client)
+    if args.reuse and args.table in names and marker_name(args) in names:
+        return False
     if args.table in names:
-        if not args.recreate:
-            raise SystemExit(f"table {args.table} exists (use --recreate)")
-        client.delete_table(TableName=args.table)
-        client.get_waiter("table_not_exists").wait(TableName=args.table,
-                                                   WaiterConfig={"Delay": 0.1, "MaxAttempts": 200})
+        if not (args.recreate or args.reuse):
+            raise SystemExit(f"table {args.table} exists (use --recreate or --reuse)")
+        delete_table(client, args.table)
+    for stale in names:
+        if stale.startswith(args.table + ".loaded-"):
+            delete_table(client, stale)
     keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
     attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
     if args.sort_key:
@@ -321,6 +350,14 @@ def create_table(client, args):
                         BillingMode="PAY_PER_REQUEST")
     client.get_waiter("table_exists").wait(TableName=args.table,
                                            WaiterConfig={"Delay": 0.1, "MaxAttempts": 200})
+    return True
+
+
+def create_marker(client, args):
+    client.create_table(TableName=marker_name(args),
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                        BillingMode="PAY_PER_REQUEST")
 
 
 class BatchWriter:
@@ -408,6 +445,9 @@ def main():
                    help="omit the CONTRACT edge values (ttl == as_of, as_of-5y, 0, 1e11, ...)")
     p.add_argument("--threads", type=int, default=8)
     p.add_argument("--recreate", action="store_true", help="drop the table first if it exists")
+    p.add_argument("--reuse", action="store_true",
+                   help="keep the table when a previous run loaded exactly these items into it "
+                        "(a marker table records that); else drop and load it")
     p.add_argument("--no-load", dest="load", action="store_false",
                    help="only compute the truth (same seed -> same items)")
     p.add_argument("--top-k", type=int, default=10)
@@ -429,8 +469,12 @@ def main():
     threads = []
     errors = []
     written = [0, threading.Lock()]
+    if args.load and not create_table(make_client(args), args):
+        args.load = False  # --reuse: the same data is already there; only the truth is needed
+        reused = True
+    else:
+        reused = False
     if args.load:
-        create_table(make_client(args), args)
         q = queue.Queue(maxsize=args.threads * 4)
         for _ in range(args.threads):
             th = threading.Thread(target=writer, args=(args, q, errors, written), daemon=True)
@@ -462,6 +506,8 @@ def main():
         raise SystemExit(f"load failed: {errors[0]} ({len(errors)} batch errors)")
     if args.load and written[0] != args.items:
         raise SystemExit(f"load incomplete: wrote {written[0]} of {args.items}")
+    if args.load and args.reuse:
+        create_marker(make_client(args), args)
     elapsed = time.monotonic() - start
 
     if args.load and args.verify:
@@ -492,7 +538,7 @@ def main():
     if not args.quiet:
         rate = args.items / elapsed if elapsed > 0 else 0
         print(f"dynamo_gen: table={args.table} items={args.items} "
-              f"{'loaded' if args.load else 'generated'} in {elapsed:.1f}s ({rate:.0f}/s) "
+              f"{'reused' if reused else 'loaded' if args.load else 'generated'} in {elapsed:.1f}s ({rate:.0f}/s) "
               f"classes={json.dumps(everything.classes)}", file=sys.stderr)
 
 

@@ -1,5 +1,6 @@
 // Report file, --report-dir, --envelope lambda, --textfile and publish()'s error isolation.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -136,8 +137,12 @@ TEST_F(FileSinks, TextfileReplacedByRenameAndReadersNeverSeeATornFile) {
   std::string text_b = slurp(prom);
   ASSERT_NE(text_a, text_b);
 
+  // Hold the current file open: with rename it keeps its inode and content (and the inode cannot
+  // be reused for a later file); an in-place rewrite would change what this descriptor reads.
+  int held = ::open(prom.c_str(), O_RDONLY);
+  ASSERT_GE(held, 0);
   struct stat before {};
-  ASSERT_EQ(::stat(prom.c_str(), &before), 0);
+  ASSERT_EQ(::fstat(held, &before), 0);
   std::atomic<bool> done{false};
   std::atomic<int> reads{0}, torn{0};
   std::thread reader([&] {
@@ -157,6 +162,12 @@ TEST_F(FileSinks, TextfileReplacedByRenameAndReadersNeverSeeATornFile) {
   struct stat after {};
   ASSERT_EQ(::stat(prom.c_str(), &after), 0);
   EXPECT_NE(before.st_ino, after.st_ino) << "file must be replaced by rename, not rewritten";
+  std::string held_text(text_b.size() + 16, '\0');
+  ssize_t n = ::pread(held, held_text.data(), held_text.size(), 0);
+  ::close(held);
+  ASSERT_GE(n, 0);
+  held_text.resize(static_cast<size_t>(n));
+  EXPECT_EQ(held_text, text_b) << "the replaced file's content must be untouched";
   EXPECT_EQ(names(), std::vector<std::string>{"ttl_auditor.prom"});
 }
 

@@ -176,7 +176,8 @@ class FakeDynamo {
     }
     // The only filter this source sends on its own: NOT (#t > :asof AND #t < :ms).
     std::optional<double> drop_above;
-    if (req.contains("FilterExpression")) {
+    // Items here hold their TTL in "ttl"; a filter on another attribute drops nothing.
+    if (req.contains("FilterExpression") && req["ExpressionAttributeNames"]["#ttla_t"] == "ttl") {
       std::string asof = req["ExpressionAttributeValues"][":ttla_asof"]["N"];
       drop_above = std::stod(asof);
     }
@@ -287,11 +288,11 @@ TEST(DynamodbSource, FullScanCountsEveryClassExactly) {
   EXPECT_EQ(r.table_metrics->item_count.value_or(0), 123456);
   EXPECT_TRUE(r.has_hygiene);
 
-  // Overdue: the oldest expired item is i=588 (588 % 12 == 0): 588 hours.
-  EXPECT_DOUBLE_EQ(r.stats.oldest_overdue_seconds(), 3600.0 * 588);
+  // Overdue: the oldest expired item is i=591 (591 % 12 == 3): 591 hours.
+  EXPECT_DOUBLE_EQ(r.stats.oldest_overdue_seconds(), 3600.0 * 591);
   auto oldest = r.stats.oldest_items();
   ASSERT_FALSE(oldest.empty());
-  EXPECT_EQ(oldest[0].key, "pk=user33#s588,sk=meta");
+  EXPECT_EQ(oldest[0].key, "pk=user36#s591,sk=meta");
 
   // Consumed capacity adds up over every page of every segment.
   auto bodies = h.fake.scan_bodies();
