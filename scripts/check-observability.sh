@@ -361,6 +361,7 @@ if [ -z "$bin" ]; then
   done
 fi
 if [ -n "$bin" ] && [ -x "$bin" ]; then
+  echo "      (binary: $bin)"
   configs=(deploy/systemd/config.example.yaml)
   [ -f "$work/k8s-configs" ] && while read -r c || [ -n "$c" ]; do [ -n "$c" ] && configs+=("$c"); done < "$work/k8s-configs"
   for c in "${configs[@]}"; do

@@ -445,7 +445,7 @@ int run_cli(int argc, char** argv) {
 
   RunArgs run_args;
   CLI::App* run = app.add_subcommand("run", "Audit the configured targets once and publish the results");
-  run->add_option("--config", run_args.config, "Config file (YAML)")->type_name("FILE")->required();
+  run->add_option("--config", run_args.config, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
   run->add_option("--as-of", run_args.as_of, "Audit as if the clock read TIME (epoch seconds or RFC 3339)")->type_name("TIME");
   run->add_option("--report", run_args.report, "Write the JSON report to FILE")->type_name("FILE");
   run->add_option("--report-dir", run_args.report_dir,
@@ -472,18 +472,18 @@ int run_cli(int argc, char** argv) {
 
   std::string check_path;
   CLI::App* check = app.add_subcommand("check-config", "Validate a config file and list every problem");
-  check->add_option("--config", check_path, "Config file (YAML)")->type_name("FILE")->required();
+  check->add_option("--config", check_path, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
   check->footer(kCheckConfigFooter);
 
   std::string iam_path;
   CLI::App* iam = app.add_subcommand("iam-policy", "Print a least-privilege IAM policy for a config");
-  iam->add_option("--config", iam_path, "Config file (YAML)")->type_name("FILE")->required();
+  iam->add_option("--config", iam_path, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
   iam->footer(kIamFooter);
 
   ServeArgs serve_args;
   CLI::App* serve = app.add_subcommand(
       "serve", "Run as an exporter: audit every --interval, serve /metrics /healthz /report.json");
-  serve->add_option("--config", serve_args.config, "Config file (YAML)")->type_name("FILE")->required();
+  serve->add_option("--config", serve_args.config, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
   serve->add_option("--listen", serve_args.listen, "ADDR to listen on, e.g. 127.0.0.1:9782")->type_name("ADDR")->required();
   serve->add_option("--interval", serve_args.interval, "Time between audits, e.g. 15m")->type_name("DURATION")->required();
   serve->add_option("--report", serve_args.report, "Also write each cycle's JSON report to FILE")->type_name("FILE");

@@ -624,7 +624,13 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
 void check_required(Validator& v, const YAML::Node& target, const YAML::Node& defaults,
                     const std::string& path, const TargetConfig& t) {
   auto present = [&](const char* key) {
-    return static_cast<bool>(target[key]) || (defaults.IsMap() && defaults[key]);
+    if (target[key]) return true;
+    if (!defaults.IsMap() || !defaults[key]) return false;
+    const std::string k = key;
+    if (t.kind == "postgres" && ((k == "table" && target["query"]) || (k == "query" && target["table"]))) {
+      return false;  // skipped when merging, see parse_target
+    }
+    return true;
   };
   auto require = [&](const char* key) {
     if (!present(key)) {
@@ -689,6 +695,10 @@ std::optional<TargetConfig> parse_target(Validator& v, const YAML::Node& node,
     for (auto it = defaults.begin(); it != defaults.end(); ++it) {
       const std::string key = it->first.Scalar();
       if (key == "kind" || key == "name" || !contains(allowed, key) || node[key]) continue;
+      // postgres: a target's own query (or table) replaces, not combines with, the other default.
+      if (t.kind == "postgres" && ((key == "table" && node["query"]) || (key == "query" && node["table"]))) {
+        continue;
+      }
       apply_target_key(v, key, it->second, "defaults." + key, t);
     }
   }

@@ -59,6 +59,7 @@ json expired_to_json(const TargetReport& t) {
   // The sketch's estimate may land a fraction of a percent outside the exact extremes; clamping
   // keeps p99 <= oldest and p50 >= newest, which readers rightly expect.
   auto q = [&](double p) {
+    if (t.exact_quantiles) return (*t.exact_quantiles)[p < 0.75 ? 0 : (p < 0.95 ? 1 : 2)];
     if (s.sketch().count() == 0) return 0.0;
     return std::clamp(s.sketch().quantile(p), s.newest_overdue_seconds(), s.oldest_overdue_seconds());
   };

@@ -201,7 +201,8 @@ void QuantileSketch::merge(const QuantileSketch& other) {
 double QuantileSketch::quantile(double q) const {
   if (count_ == 0) return 0;
   q = std::clamp(std::isnan(q) ? 0.0 : q, 0.0, 1.0);
-  double rank = q * static_cast<double>(count_ - 1);
+  // 0-based index of the nearest-rank element.
+  double rank = std::max(0.0, std::ceil(q * static_cast<double>(count_)) - 1.0);
   double seen = static_cast<double>(zero_count_);
   if (seen > rank) return 0;
   for (size_t i = 0; i < buckets_.size(); ++i) {
@@ -574,6 +575,47 @@ TargetStats TargetStats::from_state(const nlohmann::json& j) {
   s.groups_ = TopGroups::from_json(j.at("groups"));
   return s;
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server-side aggregation (SQL sources)
+
+void TargetStats::add_expired_range(uint64_t n, double min_overdue, double max_overdue,
+                                    uint64_t bytes) {
+  if (n == 0) return;
+  if (sketch_.count() == 0) {
+    min_overdue_ = min_overdue;
+    max_overdue_ = max_overdue;
+  } else {
+    min_overdue_ = std::min(min_overdue_, min_overdue);
+    max_overdue_ = std::max(max_overdue_, max_overdue);
+  }
+  class_counts_[static_cast<size_t>(ItemClass::kExpired)] += n;
+  expired_bytes_ += bytes;
+  // The range is one fine bucket, so its midpoint stands for every value in it within the
+  // sketch's accuracy; the histogram bucket is the midpoint's, exact when the caller grouped by
+  // histogram bucket too.
+  const double mid = (min_overdue + max_overdue) / 2;
+  sketch_.add(mid, n);
+  histogram_.add(mid, n);
+}
+
+void TargetStats::offer_oldest(std::string_view key, double deadline, double overdue_seconds,
+                               uint64_t bytes) {
+  if (options_.k == 0) return;
+  ItemRef item{options_.redact_keys ? redact_key(key, options_.seed) : std::string(key), deadline,
+               overdue_seconds, bytes, seeded_hash(key, options_.seed)};
+  offer(oldest_, options_.k, std::move(item),
+        [](const ItemRef& a, const ItemRef& b) { return oldest_before(a, b); });
+}
+
+void TargetStats::offer_sample(std::string_view key, double deadline, double overdue_seconds,
+                               uint64_t bytes) {
+  if (options_.k == 0) return;
+  ItemRef item{options_.redact_keys ? redact_key(key, options_.seed) : std::string(key), deadline,
+               overdue_seconds, bytes, seeded_hash(key, options_.seed)};
+  offer(reservoir_, options_.k, std::move(item),
+        [](const ItemRef& a, const ItemRef& b) { return sample_before(a, b); });
 }
 
 }  // namespace ttla

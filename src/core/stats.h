@@ -21,7 +21,8 @@ namespace ttla {
 // sample value (default 0.5% so reported quantiles are within 1%). Values < 1 share one bucket
 // and are reported as 0. Memory is O(log(max/min)/accuracy), independent of the count (values
 // between 1 and 1e10 need at most ~2300 buckets). quantile(q) returns the estimate of the
-// sorted value at index floor(q * (count - 1)). Merging sketches of different accuracy re-adds
+// nearest-rank quantile: the sorted value at 1-based rank ceil(q * count) (rank 1 for q = 0),
+// the definition SQL's percentile_disc uses, so every source reports the same p50/p90/p99. Merging sketches of different accuracy re-adds
 // the other's bucket values, so the error then adds up; shards use the same default.
 class QuantileSketch {
  public:

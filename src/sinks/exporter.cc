@@ -1,7 +1,5 @@
 #include "sinks/exporter.h"
 
-#include <dlfcn.h>
-
 #include <CivetServer.h>
 #include <civetweb.h>
 #include <prometheus/exposer.h>
@@ -20,28 +18,7 @@ namespace {
 
 // prometheus-cpp's Exposer owns its civetweb server and only routes registered collectables, so
 // /healthz and /report.json are answered from civetweb's begin_request callback, which runs
-// before any URI handler. civetweb is linked into the process by prometheus-cpp-pull but is not
-// on our link line (no CMake target of ours names it), so its two C entry points are looked up
-// at runtime instead of linked; both are part of civetweb's stable C API.
-using GetRequestInfoFn = const mg_request_info* (*)(const mg_connection*);
-using WriteFn = int (*)(mg_connection*, const void*, size_t);
-
-struct CivetApi {
-  GetRequestInfoFn get_request_info = nullptr;
-  WriteFn write = nullptr;
-};
-
-const CivetApi& civet_api() {
-  static const CivetApi api = [] {
-    CivetApi a;
-    a.get_request_info =
-        reinterpret_cast<GetRequestInfoFn>(::dlsym(RTLD_DEFAULT, "mg_get_request_info"));
-    a.write = reinterpret_cast<WriteFn>(::dlsym(RTLD_DEFAULT, "mg_write"));
-    return a;
-  }();
-  return api;
-}
-
+// before any URI handler.
 // begin_request gets only the connection; the listening port tells which exporter it belongs to.
 std::mutex& routes_mutex() {
   static std::mutex mu;
@@ -62,8 +39,7 @@ const char* reason(int status) {
 }
 
 int begin_request(mg_connection* conn) {
-  const CivetApi& api = civet_api();
-  const mg_request_info* info = api.get_request_info(conn);
+  const mg_request_info* info = mg_get_request_info(conn);
   if (info == nullptr || info->local_uri == nullptr) return 0;
   std::string path = info->local_uri;
   if (path != "/healthz" && path != "/report.json") return 0;  // /metrics: the Exposer's
@@ -84,8 +60,8 @@ int begin_request(mg_connection* conn) {
                           "\r\nContent-Type: application/json\r\n"
                           "Cache-Control: no-store\r\nContent-Length: " +
                           std::to_string(response.body.size()) + "\r\n\r\n";
-  api.write(conn, head_text.data(), head_text.size());
-  if (!head) api.write(conn, response.body.data(), response.body.size());
+  mg_write(conn, head_text.data(), head_text.size());
+  if (!head) mg_write(conn, response.body.data(), response.body.size());
   return response.status;
 }
 
@@ -93,10 +69,6 @@ int begin_request(mg_connection* conn) {
 
 MetricsExporter::MetricsExporter(const std::string& listen)
     : metrics_(std::make_shared<SwappableCollectable>()) {
-  const CivetApi& api = civet_api();
-  if (api.get_request_info == nullptr || api.write == nullptr) {
-    throw Error(ErrorKind::kInternal, "serve: civetweb entry points not found in the process");
-  }
   // CivetCallbacks only adds a constructor (in libcivetweb-cpp) that zeroes mg_callbacks; zero
   // the plain C struct ourselves and pass it as such. CivetServer copies it.
   static_assert(sizeof(CivetCallbacks) == sizeof(mg_callbacks));

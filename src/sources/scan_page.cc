@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <nlohmann/json.hpp>
 
@@ -22,13 +25,6 @@ void check(simdjson::error_code ec, const char* what) {
 
 // Attribute value types we distinguish; everything else (M, L, SS, NS, BS) is kOther.
 enum class AttrType : uint8_t { kAbsent, kS, kN, kB, kBool, kNull, kOther };
-
-bool needs_escape_or_non_ascii(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return true;
-  }
-  return false;
-}
 
 // Exact for plain decimals of up to 15 significant digits (what real TTLs are); nullopt sends
 // the text to the general parser.
@@ -79,7 +75,6 @@ std::vector<std::pair<std::string, bool>> parse_format(const std::string& format
 
 constexpr std::string_view kNoGroup = "(none)";
 
-inline bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
 void append_utf8(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
@@ -172,7 +167,6 @@ std::vector<std::string> group_attributes(const GroupBy& group_by) {
 struct ScanPageParser::Impl {
   od::parser parser;
   std::vector<std::string> names;  // interesting attribute names, each once
-  bool fast_keys = true;           // every name compares raw (no escapes possible)
   int ttl = -1;
   std::vector<int> keys;
   // Group: either pieces (format) or one attribute with split/part.
@@ -199,75 +193,167 @@ struct ScanPageParser::Impl {
       if (names[i] == name) return static_cast<int>(i);
     }
     names.push_back(name);
-    if (needs_escape_or_non_ascii(name)) fast_keys = false;
     return static_cast<int>(names.size() - 1);
   }
 
-  int match(od::field& f) {
-    if (fast_keys) {
-      od::raw_json_string raw = f.key();
-      for (size_t i = 0; i < names.size(); ++i) {
-        if (raw.unsafe_is_equal(names[i])) return static_cast<int>(i);
+  // ---- Item scanner -------------------------------------------------------------------------
+  // simdjson's stage 1 has indexed the page and its array iteration walks from item to item; the
+  // inside of each item is read here in one strict forward pass over the text (keys compared
+  // raw, only the wanted AttributeValues decoded, everything else skipped by structure). That is
+  // about twice as fast as iterating every field through On-Demand's object iterator. Every
+  // deviation from JSON throws kParse; the caller checks that simdjson's idea of where the item
+  // ends agrees with ours.
+  const char* end = nullptr;  // end of the page text
+
+  static bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+  const char* ws(const char* p) const {
+    while (p < end && is_ws(*p)) ++p;
+    return p;
+  }
+  // p at the opening quote; returns past the closing quote. `escaped` (optional) tells whether
+  // the content holds backslash escapes. 16 bytes per step: the page is padded by
+  // SIMDJSON_PADDING (64) bytes, so a block starting before `end` may be read whole.
+  const char* string_end(const char* p, bool* escaped) const {
+    ++p;
+    bool saw_escape = false;
+    while (p < end) {
+#if defined(__SSE2__)
+      const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      unsigned mask = static_cast<unsigned>(
+          _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8('"')),
+                                         _mm_cmpeq_epi8(block, _mm_set1_epi8('\\')))));
+      if (mask == 0) {
+        p += 16;
+        continue;
       }
-      return -1;
+      p += __builtin_ctz(mask);
+      if (p >= end) break;
+#endif
+      const char c = *p;
+      if (c == '"') {
+        if (escaped != nullptr) *escaped = saw_escape;
+        return p + 1;
+      }
+      if (c == '\\') {
+        saw_escape = true;
+        ++p;
+      }
+      ++p;
     }
-    std::string_view key;
-    check(f.unescaped_key().get(key), "attribute name");
+    fail("scan page: unterminated string");
+  }
+  const char* skip_scalar(const char* p) const {
+    const char* start = p;
+    while (p < end && !is_ws(*p) && *p != ',' && *p != '}' && *p != ']') ++p;
+    std::string_view t(start, static_cast<size_t>(p - start));
+    if (t.empty()) fail("scan page: missing value");
+    if (t == "true" || t == "false" || t == "null") return p;
+    for (char c : t) {
+      if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E')) {
+        fail("scan page: unexpected text in item");
+      }
+    }
+    return p;
+  }
+  const char* skip_value(const char* p, int depth = 0) const {
+    if (depth > 64) fail("scan page: nesting too deep");
+    p = ws(p);
+    if (p >= end) fail("scan page: truncated item");
+    if (*p == '"') return string_end(p, nullptr);
+    if (*p == '{' || *p == '[') {
+      const char close = *p == '{' ? '}' : ']';
+      const bool object = *p == '{';
+      p = ws(p + 1);
+      if (p < end && *p == close) return p + 1;
+      while (true) {
+        if (object) {
+          if (p >= end || *p != '"') fail("scan page: expected a member name");
+          p = ws(string_end(p, nullptr));
+          if (p >= end || *p != ':') fail("scan page: expected ':'");
+          p = ws(p + 1);
+        }
+        p = ws(skip_value(p, depth + 1));
+        if (p >= end) fail("scan page: truncated item");
+        if (*p == ',') {
+          p = ws(p + 1);
+          continue;
+        }
+        if (*p == close) return p + 1;
+        fail("scan page: expected ',' or a closing bracket");
+      }
+    }
+    return skip_scalar(p);
+  }
+  // p at an AttributeValue's '{'; fills `out`, returns past its '}'.
+  const char* read_attribute(const char* p, Captured& out) const {
+    if (p >= end || *p != '{') fail("scan page: attribute value is not an AttributeValue object");
+    p = ws(p + 1);
+    if (p >= end || *p != '"') fail("scan page: empty or malformed AttributeValue object");
+    const char* type = p + 1;
+    bool type_escaped = false;
+    p = string_end(p, &type_escaped);
+    std::string_view t(type, static_cast<size_t>(p - 1 - type));
+    p = ws(p);
+    if (p >= end || *p != ':') fail("scan page: malformed AttributeValue");
+    p = ws(p + 1);
+    if (t == "N" || t == "S" || t == "B") {
+      out.type = t == "N" ? AttrType::kN : t == "S" ? AttrType::kS : AttrType::kB;
+      if (p >= end || *p != '"') {
+        fail("scan page: AttributeValue of type " + std::string(t) + " is not a string");
+      }
+      const char* start = p + 1;
+      bool escaped = false;
+      p = string_end(p, &escaped);
+      out.text = std::string_view(start, static_cast<size_t>(p - 1 - start));
+      out.escaped = escaped;
+    } else {
+      out.type = t == "BOOL" ? AttrType::kBool : t == "NULL" ? AttrType::kNull : AttrType::kOther;
+      p = skip_value(p);
+    }
+    p = ws(p);
+    if (p >= end || *p != '}') fail("scan page: AttributeValue with more than one member");
+    return p + 1;
+  }
+  int match_raw(std::string_view key, bool escaped) {
+    if (escaped) {
+      number_buf.clear();
+      append_unescaped(number_buf, key);
+      key = number_buf;
+    }
     for (size_t i = 0; i < names.size(); ++i) {
       if (key == names[i]) return static_cast<int>(i);
     }
     return -1;
   }
-
-  // Reads `{"N":"123"}`, `{"S":"..."}`, `{"BOOL":true}`... straight from the input text at the
-  // value's opening brace: cheaper than iterating the one-field object (simdjson then skips the
-  // value as a whole). Strings stay raw (escapes undone only when a key or group is rendered).
-  static void read_attribute_value(od::value& v, Captured& out) {
-    std::string_view token;
-    token = v.raw_json_token();
-    const char* p = token.data();
-    if (*p != '{') fail("scan page: attribute value is not an AttributeValue object");
-    ++p;
-    while (is_space(*p)) ++p;
-    if (*p != '"') fail("scan page: empty or malformed AttributeValue object");
-    const char* type = ++p;
-    while (*p != '"' && *p != '\\' && *p != '\0') ++p;
-    if (*p != '"') fail("scan page: malformed AttributeValue type");
-    std::string_view t(type, static_cast<size_t>(p - type));
-    ++p;
-    if (t == "N") {
-      out.type = AttrType::kN;
-    } else if (t == "S") {
-      out.type = AttrType::kS;
-    } else if (t == "B") {
-      out.type = AttrType::kB;
-    } else if (t == "BOOL") {
-      out.type = AttrType::kBool;
-      return;
-    } else if (t == "NULL") {
-      out.type = AttrType::kNull;
-      return;
-    } else {
-      out.type = AttrType::kOther;
-      return;
-    }
-    while (is_space(*p)) ++p;
-    if (*p != ':') fail("scan page: malformed AttributeValue");
-    ++p;
-    while (is_space(*p)) ++p;
-    if (*p != '"') fail("scan page: AttributeValue of type " + std::string(t) + " is not a string");
-    const char* start = ++p;
-    bool escaped = false;
-    // Stage 1 has already found this string's closing quote, so the scan stays in the buffer.
-    while (*p != '"') {
-      if (*p == '\\') {
-        escaped = true;
-        ++p;
+  // p at the item's '{'; fills `captured`, returns past the item's '}'.
+  const char* read_item(const char* p) {
+    for (auto& c : captured) c.type = AttrType::kAbsent;
+    p = ws(p + 1);
+    if (p < end && *p == '}') return p + 1;
+    while (true) {
+      if (p >= end || *p != '"') fail("scan page: expected an attribute name");
+      const char* key = p + 1;
+      bool escaped = false;
+      p = string_end(p, &escaped);
+      std::string_view k(key, static_cast<size_t>(p - 1 - key));
+      p = ws(p);
+      if (p >= end || *p != ':') fail("scan page: expected ':' after an attribute name");
+      p = ws(p + 1);
+      int idx = match_raw(k, escaped);
+      if (idx >= 0) {
+        p = read_attribute(p, captured[static_cast<size_t>(idx)]);
+      } else {
+        p = skip_value(p);
       }
-      ++p;
+      p = ws(p);
+      if (p >= end) fail("scan page: truncated item");
+      if (*p == ',') {
+        p = ws(p + 1);
+        continue;
+      }
+      if (*p == '}') return p + 1;
+      fail("scan page: expected ',' or '}' in an item");
     }
-    out.text = std::string_view(start, static_cast<size_t>(p - start));
-    out.escaped = escaped;
   }
 
   // Appends attribute `index` as text: S/N/B values, "(bool)"/"(null)", "(none)" otherwise.
@@ -377,6 +463,7 @@ ScanPageParser::~ScanPageParser() = default;
 ScanPageResult ScanPageParser::parse(simdjson::padded_string_view json, int64_t as_of,
                                      TargetStats& stats) {
   Impl& m = *impl_;
+  m.end = json.data() + json.length();
   ScanPageResult result;
   od::document doc;
   check(m.parser.iterate(json).get(doc), "not JSON");
@@ -399,17 +486,19 @@ ScanPageResult ScanPageParser::parse(simdjson::padded_string_view json, int64_t 
       have_items = true;
       od::array items;
       check(f.value().get_array().get(items), "Items is not an array");
+      const char* previous_end = nullptr;
       for (auto item_result : items) {
-        od::object item;
-        check(item_result.get_object().get(item), "item is not an object");
-        for (auto& c : m.captured) c.type = AttrType::kAbsent;
-        for (auto attr_result : item) {
-          od::field af;
-          check(std::move(attr_result).get(af), "item attribute");
-          int idx = m.match(af);
-          if (idx < 0) continue;
-          Impl::read_attribute_value(af.value(), m.captured[static_cast<size_t>(idx)]);
+        std::string_view token;
+        check(item_result.raw_json_token().get(token), "item");
+        if (token.empty() || token[0] != '{') fail("scan page: item is not an object");
+        if (previous_end != nullptr) {
+          // simdjson and the item scanner must agree on where the previous item ended.
+          const char* q = m.ws(previous_end);
+          if (q >= m.end || *q != ',' || m.ws(q + 1) != token.data()) {
+            fail("scan page: malformed item list");
+          }
         }
+        previous_end = m.read_item(token.data());
         ++items_seen;
         const Impl::Captured& t = m.captured[ttl_index];
         ItemClass cls;

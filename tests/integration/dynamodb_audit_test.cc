@@ -360,7 +360,7 @@ class FaultProxy {
                                      "--port", "0"};
     argv.insert(argv.end(), args.begin(), args.end());
     child_ = std::make_unique<Child>(argv, out_, dir / (tag + ".proxy.err"));
-    for (int i = 0; i < 200 && port_ == 0; ++i) {
+    for (int i = 0; i < 1200 && port_ == 0; ++i) {  // up to 30 s on a busy machine
       std::string s = read_file(out_);
       if (s.rfind("PORT ", 0) == 0 && s.find('\n') != std::string::npos) {
         port_ = std::stoi(s.substr(5));

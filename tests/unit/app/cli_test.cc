@@ -196,6 +196,12 @@ TEST(Cli, CheckConfigPrintsEveryProblemOfEveryBadFixture) {
   EXPECT_GE(checked, 12);
 }
 
+TEST(Cli, ConfigFromEnvironment) {
+  auto r = run({"check-config"}, "TTL_AUDITOR_CONFIG=" + quote((kFixtures / "minimal.ok.yaml").string()));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("minimal.ok.yaml: ok, 1 target"), std::string::npos) << r.out;
+}
+
 TEST(Cli, CheckConfigOkFixtures) {
   for (const char* name : {"full.ok.yaml", "minimal.ok.yaml", "postgres_query.ok.yaml"}) {
     auto r = run({"check-config", "--config", (kFixtures / name).string()});
@@ -258,6 +264,14 @@ TEST(Cli, FailingTargetDoesNotHideOthers) {
                         " msg=\"target failed\" target=sessions kind=dynamodb status=failed")))
       << r.err;
   EXPECT_EQ(r.err.find("secretsecret"), std::string::npos);
+  // The failure path's report still follows the published schema.
+  const std::string schema = std::string(TTLA_SOURCE_DIR) + "/tests/schema/report.schema.json";
+  if (fs::exists(schema) && fs::exists("/usr/bin/python3")) {
+    const std::string cmd = "/usr/bin/python3 -c 'import json,sys,jsonschema; "
+                            "jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' " +
+                            quote(schema) + " " + quote(tmp / "report.json") + " 2>" + quote(tmp / "schema.err");
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << slurp(tmp / "schema.err");
+  }
 }
 
 TEST(Cli, ExitCodesFollowFailOn) {

@@ -182,4 +182,17 @@ TEST(Config, SampleAndSegmentBoundaries) {
   EXPECT_EQ(errors_of("targets: [{name: a, kind: dynamodb, table: A, segments: 1000001}]").size(), 1u);
 }
 
+TEST(Config, PostgresOwnQueryReplacesDefaultTable) {
+  auto r = ttla::parse_config(
+      "defaults: {table: shared, timestamp_column: deleted_at}\n"
+      "targets:\n"
+      "  - {name: a, kind: postgres, dsn: x, query: \"select 1\"}\n"
+      "  - {name: b, kind: postgres, dsn: x}\n");
+  ASSERT_TRUE(r.config) << r.errors[0].str();
+  EXPECT_TRUE(r.config->targets[0].table.empty());
+  EXPECT_EQ(r.config->targets[0].query, "select 1");
+  EXPECT_EQ(r.config->targets[1].table, "shared");
+  EXPECT_EQ(r.config->targets[1].timestamp_column, "deleted_at");
+}
+
 }  // namespace

@@ -114,10 +114,10 @@ TEST(ReportToJson, DynamoDbTarget) {
   EXPECT_EQ(e["bytes"], 650);
   EXPECT_EQ(e["oldest_overdue_seconds"], 4e7);
   EXPECT_EQ(e["newest_overdue_seconds"], 30);
-  // Sorted overdue: 30, 7200, 90000, 4e7 -> p50 index 1, p90/p99 index 2 (floor(q*(n-1))).
+  // Sorted overdue: 30, 7200, 90000, 4e7 -> nearest rank: p50 rank 2, p90/p99 rank 4.
   EXPECT_NEAR(e["overdue_seconds_quantiles"]["p50"].get<double>(), 7200, 7200 * 0.01);
-  EXPECT_NEAR(e["overdue_seconds_quantiles"]["p90"].get<double>(), 90000, 90000 * 0.01);
-  EXPECT_NEAR(e["overdue_seconds_quantiles"]["p99"].get<double>(), 90000, 90000 * 0.01);
+  EXPECT_NEAR(e["overdue_seconds_quantiles"]["p90"].get<double>(), 4e7, 4e7 * 0.01);
+  EXPECT_NEAR(e["overdue_seconds_quantiles"]["p99"].get<double>(), 4e7, 4e7 * 0.01);
   ASSERT_EQ(e["histogram"].size(), 12u);
   EXPECT_EQ(e["histogram"][0], json({{"le", 3600}, {"count", 1}}));
   EXPECT_EQ(e["histogram"][1], json({{"le", 21600}, {"count", 2}}));

@@ -86,7 +86,8 @@ void expect_equivalent(const TargetStats& merged, const TargetStats& whole, cons
 
 double true_quantile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(std::floor(q * static_cast<double>(v.size() - 1)))];
+  const double rank = std::max(1.0, std::ceil(q * static_cast<double>(v.size())));
+  return v[static_cast<size_t>(rank) - 1];
 }
 
 class MergeContract : public ::testing::TestWithParam<uint64_t> {};

@@ -16,10 +16,11 @@ namespace {
 
 using nlohmann::json;
 
-// The sorted-array quantile the sketch approximates: value at index floor(q * (n - 1)).
+// The nearest-rank quantile the sketch approximates: 1-based rank ceil(q * n), rank 1 for q = 0.
 double true_quantile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(std::floor(q * static_cast<double>(v.size() - 1)))];
+  const double rank = std::max(1.0, std::ceil(q * static_cast<double>(v.size())));
+  return v[static_cast<size_t>(rank) - 1];
 }
 
 void expect_within(double got, double want, double rel, const std::string& what) {

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "sources/filesystem_source.h"
 
 namespace fs = std::filesystem;
