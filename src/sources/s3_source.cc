@@ -410,7 +410,9 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
         }
       }
       for (const auto& d : table["Table"].value("AttributeDefinitions", nlohmann::json::array())) {
-        if (d.value("AttributeName", "") == o.key_attribute) key_type = d.value("AttributeType", "S");
+        if (d.value("AttributeName", "") == o.key_attribute) {
+          key_type = d.value("AttributeType", "S");
+        }
       }
 
       std::vector<const std::string*> ids;
@@ -482,7 +484,8 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report.multipart = multipart;
   if (versions_result) {
-    report.noncurrent = NoncurrentInfo{versions_result->expired_count, versions_result->expired_bytes};
+    report.noncurrent =
+        NoncurrentInfo{versions_result->expired_count, versions_result->expired_bytes};
   }
   if (stop_reason) {
     report.status = Status::kPartial;

@@ -95,7 +95,8 @@ std::string url_decode(std::string_view text) {
     char c = text[i];
     if (c == '+') {
       out.push_back(' ');
-    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+               hex_value(text[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
       i += 2;
     } else {
@@ -230,7 +231,9 @@ std::vector<LifecycleRule> parse_lifecycle(std::string_view xml) {
     }
     if (pugi::xml_node e = r.child("Expiration")) {
       rule.expiration_days = days_of(e, "Days");
-      if (pugi::xml_node d = e.child("Date")) rule.expiration_date = parse_s3_time(d.text().as_string());
+      if (pugi::xml_node d = e.child("Date")) {
+        rule.expiration_date = parse_s3_time(d.text().as_string());
+      }
       rule.expired_object_delete_marker = bool_of(e, "ExpiredObjectDeleteMarker");
     }
     if (pugi::xml_node n = r.child("NoncurrentVersionExpiration")) {
@@ -309,7 +312,10 @@ int64_t lifecycle_deadline_seconds(int64_t created, int64_t seconds) {
 
 NoncurrentWalker::NoncurrentWalker(int64_t as_of, std::optional<int64_t> retention_seconds,
                                    DaysForKey days_for_key, const void* ctx)
-    : as_of_(as_of), retention_seconds_(retention_seconds), days_for_key_(days_for_key), ctx_(ctx) {}
+    : as_of_(as_of),
+      retention_seconds_(retention_seconds),
+      days_for_key_(days_for_key),
+      ctx_(ctx) {}
 
 void NoncurrentWalker::end_key() {
   if (have_key_ && entries_in_key_ == 1 && first_is_marker_) ++result_.delete_markers_lone;
