@@ -89,7 +89,7 @@ fi
 # Rule metadata and runbook anchors.
 $py - "${rules[@]}" <<'PY' || fail "alert rule metadata (see above)"
 import re, sys, yaml
-runbook = open("docs/runbook.md").read()
+runbook = open("README.md").read()
 anchors = {re.sub(r"[^a-z0-9 _-]", "", h.strip().lower()).replace(" ", "-")
            for h in re.findall(r"^#+\s+(.*)$", runbook, re.M)}
 bad = 0
@@ -125,7 +125,7 @@ for path in sys.argv[1:]:
                 err("summary/description do not name $labels.target")
             anchor = ann.get("runbook_url", "").rpartition("#")[2]
             if anchor not in anchors:
-                err("runbook_url anchor #%s has no heading in docs/runbook.md" % anchor)
+                err("runbook_url anchor #%s has no heading in README.md" % anchor)
             if anchor != name.lower():
                 err("runbook_url anchor should be #" + name.lower())
 print("ok:   %d alerts have severity, summary, description and a runbook section" % len(names))

@@ -2,8 +2,8 @@
 # The README's main job, end to end on this machine: a DynamoDB table full of expired-but-undeleted
 # upload sessions (on a local dynalite), audited read-only by `ttl-auditor run`.
 #
-#   scripts/install-deps.sh   # once (Debian packages + dynalite from npm)
-#   scripts/demo.sh           # builds build/ttl-auditor if needed, then runs the audit
+#   bash scripts/demo.sh      # installs what is missing (scripts/install-deps.sh), builds
+#                             # build/ttl-auditor if needed, then runs the audit
 #
 # Environment: TTLA_BIN (use this binary instead of build/ttl-auditor), TTLA_DEMO_ITEMS (20000),
 # TTLA_DEMO_KEEP=1 (keep the work directory).
@@ -12,6 +12,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 py=/usr/bin/python3  # Debian's, with boto3 (PATH may put another python first)
 items=${TTLA_DEMO_ITEMS:-20000}
+
+# Debian packages and dynalite: a no-op when everything is present.
+[[ "${TTLA_DEMO_SKIP_INSTALL:-0}" == 1 ]] || bash scripts/install-deps.sh
 
 [[ -f tests/node_modules/dynalite/cli.js ]] ||
   { echo "demo: dynalite is not installed: run scripts/install-deps.sh first" >&2; exit 1; }
@@ -23,7 +26,7 @@ if [[ ! -x "$bin" ]]; then
   echo "demo: building $bin (Release; a few minutes the first time)"
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTTLA_BUILD_TESTS=OFF -DTTLA_BUILD_BENCH=OFF \
     > /tmp/ttla-demo-cmake.log 2>&1 || { cat /tmp/ttla-demo-cmake.log; exit 1; }
-  cmake --build build -j2 --target ttl-auditor > /tmp/ttla-demo-build.log 2>&1 ||
+  cmake --build build -j"$(nproc)" --target ttl-auditor > /tmp/ttla-demo-build.log 2>&1 ||
     { grep -E "error" -A5 /tmp/ttla-demo-build.log | head -60; exit 1; }
   bin=$root/build/ttl-auditor
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side by side on one prefix of OBJECTS objects in Swift's S3 layer (scripts/servers/swift.sh):
-#   aws s3api list-objects-v2 (Debian awscli v2, paging through everything, JMESPath count+sum)
+#   aws s3api list-objects-v2 (Debian awscli v2, paging through everything, JMESPath count+sum;
+#   JSON output: with text output awscli applies --query to each page separately)
 #   a boto3 ListObjectsV2 paginator summing count and bytes (what a hand-written monitor does)
 #   ttl-auditor run on an s3 target (retention 1d: versioning, lifecycle, listing, uploads)
 # Alternating runs; medians of wall time, client CPU (user+sys) and peak RSS (GNU time).
@@ -63,7 +64,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 
 for ((i = 0; i < runs; i++)); do
   measure "$tmp/awscli" /usr/bin/aws s3api list-objects-v2 --bucket "$bucket" --prefix "$prefix" \
-    --endpoint-url "$TTLA_S3_ENDPOINT" --query "[length(Contents), sum(Contents[].Size)]" --output text
+    --endpoint-url "$TTLA_S3_ENDPOINT" --query "[length(Contents), sum(Contents[].Size)]" --output json
   measure "$tmp/boto3" /usr/bin/python3 "$tmp/paginator.py" "$bucket" "$prefix"
   measure "$tmp/auditor" "$bin" run --config "$tmp/cfg.yaml" --report "$tmp/report.json" \
     --fail-on never --no-progress --log-level warn
@@ -75,7 +76,7 @@ row() {
   printf '%-28s %8s %8s %12s   %s\n' "$1" "$(cut -d' ' -f1 "$2" | median)" \
     "$(cut -d' ' -f2 "$2" | median)" "$(cut -d' ' -f3 "$2" | median)" "$3"
 }
-row "aws s3api list-objects-v2" "$tmp/awscli" "$(tr -s '\t ' ' ' < "$tmp/awscli.out")"
+row "aws s3api list-objects-v2" "$tmp/awscli" "$(tr -d '[],\n' < "$tmp/awscli.out" | tr -s ' ')"
 row "boto3 paginator" "$tmp/boto3" "$(cat "$tmp/boto3.out")"
 row "ttl-auditor run (s3)" "$tmp/auditor" "$(/usr/bin/python3 -c '
 import json, sys

@@ -18,6 +18,7 @@ import concurrent.futures
 import json
 import os
 import sys
+import time
 
 import boto3
 from botocore.config import Config
@@ -49,22 +50,29 @@ def objects(bucket, prefix, n, ids, threads=16):
 
     with concurrent.futures.ThreadPoolExecutor(threads) as pool:
         list(pool.map(put, items + [(f"outside/{j} x.bin", 7) for j in range(5)]))
-    # Swift updates container listings synchronously with a short timeout and otherwise leaves
-    # the update to an object-updater daemon the test servers do not run: under load a stored
-    # object can be missing from listings. Re-put what the listing lacks until it is complete.
-    for _ in range(10):
+    # Swift's container server queues listing updates in a .pending file and serves stale
+    # listings while it is busy merging them (and a timed-out update waits for an updater
+    # daemon the test servers do not run). Wait while the listing catches up; re-put what stays
+    # missing.
+    previous = None
+    for _ in range(30):
         listed = set()
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             listed.update(o["Key"] for o in page.get("Contents", []))
         missing = [it for it in items if it[0] not in listed]
         if not missing:
             break
+        if previous is None or len(missing) < previous:
+            previous = len(missing)
+            time.sleep(2)
+            continue
+        previous = None
         print(f"s3_fixture: re-putting {len(missing)} objects missing from the listing",
               file=sys.stderr)
         with concurrent.futures.ThreadPoolExecutor(min(threads, 4)) as pool:
             list(pool.map(put, missing))
     else:
-        sys.exit("s3_fixture: listing still incomplete after 10 rounds")
+        sys.exit("s3_fixture: listing still incomplete")
     up1 = s3.create_multipart_upload(Bucket=bucket, Key=f"{prefix}mp/big one.bin")
     s3.upload_part(Bucket=bucket, Key=f"{prefix}mp/big one.bin", UploadId=up1["UploadId"],
                    PartNumber=1, Body=b"12345")
