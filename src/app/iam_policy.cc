@@ -16,8 +16,9 @@ const std::vector<std::string> kOrphanTableActions = {"DescribeTable", "BatchGet
 const std::vector<std::string> kS3BucketActions = {
     "s3:GetBucketVersioning", "s3:GetLifecycleConfiguration", "s3:ListBucket",
     "s3:ListBucketMultipartUploads", "s3:ListBucketVersions"};
-// HEAD Object is authorised by s3:GetObject.
-const std::vector<std::string> kS3ObjectActions = {"s3:GetObject"};
+// HEAD Object is authorised by s3:GetObject; ListParts (bytes of the oldest stale uploads) by
+// s3:ListMultipartUploadParts.
+const std::vector<std::string> kS3ObjectActions = {"s3:GetObject", "s3:ListMultipartUploadParts"};
 
 std::string region_of(const TargetConfig& t) {
   if (!t.region.empty()) return t.region;

@@ -580,6 +580,14 @@ TargetStats TargetStats::from_state(const nlohmann::json& j) {
 // ---------------------------------------------------------------------------------------------
 // Server-side aggregation (SQL sources)
 
+namespace {
+ItemRef make_item(std::string_view key, double deadline, double overdue_seconds, uint64_t bytes,
+                  const StatsOptions& options) {
+  return ItemRef{options.redact_keys ? redact_key(key, options.seed) : std::string(key), deadline,
+                 overdue_seconds, bytes, seeded_hash(key, options.seed)};
+}
+}  // namespace
+
 void TargetStats::add_expired_range(uint64_t n, double min_overdue, double max_overdue,
                                     uint64_t bytes) {
   if (n == 0) return;
@@ -603,18 +611,14 @@ void TargetStats::add_expired_range(uint64_t n, double min_overdue, double max_o
 void TargetStats::offer_oldest(std::string_view key, double deadline, double overdue_seconds,
                                uint64_t bytes) {
   if (options_.k == 0) return;
-  ItemRef item{options_.redact_keys ? redact_key(key, options_.seed) : std::string(key), deadline,
-               overdue_seconds, bytes, seeded_hash(key, options_.seed)};
-  offer(oldest_, options_.k, std::move(item),
+  offer(oldest_, options_.k, make_item(key, deadline, overdue_seconds, bytes, options_),
         [](const ItemRef& a, const ItemRef& b) { return oldest_before(a, b); });
 }
 
 void TargetStats::offer_sample(std::string_view key, double deadline, double overdue_seconds,
                                uint64_t bytes) {
   if (options_.k == 0) return;
-  ItemRef item{options_.redact_keys ? redact_key(key, options_.seed) : std::string(key), deadline,
-               overdue_seconds, bytes, seeded_hash(key, options_.seed)};
-  offer(reservoir_, options_.k, std::move(item),
+  offer(reservoir_, options_.k, make_item(key, deadline, overdue_seconds, bytes, options_),
         [](const ItemRef& a, const ItemRef& b) { return sample_before(a, b); });
 }
 
