@@ -93,7 +93,7 @@ TEST(IamPolicy, ScopedResources) {
   const auto* objects = statement(policy, "S3AuditObjects");
   ASSERT_NE(objects, nullptr);
   EXPECT_EQ((*objects)["Resource"], nlohmann::json({"arn:aws:s3:::video-uploads/uploads/*"}));
-  EXPECT_EQ((*objects)["Action"], nlohmann::json({"s3:GetObject"}));
+  EXPECT_EQ((*objects)["Action"], nlohmann::json({"s3:GetObject", "s3:ListMultipartUploadParts"}));
 
   const auto* cw = statement(policy, "CloudWatchReadMetrics");
   ASSERT_NE(cw, nullptr);
