@@ -11,6 +11,7 @@
 #include "app/logging.h"
 #include "checks/anomalies.h"
 #include "checks/history.h"
+#include "sinks/lock.h"
 #include "core/error.h"
 
 namespace ttla {
@@ -178,6 +179,8 @@ Report run_audit(const Config& config, const RunOptions& options) {
     if (record_history) {
       const HistoryPoint point = history_point(r, now);
       try {
+        // Read-modify-write of the history file: overlapping runs on one host take turns.
+        RunLock lock(state_dir + "/.ttl-auditor-history.lock", 60);
         history.append(target.name, point, target.thresholds.history_runs);
       } catch (const std::exception& e) {
         spdlog::warn("history not recorded {}",
