@@ -7,6 +7,8 @@ cmd="${1:?usage: all.sh start|stop DIR}"
 dir="${2:?usage: all.sh start|stop DIR}"
 servers=(dynalite swift postgres prometheus)
 mkdir -p "$dir"
+# Swift and PostgreSQL run as their own users: they must be able to reach DIR (mktemp -d is 0700).
+chmod 755 "$dir"
 case "$cmd" in
   start)
     : > "$dir/env.sh"

@@ -196,6 +196,8 @@ start() {
   D=$(cd "$D" && pwd)
   # The servers run as $SWIFT_USER: it must reach DIR and own the device tree.
   chmod 755 "$D"
+  # The swift user must also be able to traverse the parent (mktemp -d makes 0700 folders).
+  chmod a+x "$(dirname "$D")" 2>/dev/null || true
   chown -R "$SWIFT_USER:" "$D/srv"
 
   ACCOUNT_PORT=$(free_port)
