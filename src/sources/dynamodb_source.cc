@@ -116,13 +116,8 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   service.endpoint_url = target.endpoint_url;
   service.http = options_.http;
   service.retry = options_.retry;
-  std::shared_ptr<aws::CredentialsProvider> credentials = options_.credentials;
-  if (!credentials) {
-    aws::ChainOptions chain;
-    chain.profile = target.profile;
-    chain.region = service.region;
-    credentials = aws::make_default_chain(chain);
-  }
+  std::shared_ptr<aws::CredentialsProvider> credentials =
+      credentials_for(target, service.region, options_.credentials);
   aws::CallStats call_stats;
 
   // Discovery.
@@ -415,6 +410,16 @@ std::string resolve_dynamodb_region(const TargetConfig& target) {
   throw Error(ErrorKind::kConfig,
               "no AWS region for target " + target.name +
                   ": set region, AWS_REGION or AWS_DEFAULT_REGION (or a profile region)");
+}
+
+std::shared_ptr<aws::CredentialsProvider> credentials_for(
+    const TargetConfig& target, const std::string& region,
+    std::shared_ptr<aws::CredentialsProvider> given) {
+  if (given) return given;
+  aws::ChainOptions chain;
+  chain.profile = target.profile;
+  chain.region = region;
+  return aws::make_default_chain(chain);
 }
 
 uint64_t full_scan_total_segments(int configured, std::optional<int64_t> table_size_bytes,

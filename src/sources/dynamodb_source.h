@@ -34,6 +34,12 @@ std::unique_ptr<Source> make_dynamodb_source(DynamodbSourceOptions options);
 // else ttla::Error(kConfig).
 std::string resolve_dynamodb_region(const TargetConfig& target);
 
+// The provider an AWS source signs with: `given` (tests, demo) when set, else the default chain
+// for the target's profile and region. Shared by the DynamoDB and S3 sources.
+std::shared_ptr<aws::CredentialsProvider> credentials_for(
+    const TargetConfig& target, const std::string& region,
+    std::shared_ptr<aws::CredentialsProvider> given);
+
 // TotalSegments of a full scan: `segments` if set, else derived from the table size (one per
 // GiB, at least `default_segments`), raised to a multiple of the shard count so every shard
 // gets the same number of segments.

@@ -96,13 +96,8 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
   service.s3_path_style = target.path_style.value_or(!target.endpoint_url.empty());
   service.http = options_.http;
   service.retry = options_.retry;
-  std::shared_ptr<aws::CredentialsProvider> credentials = options_.credentials;
-  if (!credentials) {
-    aws::ChainOptions chain;
-    chain.profile = target.profile;
-    chain.region = service.region;
-    credentials = aws::make_default_chain(chain);
-  }
+  std::shared_ptr<aws::CredentialsProvider> credentials =
+      credentials_for(target, service.region, options_.credentials);
   aws::CallStats call_stats;
   aws::AwsClient client(service, credentials, &call_stats);
   RequestCounts counts;
