@@ -16,7 +16,10 @@ trap 'rm -rf "$work"' EXIT
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 ok() { echo "ok:   $*"; }
-skip() { echo "SKIP: $*"; }
+# In CI (CI=true or TTLA_REQUIRE_ALL=1) a check that cannot run is a failure, not a skip.
+skip() {
+  if [ "${CI:-}" = true ] || [ "${TTLA_REQUIRE_ALL:-0}" = 1 ]; then fail "required check could not run: $*"; else echo "SKIP: $*"; fi
+}
 
 # ---------------------------------------------------------------------------------------------
 # Alert rules

@@ -92,7 +92,10 @@ print("cross-check, computed by the generator from the values it wrote: expired 
       f"{t['expired']['count']:,}, oldest overdue {t['expired']['oldest_overdue_seconds']:.0f}s, "
       + ", ".join(f"{k} {v:,}" for k, v in t["classes"].items() if k != "expired"))
 PY
+# The demo is only a success when the audit agrees with that truth, class by class.
+"$py" scripts/demo/check_truth.py "$report" "$work/truth.json" || { echo "demo: the report does not match the truth" >&2; exit 1; }
 echo "report: $report"
+echo "truth: $work/truth.json"
 echo "config: $work/ttl-auditor.yaml"
 
 case $rc in

@@ -34,6 +34,7 @@
 
 #if __has_include("support/report_schema.h")
 #include "support/report_schema.h"
+#include "support/require.h"
 #define TTLA_HAVE_REPORT_SCHEMA 1
 #endif
 
@@ -306,8 +307,8 @@ class DynamoAuditTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (endpoint().empty()) {
-      GTEST_SKIP() << "TTLA_DYNALITE_ENDPOINT not set: start servers with "
-                      "scripts/servers/dynalite.sh";
+      TTLA_SKIP_OR_FAIL("TTLA_DYNALITE_ENDPOINT not set: start servers with "
+                      "scripts/servers/dynalite.sh");
     }
     ASSERT_TRUE(Shared::setup_error.empty()) << Shared::setup_error;
   }

@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "sources/postgres_source.h"
+#include "support/require.h"
 
 namespace ttla {
 namespace {
@@ -135,7 +136,7 @@ class PostgresAudit : public ::testing::Test {
  protected:
   void SetUp() override {
     if (dsn() == nullptr) {
-      GTEST_SKIP() << "TTLA_PG_DSN not set: start PostgreSQL with scripts/servers/postgres.sh";
+      TTLA_SKIP_OR_FAIL("TTLA_PG_DSN not set: start PostgreSQL with scripts/servers/postgres.sh");
     }
   }
 };
@@ -239,7 +240,7 @@ TEST_F(PostgresAudit, SampleIntervalCoversTheTruth) {
 
 TEST_F(PostgresAudit, NothingThatWritesReachesTheServer) {
   const char* log = std::getenv("TTLA_PG_LOG");
-  if (log == nullptr) GTEST_SKIP() << "TTLA_PG_LOG not set";
+  if (log == nullptr) TTLA_SKIP_OR_FAIL("TTLA_PG_LOG not set");
   Db db;
   make_table(db, "moc_logged", 500, 3);
   auto t = target_for("moc_logged");

@@ -31,6 +31,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include "support/require.h"
 
 extern char** environ;
 
@@ -282,9 +283,9 @@ class PrometheusE2E : public ::testing::Test {
 
   void SetUp() override {
     if (prom_.empty() || pushgateway_.empty() || dynalite_.empty()) {
-      GTEST_SKIP() << "TTLA_PROMETHEUS_URL, TTLA_PUSHGATEWAY_URL and TTLA_DYNALITE_ENDPOINT must all "
+      TTLA_SKIP_OR_FAIL("TTLA_PROMETHEUS_URL, TTLA_PUSHGATEWAY_URL and TTLA_DYNALITE_ENDPOINT must all "
                       "be set: start servers with scripts/servers/prometheus.sh and "
-                      "scripts/servers/dynalite.sh (or scripts/servers/all.sh)";
+                      "scripts/servers/dynalite.sh (or scripts/servers/all.sh)");
     }
     ASSERT_TRUE(loaded_) << setup_error_;
     ASSERT_TRUE(fs::exists(TTLA_BINARY)) << "ttl-auditor not built: " << TTLA_BINARY;
@@ -586,7 +587,11 @@ TEST_F(PrometheusE2E, ServeExporterIsScrapeableAndLintClean) {
     int rc = std::system(cmd.c_str());
     EXPECT_EQ(rc, 0) << slurp(dir_ / "promtool.out");
   } else {
-    std::cout << "[ skipped  ] promtool not installed: metrics lint not run\n";
+    if (TtlaRequireAll()) {
+      ADD_FAILURE() << "promtool not installed: metrics lint not run (required in CI)";
+    } else {
+      std::cout << "!!! SKIPPED: promtool not installed: metrics lint not run\n";
+    }
   }
 
   Http report = http_get(base + "/report.json");

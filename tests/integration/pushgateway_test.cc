@@ -14,6 +14,7 @@
 #include "sinks/pushgateway_sink.h"
 #include "sinks/sinks.h"
 #include "unit/sinks/sinks_test_report.h"
+#include "support/require.h"
 
 namespace ttla {
 namespace {
@@ -66,8 +67,8 @@ class PushgatewayLive : public ::testing::Test {
   void SetUp() override {
     const char* url = std::getenv("TTLA_PUSHGATEWAY_URL");
     if (url == nullptr || *url == '\0') {
-      GTEST_SKIP() << "TTLA_PUSHGATEWAY_URL not set: start servers with "
-                      "scripts/servers/prometheus.sh";
+      TTLA_SKIP_OR_FAIL("TTLA_PUSHGATEWAY_URL not set: start servers with "
+                      "scripts/servers/prometheus.sh");
     }
     url_ = url;
     while (!url_.empty() && url_.back() == '/') url_.pop_back();

@@ -31,6 +31,7 @@
 #include "config/config.h"
 #include "core/report.h"
 #include "core/time.h"
+#include "support/require.h"
 
 using namespace ttla;
 namespace fs = std::filesystem;
@@ -175,7 +176,7 @@ class S3Audit : public ::testing::Test {
   }
 
   void SetUp() override {
-    if (!world().ready) GTEST_SKIP() << world().skip_reason;
+    if (!world().ready) TTLA_SKIP_OR_FAIL(world().skip_reason);
   }
 
   static std::string endpoint() { return "http://127.0.0.1:" + std::to_string(world().proxy.port); }

@@ -17,6 +17,7 @@
 
 #include "aws/aws_client.h"
 #include "core/error.h"
+#include "support/require.h"
 
 using namespace ttla::aws;
 
@@ -69,8 +70,8 @@ class SwiftSigV4 : public ::testing::Test {
   void SetUp() override {
     endpoint_ = env_or_null("TTLA_S3_ENDPOINT") ? env_or_null("TTLA_S3_ENDPOINT") : "";
     if (endpoint_.empty()) {
-      GTEST_SKIP() << "!!! TTLA_S3_ENDPOINT not set: start servers with "
-                      "scripts/servers/swift.sh start DIR (Swift S3 SigV4 test NOT run) !!!";
+      TTLA_SKIP_OR_FAIL("!!! TTLA_S3_ENDPOINT not set: start servers with "
+                      "scripts/servers/swift.sh start DIR (Swift S3 SigV4 test NOT run) !!!");
     }
     access_ = env_or_null("TTLA_S3_ACCESS_KEY") ? env_or_null("TTLA_S3_ACCESS_KEY") : "test:tester";
     secret_ = env_or_null("TTLA_S3_SECRET_KEY") ? env_or_null("TTLA_S3_SECRET_KEY") : "testing";

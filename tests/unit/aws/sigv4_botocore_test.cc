@@ -11,6 +11,7 @@
 #include <string>
 
 #include "aws/sigv4.h"
+#include "support/require.h"
 
 using namespace ttla::aws;
 
@@ -34,13 +35,13 @@ std::string run_capture(const std::string& cmd, int* exit_code) {
 
 TEST(SigV4Botocore, RandomRequestsSignIdentically) {
   if (!std::filesystem::exists(kPython)) {
-    GTEST_SKIP() << "!!! " << kPython << " missing: botocore differential test NOT run !!!";
+    TTLA_SKIP_OR_FAIL("!!! " << kPython << " missing: botocore differential test NOT run !!!");
   }
   int probe = 0;
   run_capture(std::string(kPython) + " -c 'import botocore.auth' 2>/dev/null", &probe);
   if (probe != 0) {
-    GTEST_SKIP() << "!!! botocore not importable by " << kPython
-                 << " (apt-get install python3-botocore): differential test NOT run !!!";
+    TTLA_SKIP_OR_FAIL("!!! botocore not importable by " << kPython
+                 << " (apt-get install python3-botocore): differential test NOT run !!!");
   }
   std::string script = std::string(TTLA_SOURCE_DIR) + "/tests/tools/botocore_sign.py";
   int rc = 0;

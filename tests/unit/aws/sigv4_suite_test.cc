@@ -18,6 +18,7 @@
 
 #include "aws/sigv4.h"
 #include "core/error.h"
+#include "support/require.h"
 
 namespace fs = std::filesystem;
 using namespace ttla::aws;
@@ -151,8 +152,8 @@ std::vector<fs::path> case_dirs(const fs::path& root, const std::string& marker_
 TEST(SigV4Suite, AwsCAuthV4Format) {
   fs::path root = kSuiteRoot / "v4";
   if (!fs::is_directory(root)) {
-    GTEST_SKIP() << "!!! SigV4 conformance suite NOT FOUND at " << root
-                 << " -- signer NOT verified against the AWS suite !!!";
+    TTLA_SKIP_OR_FAIL("!!! SigV4 conformance suite NOT FOUND at " << root
+                 << " -- signer NOT verified against the AWS suite !!!");
   }
   int cases = 0, passed = 0, presign_passed = 0;
   for (const auto& ctx_path : case_dirs(root, "context.json")) {
@@ -230,8 +231,8 @@ TEST(SigV4Suite, AwsCAuthV4Format) {
 TEST(SigV4Suite, Aws4TestSuiteFormat) {
   fs::path root = kSuiteRoot / "aws4_testsuite";
   if (!fs::is_directory(root)) {
-    GTEST_SKIP() << "!!! SigV4 conformance suite NOT FOUND at " << root
-                 << " -- signer NOT verified against the AWS suite !!!";
+    TTLA_SKIP_OR_FAIL("!!! SigV4 conformance suite NOT FOUND at " << root
+                 << " -- signer NOT verified against the AWS suite !!!");
   }
   int cases = 0, passed = 0;
   for (const auto& req_path : case_dirs(root, ".req")) {

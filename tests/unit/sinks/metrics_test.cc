@@ -13,6 +13,7 @@
 
 #include "sinks_test_report.h"
 #include "ttla_version.h"
+#include "support/require.h"
 
 namespace ttla {
 namespace {
@@ -56,7 +57,7 @@ size_t count_series(const std::string& text, const std::string& target) {
 }
 
 TEST(Metrics, PromtoolAcceptsTheWholeModel) {
-  if (!fs::exists(kPromtool)) GTEST_SKIP() << "promtool not installed at " << kPromtool;
+  if (!fs::exists(kPromtool)) TTLA_SKIP_OR_FAIL("promtool not installed at " << kPromtool);
   std::string text = metrics_text(testing::crafted_report());
   auto [code, out] = promtool_check(text);
   EXPECT_EQ(code, 0) << out << "\n" << text;
@@ -65,7 +66,7 @@ TEST(Metrics, PromtoolAcceptsTheWholeModel) {
 
 TEST(Metrics, PromtoolRejectsABrokenExposition) {
   // Guards the check above: promtool really lints (a counter without _total is reported).
-  if (!fs::exists(kPromtool)) GTEST_SKIP() << "promtool not installed at " << kPromtool;
+  if (!fs::exists(kPromtool)) TTLA_SKIP_OR_FAIL("promtool not installed at " << kPromtool);
   auto [code, out] = promtool_check("# HELP x_bytes y\n# TYPE x_bytes counter\nx_bytes 1\n");
   EXPECT_NE(code, 0) << out;
 }
