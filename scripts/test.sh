@@ -16,7 +16,11 @@ if [ "${CI:-}" = true ] || [ "${TTLA_REQUIRE_ALL:-0}" = 1 ]; then require=1; fi
 bash scripts/install-deps.sh
 
 start=$(date +%s)
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTTLA_SANITIZE=ON -DTTLA_BUILD_BENCH=ON > "$build.cmake.log" 2>&1 \
+# -O1 -g1 is what the sanitizers recommend and compiles several times faster than -O2 -g on two
+# cores (one source file measured: 42 s against 256 s, on a loaded machine); line tables are
+# enough for ASan/UBSan stack traces.
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+  -DTTLA_SANITIZE=ON -DTTLA_BUILD_BENCH=ON > "$build.cmake.log" 2>&1 \
   || { cat "$build.cmake.log"; exit 1; }
 cmake --build "$build" -j "$jobs" > "$build.build.log" 2>&1 || { grep -E "error|Error" -A5 "$build.build.log" | head -80; exit 1; }
 echo "test: built in $(( $(date +%s) - start ))s"
