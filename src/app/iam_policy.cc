@@ -55,13 +55,12 @@ std::vector<std::string> dynamo_actions(const std::vector<std::string>& ops) {
 
 nlohmann::json iam_policy(const Config& config) {
   std::set<std::string> tables, orphan_tables, buckets, objects;
-  bool any_aws = false;
+  bool any_cloudwatch = false;
   for (const auto& t : config.targets) {
     if (t.kind == "dynamodb") {
-      any_aws = true;
+      any_cloudwatch = any_cloudwatch || t.cloudwatch;
       tables.insert(table_arn(region_of(t), t.table));
     } else if (t.kind == "s3") {
-      any_aws = true;
       buckets.insert("arn:aws:s3:::" + t.bucket);
       objects.insert("arn:aws:s3:::" + t.bucket + "/" + t.prefix + "*");
       if (t.orphans) orphan_tables.insert(table_arn(region_of(t), t.orphans->dynamodb_table));
@@ -79,7 +78,8 @@ nlohmann::json iam_policy(const Config& config) {
     statements.push_back(statement("S3AuditBuckets", kS3BucketActions, buckets));
     statements.push_back(statement("S3AuditObjects", kS3ObjectActions, objects));
   }
-  if (any_aws) {
+  if (any_cloudwatch) {
+    // The DynamoDB deletion rate (TimeToLiveDeletedItemCount); off with `cloudwatch: false`.
     // GetMetricData has no resource-level permissions.
     statements.push_back(statement("CloudWatchReadMetrics", {"cloudwatch:GetMetricData"}, {"*"}));
   }

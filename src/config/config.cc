@@ -35,7 +35,8 @@ const std::map<std::string, std::vector<std::string>>& kind_keys() {
   static const std::map<std::string, std::vector<std::string>> keys = {
       {"dynamodb",
        {"table", "region", "endpoint_url", "profile", "ttl_attribute", "filter", "group_by", "sample",
-        "segments", "max_read_units_per_second", "max_read_units"}},
+        "segments", "max_read_units_per_second", "max_read_units", "cloudwatch",
+        "cloudwatch_endpoint_url", "deletion_window"}},
       {"s3",
        {"bucket", "prefix", "region", "endpoint_url", "profile", "path_style", "retention",
         "multipart_max_age", "noncurrent_retention", "group_by", "orphans", "max_requests"}},
@@ -553,14 +554,25 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
     if (auto b = v.boolean(n, p)) t.redact_keys = *b;
   } else if (key == "region") {
     str(t.region);
-  } else if (key == "endpoint_url") {
+  } else if (key == "endpoint_url" || key == "cloudwatch_endpoint_url") {
     auto s = v.non_empty_string(n, p);
     if (!s) return;
     if (s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0) {
       v.error(p, "expected a URL starting with http:// or https://, got \"" + *s + "\"");
       return;
     }
-    t.endpoint_url = *s;
+    (key == "endpoint_url" ? t.endpoint_url : t.cloudwatch_endpoint_url) = *s;
+  } else if (key == "cloudwatch") {
+    if (auto b = v.boolean(n, p)) t.cloudwatch = *b;
+  } else if (key == "deletion_window") {
+    auto d = v.duration(n, p);
+    if (!d) return;
+    if (*d < 3600 || *d % 3600 != 0 || *d > 90 * 86400) {
+      v.error(p, "expected whole hours between 1h and 90d (CloudWatch hourly sums), got " +
+                     format_duration(*d));
+      return;
+    }
+    t.deletion_window = *d;
   } else if (key == "profile") {
     str(t.profile);
   } else if (key == "path_style") {

@@ -70,6 +70,10 @@ struct TargetConfig {
   double max_read_units_per_second = 0;  // 0 = unlimited
   double max_read_units = 0;             // 0 = unlimited
   bool redact_keys = false;
+  // dynamodb: deletion rate from CloudWatch TimeToLiveDeletedItemCount over deletion_window.
+  bool cloudwatch = true;
+  std::string cloudwatch_endpoint_url;  // else endpoint_url (moto serves both), else AWS
+  int64_t deletion_window = 86400;      // seconds, whole hours
   int top_k = 10;                   // oldest/sample/top group list sizes
 
   // s3

@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/time.h"
+#include "sources/deletion_rate.h"
 #include "sources/dynamodb_request.h"
 #include "sources/rate_limiter.h"
 #include "sources/sampling.h"
@@ -387,6 +388,11 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
     report.error = "cancelled after " + std::to_string(shared.items_scanned) + " items";
   }
   report.extra["dynamodb"] = extra_dynamodb;
+  // Is TTL keeping up? A shard sees part of the backlog only, so shards leave it out.
+  if (target.cloudwatch && !ctx.shard) {
+    report.extra["deletion"] = query_dynamodb_deletions(target, target.table, service, credentials,
+                                                        ctx.as_of, report.expired_count_reported());
+  }
   spdlog::info(
       "dynamodb audit done target={} table={} mode={} items_scanned={} expired={} segments={}/{} "
       "read_units={:.1f} requests={} status={}",

@@ -123,3 +123,27 @@ TEST(IamPolicy, NonAwsTargetsNeedNothing) {
 
 }  // namespace
 }  // namespace ttla
+
+namespace ttla {
+namespace {
+
+TEST(IamPolicy, CloudWatchOnlyWhileADynamoTargetReadsTheDeletionRate) {
+  auto has_cw = [](const std::string& yaml) {
+    auto r = parse_config(yaml);
+    EXPECT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].str());
+    bool found = false;
+    const nlohmann::json policy = iam_policy(r.config.value_or(Config{}));
+    for (const auto& s : policy["Statement"]) {
+      for (const auto& a : s["Action"]) found |= a == "cloudwatch:GetMetricData";
+    }
+    return found;
+  };
+  EXPECT_TRUE(has_cw("targets: [{name: a, kind: dynamodb, table: T}]\n"));
+  EXPECT_FALSE(has_cw("targets: [{name: a, kind: dynamodb, table: T, cloudwatch: false}]\n"));
+  EXPECT_TRUE(has_cw("targets: [{name: a, kind: dynamodb, table: T, cloudwatch: false},\n"
+                     "          {name: b, kind: dynamodb, table: U}]\n"));
+  EXPECT_FALSE(has_cw("targets: [{name: u, kind: s3, bucket: b}]\n"));
+}
+
+}  // namespace
+}  // namespace ttla

@@ -196,3 +196,22 @@ TEST(Config, PostgresOwnQueryReplacesDefaultTable) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Config, DeletionRateKeys) {
+  auto r = ttla::parse_config(
+      "targets:\n"
+      "  - {name: a, kind: dynamodb, table: A}\n"
+      "  - {name: b, kind: dynamodb, table: B, cloudwatch: false, deletion_window: 6h,\n"
+      "     cloudwatch_endpoint_url: \"http://127.0.0.1:5000\"}\n");
+  ASSERT_TRUE(r.config) << r.errors[0].str();
+  EXPECT_TRUE(r.config->targets[0].cloudwatch);
+  EXPECT_EQ(r.config->targets[0].deletion_window, 86400);
+  EXPECT_TRUE(r.config->targets[0].cloudwatch_endpoint_url.empty());
+  EXPECT_FALSE(r.config->targets[1].cloudwatch);
+  EXPECT_EQ(r.config->targets[1].deletion_window, 6 * 3600);
+  EXPECT_EQ(r.config->targets[1].cloudwatch_endpoint_url, "http://127.0.0.1:5000");
+}
+
+}  // namespace
