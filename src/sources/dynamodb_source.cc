@@ -130,6 +130,24 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
 
   std::string ttl_attribute = target.ttl_attribute;
   if (ttl_attribute.empty()) ttl_attribute = ttl.attribute;
+  if (ttl_attribute.empty() && target.discovered) {
+    // A discovered table without TTL: nothing to classify by, and that is the finding
+    // (ttl_disabled), not a failure of the audit.
+    TargetReport r;
+    r.name = target.name;
+    r.kind = "dynamodb";
+    r.table_metrics = TableMetrics{table.item_count, table.table_size_bytes, table.table_status,
+                                   ttl.status, ""};
+    r.scan.requests = call_stats.requests.load();
+    r.scan.duration_seconds = steady_now() - started;
+    r.extra["dynamodb"] = {{"region", service.region},
+                           {"scan_skipped", "TTL is " + (ttl.status.empty() ? std::string("unknown")
+                                                                            : ttl.status) +
+                                                " and no ttl_attribute is configured"}};
+    spdlog::info("dynamodb table without ttl target={} table={} ttl_status={}", target.name,
+                 target.table, ttl.status);
+    return r;
+  }
   if (ttl_attribute.empty()) {
     throw Error(ErrorKind::kConfig,
                 "no TTL attribute: DescribeTimeToLive reports none and ttl_attribute is not set");
