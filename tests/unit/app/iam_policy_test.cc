@@ -147,3 +147,31 @@ TEST(IamPolicy, CloudWatchOnlyWhileADynamoTargetReadsTheDeletionRate) {
 
 }  // namespace
 }  // namespace ttla
+
+namespace ttla {
+namespace {
+
+TEST(IamPolicy, DiscoveryListsTablesAndScopesToTheIncludeGlobs) {
+  auto r = parse_config(
+      "targets: [{name: fleet, kind: dynamodb, region: eu-west-1,\n"
+      "           tables: {include: [\"prod-*\", \"[ab]x\"], exclude: [\"*-tmp\"]}}]\n");
+  ASSERT_TRUE(r.config) << r.errors[0].str();
+  const nlohmann::json policy = iam_policy(*r.config);
+  const auto* list = statement(policy, "DynamoDbDiscoverTables");
+  ASSERT_NE(list, nullptr);
+  EXPECT_EQ((*list)["Action"], nlohmann::json({"dynamodb:ListTables"}));
+  EXPECT_EQ((*list)["Resource"], nlohmann::json({"*"}));
+  const auto* audit = statement(policy, "DynamoDbAuditTables");
+  ASSERT_NE(audit, nullptr);
+  EXPECT_EQ((*audit)["Resource"], nlohmann::json({"arn:aws:dynamodb:eu-west-1:*:table/*",
+                                                   "arn:aws:dynamodb:eu-west-1:*:table/prod-*"}));
+  bool noted = false;
+  for (const auto& n : iam_policy_notes(*r.config)) noted |= n.find("exclude globs") != std::string::npos;
+  EXPECT_TRUE(noted);
+  // A plain table: no ListTables.
+  auto plain = parse_config("targets: [{name: a, kind: dynamodb, table: T}]\n");
+  EXPECT_EQ(statement(iam_policy(*plain.config), "DynamoDbDiscoverTables"), nullptr);
+}
+
+}  // namespace
+}  // namespace ttla
