@@ -55,13 +55,22 @@ std::vector<std::string> dynamo_actions(const std::vector<std::string>& ops) {
 
 nlohmann::json iam_policy(const Config& config) {
   std::set<std::string> tables, orphan_tables, buckets, objects;
-  bool any_aws = false;
+  bool any_cloudwatch = false;
+  bool list_tables = false;
   for (const auto& t : config.targets) {
     if (t.kind == "dynamodb") {
-      any_aws = true;
-      tables.insert(table_arn(region_of(t), t.table));
+      any_cloudwatch = any_cloudwatch || t.cloudwatch;
+      if (!t.tables) {
+        tables.insert(table_arn(region_of(t), t.table));
+        continue;
+      }
+      // Discovery: IAM wildcards are * and ? only, so an include glob with a [class] widens to
+      // every table; excludes cannot narrow a policy (see the notes).
+      list_tables = true;
+      for (const auto& g : t.tables->include) {
+        tables.insert(table_arn(region_of(t), g.find('[') == std::string::npos ? g : "*"));
+      }
     } else if (t.kind == "s3") {
-      any_aws = true;
       buckets.insert("arn:aws:s3:::" + t.bucket);
       objects.insert("arn:aws:s3:::" + t.bucket + "/" + t.prefix + "*");
       if (t.orphans) orphan_tables.insert(table_arn(region_of(t), t.orphans->dynamodb_table));
@@ -71,6 +80,10 @@ nlohmann::json iam_policy(const Config& config) {
   if (!tables.empty()) {
     statements.push_back(statement("DynamoDbAuditTables", dynamo_actions(kDynamoTableActions), tables));
   }
+  if (list_tables) {
+    // ListTables has no resource-level permissions.
+    statements.push_back(statement("DynamoDbDiscoverTables", dynamo_actions({"ListTables"}), {"*"}));
+  }
   if (!orphan_tables.empty()) {
     statements.push_back(
         statement("DynamoDbOrphanLookups", dynamo_actions(kOrphanTableActions), orphan_tables));
@@ -79,7 +92,8 @@ nlohmann::json iam_policy(const Config& config) {
     statements.push_back(statement("S3AuditBuckets", kS3BucketActions, buckets));
     statements.push_back(statement("S3AuditObjects", kS3ObjectActions, objects));
   }
-  if (any_aws) {
+  if (any_cloudwatch) {
+    // The DynamoDB deletion rate (TimeToLiveDeletedItemCount); off with `cloudwatch: false`.
     // GetMetricData has no resource-level permissions.
     statements.push_back(statement("CloudWatchReadMetrics", {"cloudwatch:GetMetricData"}, {"*"}));
   }
@@ -97,6 +111,10 @@ std::vector<std::string> iam_policy_notes(const Config& config) {
       notes.push_back("target " + t.name + " (" + t.kind + ") needs no IAM permissions");
     } else if (region_of(t) == "*") {
       wildcard_region = true;
+    }
+    if (t.tables && !t.tables->exclude.empty()) {
+      notes.push_back("target " + t.name +
+                      ": exclude globs cannot narrow an IAM policy; excluded tables stay readable");
     }
   }
   if (wildcard_region) {

@@ -13,6 +13,7 @@
 #include "checks/history.h"
 #include "sinks/lock.h"
 #include "core/error.h"
+#include "sources/dynamodb_discovery.h"
 
 namespace ttla {
 namespace {
@@ -33,6 +34,51 @@ TargetReport failed_target(const TargetConfig& target, const std::string& reason
 
 bool selected(const RunOptions& o, const std::string& name) {
   return o.targets.empty() || std::find(o.targets.begin(), o.targets.end(), name) != o.targets.end();
+}
+
+// `--target parent` selects every table discovered under it; `--target parent/table` one.
+bool selected_discovered(const RunOptions& o, const std::string& parent, const std::string& name) {
+  return selected(o, parent) || selected(o, name);
+}
+
+bool selects_under(const RunOptions& o, const std::string& parent) {
+  if (o.targets.empty()) return true;
+  return std::any_of(o.targets.begin(), o.targets.end(), [&](const std::string& n) {
+    return n == parent || n.rfind(parent + "/", 0) == 0;
+  });
+}
+
+// One entry of the run: a target to audit, or a `tables:` target whose discovery failed.
+struct Planned {
+  TargetConfig target;
+  std::optional<std::string> discovery_error;
+};
+
+// Expands `tables:` targets into one target per discovered table (ListTables). A failed
+// discovery stays one failed target under the parent's name.
+std::vector<Planned> plan_targets(const Config& config, const RunOptions& options) {
+  std::vector<Planned> out;
+  for (const TargetConfig& target : config.targets) {
+    if (!target.tables) {
+      if (selected(options, target.name)) out.push_back({target, std::nullopt});
+      continue;
+    }
+    if (!selects_under(options, target.name)) continue;
+    if (options.cancel != nullptr && options.cancel->load()) {
+      out.push_back({target, "cancelled before discovery (signal received)"});
+      continue;
+    }
+    try {
+      for (TargetConfig& t : discover_dynamodb_targets(target)) {
+        if (selected_discovered(options, target.name, t.name)) out.push_back({std::move(t), std::nullopt});
+      }
+    } catch (const Error& e) {
+      out.push_back({target, "discovery: " + std::string(to_string(e.kind())) + ": " + e.what()});
+    } catch (const std::exception& e) {
+      out.push_back({target, std::string("discovery: internal: ") + e.what()});
+    }
+  }
+  return out;
 }
 
 // Kinds whose source splits its work by RunContext::shard (DynamoDB: segments s % N == i).
@@ -118,8 +164,13 @@ std::vector<std::string> unknown_targets(const Config& config,
                                          const std::vector<std::string>& selected_names) {
   std::vector<std::string> out;
   for (const auto& name : selected_names) {
+    // A discovered table (`parent/table`) is known once the parent has `tables:`.
     const bool found = std::any_of(config.targets.begin(), config.targets.end(),
-                                   [&](const TargetConfig& t) { return t.name == name; });
+                                   [&](const TargetConfig& t) {
+                                     return t.name == name ||
+                                            (t.tables && name.rfind(t.name + "/", 0) == 0 &&
+                                             name.size() > t.name.size() + 1);
+                                   });
     if (!found) out.push_back(name);
   }
   return out;
@@ -149,20 +200,20 @@ Report run_audit(const Config& config, const RunOptions& options) {
   // A shard sees part of each target: its counts would poison the history. `merge` records it.
   const bool record_history = !state_dir.empty() && !options.shard;
 
+  const std::vector<Planned> planned = plan_targets(config, options);
   {
     Fields f;
-    f.add("targets", static_cast<uint64_t>(std::count_if(
-                         config.targets.begin(), config.targets.end(),
-                         [&](const TargetConfig& t) { return selected(options, t.name); })));
+    f.add("targets", static_cast<uint64_t>(planned.size()));
     f.add("as_of", report.run.as_of);
     if (report.run.shard) f.add("shard", *report.run.shard);
     if (!config.source_path.empty()) f.add("config", config.source_path);
     spdlog::info("run started {}", f.str());
   }
 
-  for (const TargetConfig& target : config.targets) {
-    if (!selected(options, target.name)) continue;
-    TargetReport r = audit_one(target, ctx);
+  for (const Planned& plan : planned) {
+    const TargetConfig& target = plan.target;
+    TargetReport r = plan.discovery_error ? failed_target(target, *plan.discovery_error)
+                                          : audit_one(target, ctx);
     if (options.target_done) options.target_done();
 
     std::vector<HistoryPoint> past;

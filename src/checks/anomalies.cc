@@ -130,6 +130,35 @@ void check_s3(TargetReport& r, const Thresholds& t) {
   }
 }
 
+// The deletion section when it holds a measured CloudWatch rate, else null.
+const nlohmann::json* measured_deletion(const TargetReport& r) {
+  if (!r.extra.is_object()) return nullptr;
+  auto it = r.extra.find("deletion");
+  if (it == r.extra.end() || !it->is_object() || it->contains("error")) return nullptr;
+  auto del = it->find("deleted_in_window");
+  auto win = it->find("window_seconds");
+  if (del == it->end() || !del->is_number() || win == it->end() || !win->is_number()) return nullptr;
+  return &*it;
+}
+
+// TTL is on, a backlog sits there, its oldest item has waited longer than the whole window, and
+// the window saw not one TTL deletion: the deleter is not running, which lag alone never explains.
+void check_stalled(TargetReport& r, const Thresholds& t) {
+  const nlohmann::json* d = measured_deletion(r);
+  if (d == nullptr || !r.table_metrics || r.table_metrics->ttl_status != "ENABLED") return;
+  const double deleted = (*d)["deleted_in_window"].get<double>();
+  const double window = (*d)["window_seconds"].get<double>();
+  const double expired = r.expired_count_reported();
+  const double oldest = r.stats.oldest_overdue_seconds();
+  const double min_backlog = std::max(0.0, t.expired_backlog_warning);
+  if (deleted > 0 || !(expired > min_backlog) || !(oldest > window)) return;
+  add(r, "ttl_stalled", kCritical,
+      fmt::format("TTL is ENABLED but deleted nothing in the last {} while {} expired items wait "
+                  "(oldest {} past its deadline)",
+                  fmt_age(window), fmt_count(expired), fmt_age(oldest)),
+      expired, min_backlog);
+}
+
 void check_growth(TargetReport& r, const Thresholds& t, const std::vector<HistoryPoint>& past) {
   if (t.growth_runs <= 0) return;
   auto runs = static_cast<size_t>(t.growth_runs);
@@ -214,6 +243,7 @@ void evaluate_anomalies(TargetReport& report, const Thresholds& thresholds,
         0, 0);
   }
   check_dynamodb_table(report);
+  check_stalled(report, thresholds);
   check_backlog(report, thresholds);
   check_oldest(report, thresholds);
   check_hygiene(report, thresholds);

@@ -73,8 +73,17 @@ HistoryPoint history_point(const TargetReport& report, double finished_at) {
 HistoryStore::HistoryStore(std::string state_dir) : dir_(std::move(state_dir)) {}
 
 std::string HistoryStore::path_for(const std::string& target) const {
-  check_name(target);
-  return (fs::path(dir_) / (target + ".jsonl")).string();
+  // A table discovered by `tables:` is target `parent/table`: one file `parent%2Ftable.jsonl`
+  // ('%' never occurs in a configured name, so this cannot collide).
+  const size_t slash = target.find('/');
+  if (slash == std::string::npos) {
+    check_name(target);
+    return (fs::path(dir_) / (target + ".jsonl")).string();
+  }
+  check_name(target.substr(0, slash));
+  check_name(target.substr(slash + 1));
+  return (fs::path(dir_) / (target.substr(0, slash) + "%2F" + target.substr(slash + 1) + ".jsonl"))
+      .string();
 }
 
 std::vector<HistoryPoint> HistoryStore::load(const std::string& target) const {

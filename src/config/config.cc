@@ -35,7 +35,8 @@ const std::map<std::string, std::vector<std::string>>& kind_keys() {
   static const std::map<std::string, std::vector<std::string>> keys = {
       {"dynamodb",
        {"table", "region", "endpoint_url", "profile", "ttl_attribute", "filter", "group_by", "sample",
-        "segments", "max_read_units_per_second", "max_read_units"}},
+        "segments", "max_read_units_per_second", "max_read_units", "cloudwatch", "tables",
+        "cloudwatch_endpoint_url", "deletion_window"}},
       {"s3",
        {"bucket", "prefix", "region", "endpoint_url", "profile", "path_style", "retention",
         "multipart_max_age", "noncurrent_retention", "group_by", "orphans", "max_requests"}},
@@ -553,14 +554,56 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
     if (auto b = v.boolean(n, p)) t.redact_keys = *b;
   } else if (key == "region") {
     str(t.region);
-  } else if (key == "endpoint_url") {
+  } else if (key == "endpoint_url" || key == "cloudwatch_endpoint_url") {
     auto s = v.non_empty_string(n, p);
     if (!s) return;
     if (s->rfind("http://", 0) != 0 && s->rfind("https://", 0) != 0) {
       v.error(p, "expected a URL starting with http:// or https://, got \"" + *s + "\"");
       return;
     }
-    t.endpoint_url = *s;
+    (key == "endpoint_url" ? t.endpoint_url : t.cloudwatch_endpoint_url) = *s;
+  } else if (key == "tables") {
+    TableSelector sel;
+    if (n.IsScalar()) {
+      if (n.Scalar() != "all") {
+        v.error(p, "expected \"all\" or {include: [glob], exclude: [glob]}, got \"" + n.Scalar() +
+                       "\"");
+        return;
+      }
+      t.tables = sel;
+      return;
+    }
+    if (!v.expect_map(n, p)) return;
+    bool ok = true;
+    v.each_key(n, p, {"include", "exclude"},
+               [&](const std::string& k, const YAML::Node& list, const std::string& lp) {
+                 if (!list.IsSequence() || list.size() == 0) {
+                   v.error(lp, "expected a non-empty list of table name globs");
+                   ok = false;
+                   return;
+                 }
+                 std::vector<std::string> globs;
+                 for (size_t i = 0; i < list.size(); ++i) {
+                   if (auto g = v.non_empty_string(list[i], lp + "[" + std::to_string(i) + "]")) {
+                     globs.push_back(*g);
+                   } else {
+                     ok = false;
+                   }
+                 }
+                 (k == "include" ? sel.include : sel.exclude) = std::move(globs);
+               });
+    if (ok) t.tables = sel;
+  } else if (key == "cloudwatch") {
+    if (auto b = v.boolean(n, p)) t.cloudwatch = *b;
+  } else if (key == "deletion_window") {
+    auto d = v.duration(n, p);
+    if (!d) return;
+    if (*d < 3600 || *d % 3600 != 0 || *d > 90 * 86400) {
+      v.error(p, "expected whole hours between 1h and 90d (CloudWatch hourly sums), got " +
+                     format_duration(*d));
+      return;
+    }
+    t.deletion_window = *d;
   } else if (key == "profile") {
     str(t.profile);
   } else if (key == "path_style") {
@@ -638,7 +681,11 @@ void check_required(Validator& v, const YAML::Node& target, const YAML::Node& de
     }
   };
   if (t.kind == "dynamodb") {
-    require("table");
+    if (present("table") && present("tables")) {
+      v.error(path, "\"table\" and \"tables\" are mutually exclusive (kind dynamodb)");
+    } else if (!present("tables")) {
+      require("table");
+    }
   } else if (t.kind == "s3") {
     require("bucket");
   } else if (t.kind == "filesystem") {

@@ -50,6 +50,13 @@ struct Orphans {                    // s3: objects whose captured id has no item
   std::string endpoint_url;         // optional: the table's endpoint when not the target's (tests)
 };
 
+// dynamodb `tables:` — discovery with ListTables instead of one `table:`. `tables: all` is
+// include ["*"]; globs are fnmatch patterns on the table name.
+struct TableSelector {
+  std::vector<std::string> include{"*"};
+  std::vector<std::string> exclude;
+};
+
 struct TargetConfig {
   std::string name;
   std::string kind;  // dynamodb | s3 | postgres | filesystem
@@ -70,6 +77,12 @@ struct TargetConfig {
   double max_read_units_per_second = 0;  // 0 = unlimited
   double max_read_units = 0;             // 0 = unlimited
   bool redact_keys = false;
+  // dynamodb: deletion rate from CloudWatch TimeToLiveDeletedItemCount over deletion_window.
+  bool cloudwatch = true;
+  std::string cloudwatch_endpoint_url;  // else endpoint_url (moto serves both), else AWS
+  int64_t deletion_window = 86400;      // seconds, whole hours
+  std::optional<TableSelector> tables;  // instead of `table`: each match is target <name>/<table>
+  bool discovered = false;              // set on the per-table targets `tables:` expands into
   int top_k = 10;                   // oldest/sample/top group list sizes
 
   // s3

@@ -78,6 +78,9 @@ struct Families {
         drain_estimate(gauge(r, "ttl_auditor_backlog_drain_estimate_seconds",
                              "Time until the shrinking expired backlog reaches zero at the "
                              "recent deletion rate.")),
+        deleted_per_hour(gauge(r, "ttl_auditor_ttl_deleted_items_per_hour",
+                               "Items DynamoDB TTL deleted per hour over the deletion window "
+                               "(CloudWatch TimeToLiveDeletedItemCount).")),
         run_duration(gauge(r, "ttl_auditor_run_duration_seconds",
                            "Wall time of the last audit run, all targets.")),
         last_run(gauge(r, "ttl_auditor_last_run_timestamp_seconds",
@@ -107,6 +110,7 @@ struct Families {
   Family<Gauge>& noncurrent_items;
   Family<Gauge>& noncurrent_bytes;
   Family<Gauge>& drain_estimate;
+  Family<Gauge>& deleted_per_hour;
   Family<Gauge>& run_duration;
   Family<Gauge>& last_run;
   Family<Gauge>& build_info;
@@ -228,8 +232,21 @@ void add_target(Families& f, const TargetReport& t, const RunInfo& run,
     set(f.noncurrent_bytes, base, static_cast<double>(t.noncurrent->expired_bytes));
   }
   if (t.extra.is_object()) {
+    // The drain estimate comes from the measured deletion rate when there is one, else from the
+    // backlog's trend over past runs.
+    bool drain_set = false;
+    auto del = t.extra.find("deletion");
+    if (del != t.extra.end() && del->is_object() && !del->contains("error")) {
+      auto rate = del->find("rate_per_hour");
+      if (rate != del->end() && rate->is_number()) set(f.deleted_per_hour, base, rate->get<double>());
+      auto eta = del->find("drain_eta_seconds");
+      if (eta != del->end() && eta->is_number()) {
+        set(f.drain_estimate, base, eta->get<double>());
+        drain_set = true;
+      }
+    }
     auto trend = t.extra.find("backlog_trend");
-    if (trend != t.extra.end() && trend->is_object()) {
+    if (!drain_set && trend != t.extra.end() && trend->is_object()) {
       auto d = trend->find("drain_estimate_seconds");
       auto dir = trend->find("direction");
       if (d != trend->end() && d->is_number() && dir != trend->end() && *dir == "shrinking") {
@@ -262,6 +279,10 @@ std::vector<std::pair<std::string, std::string>> evaluated_rules(const TargetRep
       rules.insert(rules.end(), {{"ttl_disabled", "critical"}, {"table_not_active", "warning"}});
     }
     if (t.has_hygiene) rules.emplace_back("ttl_hygiene", "warning");
+    if (t.extra.is_object() && t.extra.contains("deletion") && t.extra["deletion"].is_object() &&
+        !t.extra["deletion"].contains("error")) {
+      rules.emplace_back("ttl_stalled", "critical");
+    }
     if (t.kind == "s3") {
       rules.insert(rules.end(), {{"stale_multipart", "warning"}, {"lifecycle_missing", "warning"}});
     }

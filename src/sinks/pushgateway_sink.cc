@@ -1,5 +1,6 @@
 #include "sinks/pushgateway_sink.h"
 
+#include <cstdint>
 #include <memory>
 
 #include <prometheus/gateway.h>
@@ -42,6 +43,34 @@ PushgatewayAddress parse_pushgateway_url(const std::string& url) {
   return {scheme + "://" + host, port + path};
 }
 
+namespace {
+
+// The group's `target` label. A discovered table's target (`parent/table`) has a '/', which
+// cannot ride in a URL path segment: the Pushgateway's `label@base64/<base64url>` form carries
+// it (decoded to the same label by the Pushgateway).
+prometheus::Labels grouping_labels(const std::string& target) {
+  if (target.find('/') == std::string::npos) return {{"target", target}};
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < target.size(); i += 3) {
+    const uint32_t v = (static_cast<uint8_t>(target[i]) << 16) |
+                       (static_cast<uint8_t>(target[i + 1]) << 8) | static_cast<uint8_t>(target[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out.push_back(kAlphabet[(v >> s) & 63]);
+  }
+  const size_t rest = target.size() - i;
+  if (rest > 0) {
+    uint32_t v = static_cast<uint8_t>(target[i]) << 16;
+    if (rest == 2) v |= static_cast<uint8_t>(target[i + 1]) << 8;
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.append(rest == 2 ? std::string(1, kAlphabet[(v >> 6) & 63]) + "=" : std::string("=="));
+  }
+  return {{"target@base64", out}};
+}
+
+}  // namespace
+
 std::vector<std::string> push_to_gateway(const Report& report, const std::string& url) {
   std::vector<std::string> errors;
   PushgatewayAddress addr = parse_pushgateway_url(url);
@@ -67,7 +96,7 @@ std::vector<std::string> push_to_gateway(const Report& report, const std::string
     bool ok = target_succeeded(t);
     o.omit_last_success = !ok;
     keep.push_back(build_metrics(report, o));
-    labels.push_back({{"target", t.name}});
+    labels.push_back(grouping_labels(t.name));
     if (ok) {
       put.RegisterCollectable(keep.back(), &labels.back());
     } else {

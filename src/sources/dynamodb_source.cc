@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/time.h"
+#include "sources/deletion_rate.h"
 #include "sources/dynamodb_request.h"
 #include "sources/rate_limiter.h"
 #include "sources/sampling.h"
@@ -129,6 +130,24 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
 
   std::string ttl_attribute = target.ttl_attribute;
   if (ttl_attribute.empty()) ttl_attribute = ttl.attribute;
+  if (ttl_attribute.empty() && target.discovered) {
+    // A discovered table without TTL: nothing to classify by, and that is the finding
+    // (ttl_disabled), not a failure of the audit.
+    TargetReport r;
+    r.name = target.name;
+    r.kind = "dynamodb";
+    r.table_metrics = TableMetrics{table.item_count, table.table_size_bytes, table.table_status,
+                                   ttl.status, ""};
+    r.scan.requests = call_stats.requests.load();
+    r.scan.duration_seconds = steady_now() - started;
+    r.extra["dynamodb"] = {{"region", service.region},
+                           {"scan_skipped", "TTL is " + (ttl.status.empty() ? std::string("unknown")
+                                                                            : ttl.status) +
+                                                " and no ttl_attribute is configured"}};
+    spdlog::info("dynamodb table without ttl target={} table={} ttl_status={}", target.name,
+                 target.table, ttl.status);
+    return r;
+  }
   if (ttl_attribute.empty()) {
     throw Error(ErrorKind::kConfig,
                 "no TTL attribute: DescribeTimeToLive reports none and ttl_attribute is not set");
@@ -387,6 +406,11 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
     report.error = "cancelled after " + std::to_string(shared.items_scanned) + " items";
   }
   report.extra["dynamodb"] = extra_dynamodb;
+  // Is TTL keeping up? A shard sees part of the backlog only, so shards leave it out.
+  if (target.cloudwatch && !ctx.shard) {
+    report.extra["deletion"] = query_dynamodb_deletions(target, target.table, service, credentials,
+                                                        ctx.as_of, report.expired_count_reported());
+  }
   spdlog::info(
       "dynamodb audit done target={} table={} mode={} items_scanned={} expired={} segments={}/{} "
       "read_units={:.1f} requests={} status={}",

@@ -154,5 +154,21 @@ TEST_F(PushgatewayLive, TargetsAreSeparateGroups) {
   EXPECT_EQ(value_of(text, "ttl_auditor_last_success_timestamp_seconds", b), 1795000200);
 }
 
+// A table discovered by `tables:` is target `parent/table`: its group goes as target@base64 and
+// comes back as the same `target` label, separate from its siblings.
+TEST_F(PushgatewayLive, DiscoveredTableNamesWithASlashPushAsTheirOwnGroup) {
+  std::string a = "pgfleet_" + suffix_ + "/Sessions", b = "pgfleet_" + suffix_ + "/Uploads.v2";
+  SinkOptions o;
+  o.pushgateway_url = url_;
+  auto errors = publish(report_for(a, Status::kOk, 1795000100), o);
+  ASSERT_TRUE(errors.empty()) << errors.front();
+  errors = publish(report_for(b, Status::kOk, 1795000200), o);
+  ASSERT_TRUE(errors.empty()) << errors.front();
+  auto [status, text] = request("GET", url_ + "/metrics");
+  ASSERT_EQ(status, 200);
+  EXPECT_EQ(value_of(text, "ttl_auditor_last_success_timestamp_seconds", a), 1795000100) << text.substr(0, 3000);
+  EXPECT_EQ(value_of(text, "ttl_auditor_last_success_timestamp_seconds", b), 1795000200);
+}
+
 }  // namespace
 }  // namespace ttla

@@ -123,3 +123,55 @@ TEST(IamPolicy, NonAwsTargetsNeedNothing) {
 
 }  // namespace
 }  // namespace ttla
+
+namespace ttla {
+namespace {
+
+TEST(IamPolicy, CloudWatchOnlyWhileADynamoTargetReadsTheDeletionRate) {
+  auto has_cw = [](const std::string& yaml) {
+    auto r = parse_config(yaml);
+    EXPECT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].str());
+    bool found = false;
+    const nlohmann::json policy = iam_policy(r.config.value_or(Config{}));
+    for (const auto& s : policy["Statement"]) {
+      for (const auto& a : s["Action"]) found |= a == "cloudwatch:GetMetricData";
+    }
+    return found;
+  };
+  EXPECT_TRUE(has_cw("targets: [{name: a, kind: dynamodb, table: T}]\n"));
+  EXPECT_FALSE(has_cw("targets: [{name: a, kind: dynamodb, table: T, cloudwatch: false}]\n"));
+  EXPECT_TRUE(has_cw("targets: [{name: a, kind: dynamodb, table: T, cloudwatch: false},\n"
+                     "          {name: b, kind: dynamodb, table: U}]\n"));
+  EXPECT_FALSE(has_cw("targets: [{name: u, kind: s3, bucket: b}]\n"));
+}
+
+}  // namespace
+}  // namespace ttla
+
+namespace ttla {
+namespace {
+
+TEST(IamPolicy, DiscoveryListsTablesAndScopesToTheIncludeGlobs) {
+  auto r = parse_config(
+      "targets: [{name: fleet, kind: dynamodb, region: eu-west-1,\n"
+      "           tables: {include: [\"prod-*\", \"[ab]x\"], exclude: [\"*-tmp\"]}}]\n");
+  ASSERT_TRUE(r.config) << r.errors[0].str();
+  const nlohmann::json policy = iam_policy(*r.config);
+  const auto* list = statement(policy, "DynamoDbDiscoverTables");
+  ASSERT_NE(list, nullptr);
+  EXPECT_EQ((*list)["Action"], nlohmann::json({"dynamodb:ListTables"}));
+  EXPECT_EQ((*list)["Resource"], nlohmann::json({"*"}));
+  const auto* audit = statement(policy, "DynamoDbAuditTables");
+  ASSERT_NE(audit, nullptr);
+  EXPECT_EQ((*audit)["Resource"], nlohmann::json({"arn:aws:dynamodb:eu-west-1:*:table/*",
+                                                   "arn:aws:dynamodb:eu-west-1:*:table/prod-*"}));
+  bool noted = false;
+  for (const auto& n : iam_policy_notes(*r.config)) noted |= n.find("exclude globs") != std::string::npos;
+  EXPECT_TRUE(noted);
+  // A plain table: no ListTables.
+  auto plain = parse_config("targets: [{name: a, kind: dynamodb, table: T}]\n");
+  EXPECT_EQ(statement(iam_policy(*plain.config), "DynamoDbDiscoverTables"), nullptr);
+}
+
+}  // namespace
+}  // namespace ttla

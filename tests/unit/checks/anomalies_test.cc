@@ -307,3 +307,60 @@ TEST(AnomaliesReach, Levels) {
 
 }  // namespace
 }  // namespace ttla
+
+namespace ttla {
+namespace {
+
+// A measured deletion section over a 24 h window.
+nlohmann::json deletion(double deleted) {
+  return {{"source", "cloudwatch"}, {"window_seconds", 86400}, {"deleted_in_window", deleted},
+          {"rate_per_hour", deleted / 24}, {"drain_eta_seconds", nullptr}};
+}
+
+bool fires_stalled(TargetReport t) {
+  evaluate_anomalies(t, Thresholds{}, {}, 1795000000);
+  for (const auto& a : t.anomalies) {
+    if (a.rule == "ttl_stalled") {
+      EXPECT_EQ(a.severity, "critical");
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(TtlStalled, FiresOnlyWhenEveryConditionHolds) {
+  // 150 expired (threshold 100), oldest 3 days (window 1 day), zero deletions, TTL ENABLED.
+  auto stalled = [] {
+    auto t = dynamo(150, 3 * 86400);
+    t.extra["deletion"] = deletion(0);
+    return t;
+  };
+  EXPECT_TRUE(fires_stalled(stalled()));
+
+  auto deleting = stalled();
+  deleting.extra["deletion"] = deletion(1);
+  EXPECT_FALSE(fires_stalled(deleting)) << "one deletion in the window: lag, not a stall";
+
+  auto small = dynamo(100, 3 * 86400);
+  small.extra["deletion"] = deletion(0);
+  EXPECT_FALSE(fires_stalled(small)) << "backlog at (not above) the threshold";
+
+  auto young = dynamo(150, 86400 - 1);
+  young.extra["deletion"] = deletion(0);
+  EXPECT_FALSE(fires_stalled(young)) << "oldest item younger than the window";
+
+  auto disabled = stalled();
+  disabled.table_metrics->ttl_status = "DISABLED";
+  EXPECT_FALSE(fires_stalled(disabled)) << "ttl_disabled tells that story";
+
+  auto unmeasured = stalled();
+  unmeasured.extra["deletion"] = {{"source", "cloudwatch"}, {"window_seconds", 86400},
+                                  {"error", "auth: AccessDenied"}};
+  EXPECT_FALSE(fires_stalled(unmeasured)) << "no rate is not a zero rate";
+
+  auto no_section = dynamo(150, 3 * 86400);
+  EXPECT_FALSE(fires_stalled(no_section));
+}
+
+}  // namespace
+}  // namespace ttla

@@ -103,7 +103,22 @@ TEST_F(HistoryTest, AppendAfterCorruptionRewritesCleanFile) {
 TEST_F(HistoryTest, RejectsNamesThatLeaveTheDirectory) {
   HistoryStore store(dir_.string());
   EXPECT_THROW(store.append("../evil", point(1, 1), 3), Error);
-  EXPECT_THROW(store.load("a/b"), Error);
+  EXPECT_THROW(store.load("a/b/c"), Error);
+  EXPECT_THROW(store.load("a/.."), Error);
+  EXPECT_THROW(store.load("../a"), Error);
+  EXPECT_THROW(store.load("a/"), Error);
+}
+
+// A table discovered by `tables:` (target `parent/table`) keeps its own file in the directory.
+TEST_F(HistoryTest, DiscoveredTableTargetsGetTheirOwnFile) {
+  HistoryStore store(dir_.string());
+  store.append("fleet/Sessions", point(1, 5), 3);
+  store.append("fleet/Uploads", point(1, 7), 3);
+  EXPECT_TRUE(fs::exists(dir_ / "fleet%2FSessions.jsonl"));
+  ASSERT_EQ(store.load("fleet/Sessions").size(), 1u);
+  EXPECT_EQ(store.load("fleet/Sessions")[0].expired, 5);
+  EXPECT_EQ(store.load("fleet/Uploads")[0].expired, 7);
+  EXPECT_TRUE(store.load("fleet").empty());
 }
 
 TEST_F(HistoryTest, UnwritableDirectoryThrowsIo) {

@@ -196,3 +196,61 @@ TEST(Config, PostgresOwnQueryReplacesDefaultTable) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Config, DeletionRateKeys) {
+  auto r = ttla::parse_config(
+      "targets:\n"
+      "  - {name: a, kind: dynamodb, table: A}\n"
+      "  - {name: b, kind: dynamodb, table: B, cloudwatch: false, deletion_window: 6h,\n"
+      "     cloudwatch_endpoint_url: \"http://127.0.0.1:5000\"}\n");
+  ASSERT_TRUE(r.config) << r.errors[0].str();
+  EXPECT_TRUE(r.config->targets[0].cloudwatch);
+  EXPECT_EQ(r.config->targets[0].deletion_window, 86400);
+  EXPECT_TRUE(r.config->targets[0].cloudwatch_endpoint_url.empty());
+  EXPECT_FALSE(r.config->targets[1].cloudwatch);
+  EXPECT_EQ(r.config->targets[1].deletion_window, 6 * 3600);
+  EXPECT_EQ(r.config->targets[1].cloudwatch_endpoint_url, "http://127.0.0.1:5000");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Config, TablesDiscoveryForms) {
+  auto r = ttla::parse_config(
+      "targets:\n"
+      "  - {name: all, kind: dynamodb, tables: all}\n"
+      "  - {name: some, kind: dynamodb, tables: {include: [\"prod-*\"], exclude: [\"*-tmp\", x]}}\n"
+      "  - {name: but, kind: dynamodb, tables: {exclude: [\"*-tmp\"]}}\n");
+  ASSERT_TRUE(r.config) << r.errors[0].str();
+  const auto& t = r.config->targets;
+  ASSERT_TRUE(t[0].tables);
+  EXPECT_EQ(t[0].tables->include, (std::vector<std::string>{"*"}));
+  EXPECT_TRUE(t[0].tables->exclude.empty());
+  EXPECT_EQ(t[1].tables->include, (std::vector<std::string>{"prod-*"}));
+  EXPECT_EQ(t[1].tables->exclude, (std::vector<std::string>{"*-tmp", "x"}));
+  EXPECT_EQ(t[2].tables->include, (std::vector<std::string>{"*"}));
+  EXPECT_TRUE(t[0].table.empty());
+}
+
+TEST(Config, TablesErrors) {
+  auto r = ttla::parse_config(
+      "targets:\n"
+      "  - {name: a, kind: dynamodb, table: T, tables: all}\n"
+      "  - {name: b, kind: dynamodb, tables: some}\n"
+      "  - {name: c, kind: dynamodb, tables: {include: []}}\n"
+      "  - {name: d, kind: dynamodb, tables: {inclde: [x]}}\n"
+      "  - {name: e, kind: s3, bucket: b, tables: all}\n");
+  std::vector<std::string> got;
+  for (const auto& e : r.errors) got.push_back(e.str());
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "targets[0]: \"table\" and \"tables\" are mutually exclusive (kind dynamodb)",
+                     "targets[1].tables: expected \"all\" or {include: [glob], exclude: [glob]}, got \"some\"",
+                     "targets[2].tables.include: expected a non-empty list of table name globs",
+                     "targets[3].tables.inclde: unknown key (did you mean \"include\"?)",
+                     "targets[4].tables: key not allowed for kind s3"}));
+}
+
+}  // namespace

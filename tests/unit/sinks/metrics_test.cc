@@ -221,3 +221,42 @@ TEST(Metrics, SwappableCollectableServesTheLatestRegistry) {
 
 }  // namespace
 }  // namespace ttla
+
+namespace ttla {
+namespace {
+
+TEST(Metrics, DeletionRateAndItsDrainEstimateWinOverTheTrend) {
+  Report r = testing::crafted_report();
+  TargetReport& s = r.targets.front();
+  ASSERT_EQ(s.kind, "dynamodb");
+  s.extra["backlog_trend"] = {{"direction", "shrinking"},
+                              {"rate_items_per_hour", -10.0},
+                              {"drain_estimate_seconds", 999.0}};
+  s.extra["deletion"] = {{"source", "cloudwatch"}, {"window_seconds", 86400},
+                         {"deleted_in_window", 48.0}, {"rate_per_hour", 2.0},
+                         {"drain_eta_seconds", 7200.0}};
+  const std::string labels = "{kind=\"dynamodb\",target=\"" + s.name + "\"}";
+  std::string text = metrics_text(r);
+  EXPECT_TRUE(has_line(text, "ttl_auditor_ttl_deleted_items_per_hour" + labels + " 2")) << text;
+  EXPECT_TRUE(has_line(text, "ttl_auditor_backlog_drain_estimate_seconds" + labels + " 7200"));
+  EXPECT_TRUE(has_line(text, "ttl_auditor_anomaly{kind=\"dynamodb\",rule=\"ttl_stalled\","
+                             "severity=\"critical\",target=\"" + s.name + "\"} 0"));
+  EXPECT_EQ(promtool_check(text).first, 0) << promtool_check(text).second;
+
+  // Rate 0: no drain from CloudWatch, the trend's estimate is the fallback.
+  s.extra["deletion"]["rate_per_hour"] = 0.0;
+  s.extra["deletion"]["drain_eta_seconds"] = nullptr;
+  text = metrics_text(r);
+  EXPECT_TRUE(has_line(text, "ttl_auditor_ttl_deleted_items_per_hour" + labels + " 0"));
+  EXPECT_TRUE(has_line(text, "ttl_auditor_backlog_drain_estimate_seconds" + labels + " 999"));
+
+  // CloudWatch failed: neither the rate nor the stall rule is exported.
+  s.extra["deletion"] = {{"source", "cloudwatch"}, {"window_seconds", 86400},
+                         {"error", "auth: AccessDenied"}};
+  text = metrics_text(r);
+  EXPECT_EQ(text.find("ttl_auditor_ttl_deleted_items_per_hour" + labels), std::string::npos);
+  EXPECT_EQ(text.find("rule=\"ttl_stalled\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ttla

@@ -1,0 +1,68 @@
+#include "sources/dynamodb_discovery.h"
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+
+namespace ttla {
+namespace {
+
+TEST(DynamodbDiscovery, IncludeThenExcludeGlobs) {
+  TableSelector all;
+  EXPECT_TRUE(table_selected(all, "Anything"));
+  TableSelector s;
+  s.include = {"prod-*", "audit"};
+  s.exclude = {"*-tmp", "prod-?"};
+  EXPECT_TRUE(table_selected(s, "prod-sessions"));
+  EXPECT_TRUE(table_selected(s, "audit"));
+  EXPECT_FALSE(table_selected(s, "audit2"));
+  EXPECT_FALSE(table_selected(s, "prod-sessions-tmp"));
+  EXPECT_FALSE(table_selected(s, "prod-x"));
+  EXPECT_FALSE(table_selected(s, "staging-sessions"));
+  s.include = {"[ab]*"};
+  s.exclude = {};
+  EXPECT_TRUE(table_selected(s, "beta"));
+  EXPECT_FALSE(table_selected(s, "gamma"));
+}
+
+TEST(DynamodbDiscovery, ParsesListTablesPages) {
+  auto [names, last] =
+      parse_list_tables(R"({"TableNames":["a","b"],"LastEvaluatedTableName":"b"})");
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(last, "b");
+  auto [names2, last2] = parse_list_tables(R"({"TableNames":[]})");
+  EXPECT_TRUE(names2.empty());
+  EXPECT_TRUE(last2.empty());
+  for (const char* bad : {"{}", "[]", R"({"TableNames":[1]})", "not json",
+                          R"({"TableNames":[],"LastEvaluatedTableName":3})"}) {
+    try {
+      parse_list_tables(bad);
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kParse) << bad;
+    }
+  }
+}
+
+TEST(DynamodbDiscovery, DiscoveredTargetsAreNamedAndSampledWithABudgetByDefault) {
+  TargetConfig parent;
+  parent.name = "fleet";
+  parent.kind = "dynamodb";
+  parent.tables = TableSelector{};
+  TargetConfig t = discovered_target(parent, "Sessions");
+  EXPECT_EQ(t.name, "fleet/Sessions");
+  EXPECT_EQ(t.table, "Sessions");
+  EXPECT_FALSE(t.tables);
+  EXPECT_TRUE(t.discovered);
+  ASSERT_TRUE(t.sample);
+  EXPECT_DOUBLE_EQ(*t.sample, kDiscoveredSample);
+  EXPECT_DOUBLE_EQ(t.max_read_units, kDiscoveredReadBudget);
+  parent.sample = 1;
+  parent.max_read_units = 50;
+  TargetConfig own = discovered_target(parent, "Sessions");
+  EXPECT_DOUBLE_EQ(*own.sample, 1);
+  EXPECT_DOUBLE_EQ(own.max_read_units, 50);
+}
+
+}  // namespace
+}  // namespace ttla
