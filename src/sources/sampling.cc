@@ -202,4 +202,55 @@ Estimate estimate_count(const std::vector<double>& sampled, uint64_t total_segme
   return e;
 }
 
+void apply_sample_estimates(TargetReport& t) {
+  SampleState& st = *t.sample;
+  std::sort(st.segments.begin(), st.segments.end(),
+            [](const SampledSegment& a, const SampledSegment& b) { return a.segment < b.segment; });
+  uint64_t population = st.total_segments;
+  if (st.shard_count > 1) {
+    const uint64_t n = static_cast<uint64_t>(st.shard_count);
+    const uint64_t i = static_cast<uint64_t>(st.shard_index);
+    population = st.total_segments / n + (i < st.total_segments % n ? 1 : 0);
+  }
+  t.estimated = true;
+  t.scan.mode = "sample";
+  t.scan.segments_total = st.total_segments;
+  t.scan.segments_scanned = st.segments.size();
+  t.scan.seed = st.seed;
+  t.scan.sample_fraction =
+      population ? static_cast<double>(st.segments.size()) / static_cast<double>(population) : 0;
+  nlohmann::json classes = nlohmann::json::object();
+  std::vector<double> y(st.segments.size());
+  for (int c = 0; c < kItemClassCount; ++c) {
+    for (size_t k = 0; k < st.segments.size(); ++k) y[k] = static_cast<double>(st.segments[k].classes[static_cast<size_t>(c)]);
+    const Estimate e = estimate_count(y, population);
+    t.class_estimates[static_cast<size_t>(c)] = {e.total, e.low, e.high};
+    classes[std::string(class_name(static_cast<ItemClass>(c)))] = {
+        {"estimate", e.total}, {"ci95", {e.low, e.high}}, {"observed", e.observed}};
+    if (static_cast<ItemClass>(c) == ItemClass::kExpired) {
+      t.expired_estimate = e.total;
+      t.ci95 = {e.low, e.high};
+    }
+  }
+  std::vector<double> scanned, units;
+  for (const SampledSegment& g : st.segments) {
+    scanned.push_back(static_cast<double>(g.scanned));
+    units.push_back(g.units);
+  }
+  const Estimate items = estimate_total(scanned, population);
+  const Estimate cost = estimate_total(units, population);
+  if (!st.segments.empty()) t.scan.full_scan_read_units_estimate = cost.total;
+  else t.scan.full_scan_read_units_estimate.reset();
+  if (!t.extra.is_object()) t.extra = nlohmann::json::object();
+  nlohmann::json& dynamodb = t.extra["dynamodb"];
+  if (!dynamodb.is_object()) dynamodb = nlohmann::json::object();
+  dynamodb["sampling"] = {{"segments_sampled", st.segments.size()},
+                          {"segments_planned", st.planned_segments},
+                          {"segments_in_population", population},
+                          {"budget_stopped", st.budget_stopped},
+                          {"items_estimate", items.total},
+                          {"items_ci95", {items.low, items.high}},
+                          {"classes", classes}};
+}
+
 }  // namespace ttla::sampling

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/report.h"
+
 namespace ttla::sampling {
 
 inline constexpr uint64_t kMaxTotalSegments = 1000000;  // DynamoDB's TotalSegments limit
@@ -61,6 +63,14 @@ double poisson_upper_975(uint64_t x);
 
 // Two-sided 95% quantile of Student's t with `df` degrees of freedom (df >= 1).
 double t_quantile_975(uint64_t df);
+
+// Fills every sampled estimate of `t` from t.sample (which must be set): each class's estimate
+// and interval (estimate_count; expired also into expired_estimate/ci95), scan.sample_fraction,
+// scan.segments_scanned, full_scan_read_units_estimate and the "dynamodb.sampling" details.
+// The population is the plan's TotalSegments, or this shard's share of it (s % N == i) for an
+// unmerged shard part. Segments are taken in segment order, so one process and any number of
+// merged shards that read the same segments give bit-identical estimates.
+void apply_sample_estimates(TargetReport& t);
 
 // Deterministic 64-bit generator (splitmix64) used for plans, exposed for tests.
 class SplitMix64 {
