@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <unordered_set>
 
 namespace ttla::sampling {
@@ -244,7 +245,19 @@ void apply_sample_estimates(TargetReport& t) {
   if (!t.extra.is_object()) t.extra = nlohmann::json::object();
   nlohmann::json& dynamodb = t.extra["dynamodb"];
   if (!dynamodb.is_object()) dynamodb = nlohmann::json::object();
+  // Which segments the estimate rests on, in one token (FNV-1a over the sorted segment numbers):
+  // two runs drew the same sample exactly when their digests agree.
+  uint64_t digest = 0xcbf29ce484222325ULL;
+  for (const SampledSegment& g : st.segments) {
+    for (int b = 0; b < 8; ++b) {
+      digest ^= (g.segment >> (8 * b)) & 0xFF;
+      digest *= 0x100000001b3ULL;
+    }
+  }
+  char digest_hex[17];
+  std::snprintf(digest_hex, sizeof digest_hex, "%016llx", static_cast<unsigned long long>(digest));
   dynamodb["sampling"] = {{"segments_sampled", st.segments.size()},
+                          {"segments_digest", std::string(digest_hex)},
                           {"segments_planned", st.planned_segments},
                           {"segments_in_population", population},
                           {"budget_stopped", st.budget_stopped},
