@@ -509,7 +509,8 @@ TEST_F(DynamoAuditTest, ShardReportsMergeToTheFullRun) {
 }
 
 TEST_F(DynamoAuditTest, SampleIntervalsCoverTheTruth) {
-  constexpr int kSeeds = 40;
+  // 20 seeds (each run reads 256 segments); the simulation test proves coverage at scale.
+  constexpr int kSeeds = 20;
   const double truth = main_truth_["expired"]["count"].get<double>();
   const double items = main_truth_["items"].get<double>();
   Target t = main_target("sampled", 0);
@@ -537,8 +538,8 @@ TEST_F(DynamoAuditTest, SampleIntervalsCoverTheTruth) {
     EXPECT_LT(scanned, items);  // it really sampled
     sum_scanned += scanned;
   }
-  // A 95% interval should cover the truth in about 38 of 40 runs; >= 34 leaves room for chance.
-  EXPECT_GE(covered, 34) << covered << " of " << kSeeds << " intervals covered " << truth;
+  // A 95% interval should cover the truth in about 19 of 20 runs; >= 17 leaves room for chance.
+  EXPECT_GE(covered, 17) << covered << " of " << kSeeds << " intervals covered " << truth;
   EXPECT_GT(estimates.size(), 1u) << "--seed does not change the sample";
   // On average the sample reads about the configured share of the table.
   EXPECT_NEAR(sum_scanned / kSeeds / items, 0.2, 0.08);
@@ -550,7 +551,7 @@ TEST_F(DynamoAuditTest, SampleIntervalsCoverTheTruth) {
 TEST_F(DynamoAuditTest, SampledShardsMergeToOneProcess) {
   Target t = main_target("sampled", 0);
   t.sample = 0.1;
-  Run one = audit("ss-one", {t}, {"--seed", "77"});
+  Run one = audit("ss-one", {t}, {"--seed", "77", "--fail-on", "never"});
   const json* ot = find_target(one.report, "sampled");
   ASSERT_NE(ot, nullptr);
   ASSERT_EQ(ot->value("status", ""), "ok") << ot->dump().substr(0, 1000);
@@ -561,12 +562,13 @@ TEST_F(DynamoAuditTest, SampledShardsMergeToOneProcess) {
     std::vector<std::string> merge_argv = {TTLA_BINARY, "merge"};
     for (int i = 0; i < n; ++i) {
       const std::string tag = "ss" + std::to_string(n) + "-" + std::to_string(i);
-      Run part = audit(tag, {t}, {"--seed", "77", "--shard", std::to_string(i) + "/" + std::to_string(n)});
+      Run part = audit(tag, {t}, {"--seed", "77", "--fail-on", "never", "--shard",
+                                  std::to_string(i) + "/" + std::to_string(n)});
       ASSERT_EQ(part.result.exit_code, 0) << describe(part.result);
       merge_argv.push_back((dir_ / (tag + ".report.json")).string());
     }
     const fs::path merged = dir_ / ("ss-merged-" + std::to_string(n) + ".json");
-    merge_argv.insert(merge_argv.end(), {"--report", merged.string()});
+    merge_argv.insert(merge_argv.end(), {"--report", merged.string(), "--fail-on", "never"});
     Result m = run(merge_argv, dir_, "ss-merge-" + std::to_string(n));
     ASSERT_EQ(m.exit_code, 0) << describe(m);
     const json mr = json::parse(read_file(merged), nullptr, false);
@@ -589,8 +591,8 @@ TEST_F(DynamoAuditTest, MergeRejectsDuplicateAndMismatchedPartsAndNamesMissingSh
   t.sample = 0.1;
   const std::string p0 = (dir_ / "mr0.report.json").string();
   const std::string p1 = (dir_ / "mr1.report.json").string();
-  ASSERT_EQ(audit("mr0", {t}, {"--seed", "5", "--shard", "0/2"}).result.exit_code, 0);
-  ASSERT_EQ(audit("mr1", {t}, {"--seed", "5", "--shard", "1/2"}).result.exit_code, 0);
+  ASSERT_EQ(audit("mr0", {t}, {"--seed", "5", "--fail-on", "never", "--shard", "0/2"}).result.exit_code, 0);
+  ASSERT_EQ(audit("mr1", {t}, {"--seed", "5", "--fail-on", "never", "--shard", "1/2"}).result.exit_code, 0);
   const fs::path out = dir_ / "mr-merged.json";
   // The same part twice would double every count.
   Result dup = run({TTLA_BINARY, "merge", p0, p1, p1, "--report", out.string()}, dir_, "mr-dup");
@@ -602,7 +604,7 @@ TEST_F(DynamoAuditTest, MergeRejectsDuplicateAndMismatchedPartsAndNamesMissingSh
     std::ofstream(cfg) << config_yaml({t});
     const std::string late = (dir_ / "mr1-late.report.json").string();
     Result r = run({TTLA_BINARY, "run", "--config", cfg.string(), "--report", late, "--as-of",
-                    std::to_string(kAsOf + 3600), "--seed", "5", "--shard", "1/2"},
+                    std::to_string(kAsOf + 3600), "--seed", "5", "--fail-on", "never", "--shard", "1/2"},
                    dir_, "mr-late");
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     Result m = run({TTLA_BINARY, "merge", p0, late, "--report", out.string()}, dir_, "mr-asof");
