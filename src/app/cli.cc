@@ -332,7 +332,7 @@ int cmd_merge(const MergeArgs& a) {
       }
       t.anomalies.clear();
       evaluate_anomalies(t, th, past, merged.run.finished_at);
-      if (history.enabled() && may_record_state(merged.run.as_of, merged.run.finished_at, a.record_history)) {
+      if (history.enabled() && may_record_state(merged.run.as_of, merged.run.started_at, a.record_history)) {
         const HistoryPoint p = history_point(t, merged.run.finished_at);
         try {
           history.append(t.name, p, th.history_runs);
