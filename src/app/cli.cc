@@ -24,6 +24,7 @@
 #include "core/report.h"
 #include "core/time.h"
 #include "sinks/sinks.h"
+#include "sources/sampling.h"
 #include "sources/source.h"
 #include "ttla_version.h"
 
@@ -52,11 +53,16 @@ const std::string kRunFooter = std::string(
     "  ttl-auditor run --config config.yaml --as-of 2026-11-27T00:00:00Z --report friday.json\n"
     "      (what will be overdue by Friday)\n"
     "  ttl-auditor run --config config.yaml --fail-on warning --log-format json\n"
-    "  ttl-auditor run --config config.yaml --shard auto/8 --report /shared/part-${JOB_COMPLETION_INDEX}.json\n"
+    "  ttl-auditor run --config config.yaml --shard auto/8 --as-of 2026-11-22T10:00:00Z \\\n"
+    "      --report /shared/part-${JOB_COMPLETION_INDEX}.json\n"
     "      (Kubernetes Indexed Job; then: ttl-auditor merge /shared/part-*.json --report full.json)\n"
     "\n"
     "--shard i/N audits the i-th of N disjoint slices (0 <= i < N) and writes a mergeable report;\n"
-    "--shard auto/N takes i from JOB_COMPLETION_INDEX (set by Kubernetes Indexed Jobs).\n"
+    "--shard auto/N takes i from JOB_COMPLETION_INDEX (set by Kubernetes Indexed Jobs); shards need\n"
+    "the same --as-of (and --seed, derived from --as-of when absent).\n"
+    "Without --seed a sampled run draws a fresh seed and records it in scan.seed (replay with it).\n"
+    "History is recorded only by runs at the current time (--as-of within 60 s of now) or with\n"
+    "--record-history.\n"
     "--as-of TIME is epoch seconds or RFC 3339 (2026-11-22T10:00:00Z).\n"
     "SIGINT/SIGTERM stop the run early: finished targets are reported, the rest are partial\n"
     "or failed (exit 3); a second signal exits at once.\n\n") + kExitCodesHelp;
@@ -164,7 +170,8 @@ struct RunArgs {
   std::string report_dir;
   std::string textfile;
   std::string pushgateway;
-  uint64_t seed = 0;
+  std::optional<uint64_t> seed;
+  bool record_history = false;
   std::vector<std::string> targets;
   std::string fail_on = "critical";
   std::string shard;
@@ -195,6 +202,11 @@ int cmd_run(const RunArgs& a) {
       std::cerr << "--shard: " << why << '\n';
       return kExitUsage;
     }
+    if (!o.as_of) {
+      std::cerr << "--shard needs --as-of: every shard must audit the same instant for `merge` to "
+                   "combine them (e.g. --as-of 2026-11-22T10:00:00Z, the same for all shards)\n";
+      return kExitUsage;
+    }
   }
   if (auto missing = unknown_targets(*config, a.targets); !missing.empty()) {
     std::string known;
@@ -207,6 +219,14 @@ int cmd_run(const RunArgs& a) {
   }
 
   o.seed = a.seed;
+  if (!o.seed && o.shard) {
+    // Shards without --seed share one derived from --as-of, so they draw the same sample plan.
+    uint64_t z = static_cast<uint64_t>(*o.as_of) + 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    o.seed = z ^ (z >> 31);
+  }
+  o.record_history = a.record_history;
   o.targets = a.targets;
   o.fail_on = a.fail_on;
   o.state_dir = a.state_dir;
@@ -264,6 +284,7 @@ struct MergeArgs {
   std::string pushgateway;
   std::string config;
   std::string fail_on = "critical";
+  bool record_history = false;
   LogOptions log;
 };
 
@@ -289,7 +310,7 @@ int cmd_merge(const MergeArgs& a) {
   }
   Report merged;
   try {
-    merged = merge_reports(parts);
+    merged = merge_reports(parts, a.parts, sampling::apply_sample_estimates);
   } catch (const std::exception& e) {
     std::cerr << "merge: " << e.what() << '\n';
     return kExitUsage;
@@ -311,7 +332,7 @@ int cmd_merge(const MergeArgs& a) {
       }
       t.anomalies.clear();
       evaluate_anomalies(t, th, past, merged.run.finished_at);
-      if (history.enabled()) {
+      if (history.enabled() && may_record_state(merged.run.as_of, merged.run.started_at, a.record_history)) {
         const HistoryPoint p = history_point(t, merged.run.finished_at);
         try {
           history.append(t.name, p, th.history_runs);
@@ -453,7 +474,10 @@ int run_cli(int argc, char** argv) {
   run->add_option("--textfile", run_args.textfile,
                   "Write Prometheus metrics for the node_exporter textfile collector")->type_name("FILE");
   run->add_option("--pushgateway", run_args.pushgateway, "Push metrics to a Pushgateway URL")->type_name("URL");
-  run->add_option("--seed", run_args.seed, "Seed for sampling and reservoirs (reproducible runs)")->type_name("N");
+  run->add_option("--seed", run_args.seed,
+                  "Seed for sampling and reservoirs (default: a fresh one, recorded in scan.seed)")->type_name("N");
+  run->add_flag("--record-history", run_args.record_history,
+                "Record history even when --as-of is not the current time (backfills, tests)");
   run->add_option("--target", run_args.targets, "Audit only this target (repeatable)")->type_name("NAME");
   run->add_option("--fail-on", run_args.fail_on, "Exit 1 when anomalies reach this severity")->type_name("LEVEL")
       ->check(CLI::IsMember({"never", "warning", "critical"}))
@@ -503,6 +527,8 @@ int run_cli(int argc, char** argv) {
   merge->add_option("--pushgateway", merge_args.pushgateway, "Push metrics of the merged report")->type_name("URL");
   merge->add_option("--config", merge_args.config,
                     "Re-evaluate anomalies with this config's thresholds and record history")->type_name("FILE");
+  merge->add_flag("--record-history", merge_args.record_history,
+                  "With --config: record history even when the parts' as_of is not the current time");
   merge->add_option("--fail-on", merge_args.fail_on, "Exit 1 when anomalies reach this severity")->type_name("LEVEL")
       ->check(CLI::IsMember({"never", "warning", "critical"}))
       ->capture_default_str();

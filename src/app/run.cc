@@ -151,6 +151,15 @@ void log_target(const TargetReport& r) {
 
 }  // namespace
 
+uint64_t fresh_seed() {
+  std::random_device rd;
+  return (static_cast<uint64_t>(rd()) << 32) ^ static_cast<uint64_t>(rd());
+}
+
+bool may_record_state(int64_t as_of, double now, bool record_history) {
+  return record_history || std::abs(static_cast<double>(as_of) - now) <= kCurrentTimeSeconds;
+}
+
 std::string new_run_id() {
   std::random_device rd;
   const uint64_t v = (static_cast<uint64_t>(rd()) << 32) ^ static_cast<uint64_t>(rd());
@@ -189,7 +198,7 @@ Report run_audit(const Config& config, const RunOptions& options) {
 
   RunContext ctx;
   ctx.as_of = report.run.as_of;
-  ctx.seed = options.seed;
+  ctx.seed = options.seed ? *options.seed : fresh_seed();
   ctx.shard = options.shard;
   ctx.progress = options.progress;
   ctx.cancel = options.cancel;
@@ -198,7 +207,12 @@ Report run_audit(const Config& config, const RunOptions& options) {
   const std::string state_dir = options.state_dir.empty() ? config.state_dir : options.state_dir;
   HistoryStore history(state_dir);
   // A shard sees part of each target: its counts would poison the history. `merge` records it.
-  const bool record_history = !state_dir.empty() && !options.shard;
+  const bool record_history = !state_dir.empty() && !options.shard &&
+                              may_record_state(report.run.as_of, report.run.started_at, options.record_history);
+  if (!state_dir.empty() && !options.shard && !record_history) {
+    spdlog::info("history not recorded: --as-of is not the current time (use --record-history) {}",
+                 Fields().add("as_of", report.run.as_of).str());
+  }
 
   const std::vector<Planned> planned = plan_targets(config, options);
   {

@@ -19,7 +19,7 @@ namespace ttla {
 
 struct RunOptions {
   std::optional<int64_t> as_of;        // --as-of; default: now
-  uint64_t seed = 0;                   // --seed
+  std::optional<uint64_t> seed;        // --seed; default: a fresh random seed (fresh_seed)
   std::vector<std::string> targets;    // --target NAME...; empty = all
   std::string fail_on = "critical";    // never | warning | critical
   std::optional<std::pair<int, int>> shard;  // --shard i/N
@@ -29,8 +29,21 @@ struct RunOptions {
   std::function<void()> target_done;   // called after each target (progress line reset)
   const std::atomic<bool>* cancel = nullptr;  // set by SIGINT/SIGTERM
   int threads = 0;                     // worker threads per source; 0 = auto
+  // --record-history: record history even when --as-of is not the current time (backfills,
+  // tests stepping --as-of). Without it only runs audited within kCurrentTimeSeconds of the
+  // clock record state: a what-if run must not distort backlog_growth.
+  bool record_history = false;
   SinkOptions sinks;                   // used by run_pipeline only
 };
+
+inline constexpr int64_t kCurrentTimeSeconds = 60;
+
+// A seed drawn from the system's random source (every run without --seed draws one; the report
+// records it in scan.seed so the run can be replayed).
+uint64_t fresh_seed();
+
+// Whether a run audited as of `as_of` at wall-clock `now` may record state kept between runs.
+bool may_record_state(int64_t as_of, double now, bool record_history);
 
 // 16 lowercase hex characters from a random source.
 std::string new_run_id();

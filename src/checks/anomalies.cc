@@ -98,11 +98,19 @@ void check_hygiene(TargetReport& r, const Thresholds& t) {
                                            ItemClass::kBeyondFiveYears};
   std::string list;
   double total = 0;
+  // Sampled: the point estimate, the same number the report and the metric show (unbiased, so
+  // the rule fires as often above the threshold as an exact count would; the lower bound would
+  // under-fire by design). The message carries the interval.
   for (ItemClass c : kClasses) {
-    auto n = static_cast<double>(r.stats.class_count(c));
+    const double n = r.class_count_reported(c);
     if (n >= t.ttl_hygiene_warning) {
       if (!list.empty()) list += ", ";
       list += fmt::format("{}={}", class_name(c), fmt_count(n));
+      if (r.estimated) {
+        const ClassEstimate& e = r.class_estimates[static_cast<size_t>(c)];
+        list += fmt::format(" (estimated, 95% interval {}..{})", fmt_count(std::floor(e.low)),
+                            fmt_count(std::ceil(e.high)));
+      }
       total += n;
     }
   }

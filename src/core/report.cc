@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "core/error.h"
@@ -21,7 +22,8 @@ using nlohmann::json;
 const std::set<std::string>& fixed_target_keys() {
   static const std::set<std::string> kKeys = {"name",      "kind",       "status",        "error",
                                               "scan",      "expired",    "hygiene",       "multipart",
-                                              "noncurrent", "table_metrics", "anomalies", "state"};
+                                              "noncurrent", "table_metrics", "anomalies", "state",
+                                              "hygiene_ci95", "hygiene_estimated"};
   return kKeys;
 }
 
@@ -42,6 +44,7 @@ json scan_to_json(const ScanInfo& s) {
   if (s.full_scan_read_units_estimate) {
     j["full_scan_read_units_estimate"] = *s.full_scan_read_units_estimate;
   }
+  if (s.seed) j["seed"] = *s.seed;
   return j;
 }
 
@@ -56,19 +59,12 @@ json expired_to_json(const TargetReport& t) {
   } else {
     ci95 = {count, count};
   }
-  // The sketch's estimate may land a fraction of a percent outside the exact extremes; clamping
-  // keeps p99 <= oldest and p50 >= newest, which readers rightly expect.
-  auto q = [&](double p) {
-    if (t.exact_quantiles) return (*t.exact_quantiles)[p < 0.75 ? 0 : (p < 0.95 ? 1 : 2)];
-    if (s.sketch().count() == 0) return 0.0;
-    return std::clamp(s.sketch().quantile(p), s.newest_overdue_seconds(), s.oldest_overdue_seconds());
-  };
+  auto q = [&](double p) { return t.overdue_quantile(p); };
   json groups = json::array();
   for (const auto& [group, n] : s.top_groups()) groups.push_back({{"group", group}, {"count", n}});
-  return {{"count", count},
+  json j = {{"count", count},
           {"estimated", t.estimated},
           {"ci95", ci95},
-          {"bytes", s.expired_bytes()},
           {"oldest_overdue_seconds", s.oldest_overdue_seconds()},
           {"newest_overdue_seconds", s.newest_overdue_seconds()},
           {"overdue_seconds_quantiles", {{"p50", q(0.5)}, {"p90", q(0.9)}, {"p99", q(0.99)}}},
@@ -76,6 +72,36 @@ json expired_to_json(const TargetReport& t) {
           {"oldest_items", s.oldest_items()},
           {"sample_items", s.sample_items()},
           {"top_groups", groups}};
+  if (t.expired_bytes_measured) j["bytes"] = s.expired_bytes();
+  return j;
+}
+
+// Counts are whole items: an estimate is shown rounded, its interval rounded outwards.
+int64_t rounded_count(double v) { return std::llround(std::max(0.0, v)); }
+json rounded_interval(double lo, double hi) {
+  return json::array({static_cast<int64_t>(std::floor(std::max(0.0, lo))),
+                      static_cast<int64_t>(std::ceil(std::max(0.0, hi)))});
+}
+
+const ItemClass kHygieneClasses[] = {ItemClass::kNotYetExpired, ItemClass::kMissingTtl,
+                                     ItemClass::kNonNumericTtl, ItemClass::kMillisecondsTtl,
+                                     ItemClass::kBeyondFiveYears};
+
+json sample_state_to_json(const SampleState& st) {
+  json segments = json::array();
+  for (const SampledSegment& g : st.segments) {
+    segments.push_back({{"segment", g.segment}, {"classes", g.classes}, {"scanned", g.scanned},
+                        {"units", g.units}});
+  }
+  return {{"table", st.table},
+          {"fraction", st.fraction},
+          {"seed", st.seed},
+          {"total_segments", st.total_segments},
+          {"planned_segments", st.planned_segments},
+          {"shard_index", st.shard_index},
+          {"shard_count", st.shard_count},
+          {"budget_stopped", st.budget_stopped},
+          {"segments", segments}};
 }
 
 json optional_int(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
@@ -88,11 +114,21 @@ json target_to_json(const TargetReport& t, bool with_state) {
             {"scan", scan_to_json(t.scan)},
             {"expired", expired_to_json(t)}};
   if (t.has_hygiene) {
-    j["hygiene"] = {{"not_yet_expired", t.stats.class_count(ItemClass::kNotYetExpired)},
-                    {"missing_ttl", t.stats.class_count(ItemClass::kMissingTtl)},
-                    {"non_numeric_ttl", t.stats.class_count(ItemClass::kNonNumericTtl)},
-                    {"milliseconds_ttl", t.stats.class_count(ItemClass::kMillisecondsTtl)},
-                    {"beyond_five_years", t.stats.class_count(ItemClass::kBeyondFiveYears)}};
+    json hygiene = json::object();
+    json hygiene_ci95 = json::object();
+    for (ItemClass c : kHygieneClasses) {
+      const std::string name(class_name(c));
+      if (t.estimated) {
+        const ClassEstimate& e = t.class_estimates[static_cast<size_t>(c)];
+        hygiene[name] = rounded_count(e.estimate);
+        hygiene_ci95[name] = rounded_interval(e.low, e.high);
+      } else {
+        hygiene[name] = t.stats.class_count(c);
+      }
+    }
+    j["hygiene"] = hygiene;
+    j["hygiene_estimated"] = t.estimated;
+    if (t.estimated) j["hygiene_ci95"] = hygiene_ci95;
   }
   if (t.multipart) {
     j["multipart"] = {{"stale_count", t.multipart->stale_count},
@@ -128,7 +164,14 @@ json target_to_json(const TargetReport& t, bool with_state) {
   if (with_state) {
     j["state"] = {{"stats", t.stats.to_state()},
                   {"expired_estimate", t.expired_estimate},
-                  {"ci95", {t.ci95[0], t.ci95[1]}}};
+                  {"ci95", {t.ci95[0], t.ci95[1]}},
+                  {"expired_bytes_measured", t.expired_bytes_measured}};
+    if (t.estimated) {
+      json classes = json::array();
+      for (const ClassEstimate& e : t.class_estimates) classes.push_back({e.estimate, e.low, e.high});
+      j["state"]["class_estimates"] = classes;
+    }
+    if (t.sample) j["state"]["sample"] = sample_state_to_json(*t.sample);
   }
   return j;
 }
@@ -185,6 +228,7 @@ TargetReport target_from_json(const json& j, const std::string& where) {
   if (scan.contains("full_scan_read_units_estimate") && !scan.at("full_scan_read_units_estimate").is_null()) {
     t.scan.full_scan_read_units_estimate = member<double>(scan, "full_scan_read_units_estimate", sw);
   }
+  if (scan.contains("seed") && !scan.at("seed").is_null()) t.scan.seed = member<uint64_t>(scan, "seed", sw);
 
   if (!j.contains("state")) {
     parse_error(where + " (" + t.name + "): no \"state\"; only shard reports (written with state) can be merged");
@@ -196,6 +240,41 @@ TargetReport target_from_json(const json& j, const std::string& where) {
   if (ci.size() != 2) parse_error(where + ".state.ci95: expected two numbers");
   t.ci95 = {ci[0], ci[1]};
   t.estimated = member<bool>(member<json>(j, "expired", where), "estimated", where + ".expired");
+  t.expired_bytes_measured = member_or<bool>(state, "expired_bytes_measured", true, where + ".state");
+  if (state.contains("class_estimates")) {
+    auto rows = member<std::vector<std::vector<double>>>(state, "class_estimates", where + ".state");
+    if (rows.size() != t.class_estimates.size()) parse_error(where + ".state.class_estimates: wrong size");
+    for (size_t c = 0; c < rows.size(); ++c) {
+      if (rows[c].size() != 3) parse_error(where + ".state.class_estimates: expected [estimate, low, high]");
+      t.class_estimates[c] = {rows[c][0], rows[c][1], rows[c][2]};
+    }
+  }
+  if (state.contains("sample")) {
+    const json& sj = state.at("sample");
+    const std::string w = where + ".state.sample";
+    SampleState st;
+    st.table = member<std::string>(sj, "table", w);
+    st.fraction = member<double>(sj, "fraction", w);
+    st.seed = member<uint64_t>(sj, "seed", w);
+    st.total_segments = member<uint64_t>(sj, "total_segments", w);
+    st.planned_segments = member<uint64_t>(sj, "planned_segments", w);
+    st.shard_index = member<int>(sj, "shard_index", w);
+    st.shard_count = member<int>(sj, "shard_count", w);
+    st.budget_stopped = member_or<bool>(sj, "budget_stopped", false, w);
+    const json& segs = member<json>(sj, "segments", w);
+    if (!segs.is_array()) parse_error(w + ".segments: not an array");
+    for (const json& g : segs) {
+      SampledSegment seg;
+      seg.segment = member<uint64_t>(g, "segment", w + ".segments");
+      auto classes = member<std::vector<uint64_t>>(g, "classes", w + ".segments");
+      if (classes.size() != seg.classes.size()) parse_error(w + ".segments: wrong class count");
+      std::copy(classes.begin(), classes.end(), seg.classes.begin());
+      seg.scanned = member<uint64_t>(g, "scanned", w + ".segments");
+      seg.units = member<double>(g, "units", w + ".segments");
+      st.segments.push_back(seg);
+    }
+    t.sample = std::move(st);
+  }
 
   t.has_hygiene = j.contains("hygiene");
   if (j.contains("multipart")) {
@@ -285,7 +364,8 @@ void merge_target(TargetReport& into, const TargetReport& part) {
                                     : std::min(s.sample_fraction, p.sample_fraction);
   if (p.mode == "sample") s.mode = "sample";
   s.items_scanned += p.items_scanned;
-  s.segments_total += p.segments_total;
+  // Every shard reports the plan's TotalSegments: the merged total is the plan's, not a sum.
+  s.segments_total = std::max(s.segments_total, p.segments_total);
   s.segments_scanned += p.segments_scanned;
   s.consumed_read_units += p.consumed_read_units;
   s.requests += p.requests;
@@ -296,7 +376,21 @@ void merge_target(TargetReport& into, const TargetReport& part) {
 
   const bool any_estimated = into.estimated || part.estimated;
   into.stats.merge(part.stats);
-  if (any_estimated) merge_estimates(into, part);
+  into.expired_bytes_measured = into.expired_bytes_measured && part.expired_bytes_measured;
+  if (!s.seed) s.seed = p.seed;
+  if (into.sample || part.sample) {
+    // Sampled: the per-segment totals are united here and the estimates recomputed over the
+    // union afterwards (merge_reports' `reestimate`), never added shard by shard.
+    if (!into.sample) into.sample = part.sample;
+    else if (part.sample) {
+      into.sample->segments.insert(into.sample->segments.end(), part.sample->segments.begin(),
+                                   part.sample->segments.end());
+      into.sample->budget_stopped = into.sample->budget_stopped || part.sample->budget_stopped;
+    }
+    into.estimated = true;
+  } else if (any_estimated) {
+    merge_estimates(into, part);
+  }
 
   into.has_hygiene = into.has_hygiene || part.has_hygiene;
   if (!into.table_metrics) into.table_metrics = part.table_metrics;
@@ -346,6 +440,15 @@ Status status_from_string(std::string_view s) {
 
 Status worst(Status a, Status b) { return static_cast<int>(a) >= static_cast<int>(b) ? a : b; }
 
+double TargetReport::overdue_quantile(double p) const {
+  // The sketch's estimate may land a fraction of a percent outside the exact extremes; clamping
+  // keeps p99 <= oldest and p50 >= newest, which readers rightly expect.
+  if (exact_quantiles) return (*exact_quantiles)[p < 0.75 ? 0 : (p < 0.95 ? 1 : 2)];
+  if (stats.sketch().count() == 0) return 0.0;
+  return std::clamp(stats.sketch().quantile(p), stats.newest_overdue_seconds(),
+                    stats.oldest_overdue_seconds());
+}
+
 nlohmann::json report_to_json(const Report& report, bool with_state) {
   const RunInfo& r = report.run;
   json run = {{"id", r.id},
@@ -385,18 +488,117 @@ Report report_from_json(const nlohmann::json& j) {
   return report;
 }
 
-Report merge_reports(const std::vector<Report>& parts) {
+namespace {
+
+std::optional<std::pair<int, int>> parse_shard_label(const std::string& label) {
+  const size_t slash = label.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  try {
+    size_t used = 0;
+    const int i = std::stoi(label.substr(0, slash), &used);
+    if (used != slash) return std::nullopt;
+    const std::string rest = label.substr(slash + 1);
+    const int n = std::stoi(rest, &used);
+    if (used != rest.size() || n < 1 || i < 0 || i >= n) return std::nullopt;
+    return std::make_pair(i, n);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+[[noreturn]] void merge_error(const std::string& name, const std::string& what) {
+  throw Error(ErrorKind::kConfig, name + ": " + what);
+}
+
+const TargetReport* find_target(const Report& r, const std::string& name) {
+  for (const TargetReport& t : r.targets) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+// Rejects parts that cannot be merged into one honest report; returns the missing shard indexes.
+std::vector<int> validate_parts(const std::vector<Report>& parts,
+                                const std::function<std::string(size_t)>& name) {
+  std::optional<int> shard_count;
+  std::map<int, size_t> seen;  // shard index -> part
+  std::map<std::string, size_t> run_ids;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const RunInfo& r = parts[i].run;
+    if (auto [it, fresh] = run_ids.emplace(r.id, i); !fresh) {
+      merge_error(name(i), "the same run (id " + r.id + ") as " + name(it->second) +
+                               ": a part given twice would count its items twice");
+    }
+    if (r.as_of != parts[0].run.as_of) {
+      merge_error(name(i), "audited as of " + format_rfc3339(r.as_of) + " but " + name(0) +
+                               " as of " + format_rfc3339(parts[0].run.as_of) +
+                               ": shards must share --as-of");
+    }
+    if (parts[0].run.shard.has_value() != r.shard.has_value()) {
+      merge_error(name(i), r.shard ? "a shard report, but " + name(0) + " is not"
+                                   : "not a shard report (no run.shard), but " + name(0) + " is");
+    }
+    if (r.shard) {
+      auto shard = parse_shard_label(*r.shard);
+      if (!shard) merge_error(name(i), "run.shard \"" + *r.shard + "\" is not i/N");
+      if (shard_count && *shard_count != shard->second) {
+        merge_error(name(i), "shard " + *r.shard + " of " + std::to_string(shard->second) +
+                                 " shards, but other parts have " + std::to_string(*shard_count));
+      }
+      shard_count = shard->second;
+      if (auto [it, fresh] = seen.emplace(shard->first, i); !fresh) {
+        merge_error(name(i), "shard " + *r.shard + " given twice (also " + name(it->second) + ")");
+      }
+    }
+    // Sampled targets must come from one plan: same table, fraction, TotalSegments and seed.
+    for (const TargetReport& t : parts[i].targets) {
+      if (!t.sample) continue;
+      for (size_t j = 0; j < i; ++j) {
+        const TargetReport* o = find_target(parts[j], t.name);
+        if (o == nullptr || !o->sample) continue;
+        const SampleState& a = *t.sample;
+        const SampleState& b = *o->sample;
+        std::string why;
+        if (a.table != b.table) why = "table " + a.table + " vs " + b.table;
+        else if (a.seed != b.seed) why = "seed " + std::to_string(a.seed) + " vs " + std::to_string(b.seed);
+        else if (a.total_segments != b.total_segments || a.planned_segments != b.planned_segments ||
+                 a.fraction != b.fraction) {
+          why = "plan " + std::to_string(a.planned_segments) + " of " + std::to_string(a.total_segments) +
+                " segments vs " + std::to_string(b.planned_segments) + " of " + std::to_string(b.total_segments);
+        }
+        if (!why.empty()) {
+          merge_error(name(i), "target " + t.name + " was sampled differently from " + name(j) +
+                                   " (" + why + "): run every shard with the same --seed and config");
+        }
+        break;
+      }
+    }
+  }
+  std::vector<int> missing;
+  if (shard_count) {
+    for (int k = 0; k < *shard_count; ++k) {
+      if (!seen.count(k)) missing.push_back(k);
+    }
+  }
+  return missing;
+}
+
+}  // namespace
+
+Report merge_reports(const std::vector<Report>& parts, const std::vector<std::string>& names,
+                     const std::function<void(TargetReport&)>& reestimate) {
   if (parts.empty()) throw Error(ErrorKind::kConfig, "merge: no reports to merge");
+  auto name = [&](size_t i) { return i < names.size() ? names[i] : "part " + std::to_string(i + 1); };
+  const std::vector<int> missing = validate_parts(parts, name);
   Report out;
   out.run = parts.front().run;
+  const std::optional<std::string> first_shard = out.run.shard;
   out.run.shard.reset();
   for (size_t i = 0; i < parts.size(); ++i) {
     const RunInfo& r = parts[i].run;
     if (i > 0) {
       out.run.started_at = std::min(out.run.started_at, r.started_at);
       out.run.finished_at = std::max(out.run.finished_at, r.finished_at);
-      // Shards should share --as-of; if they did not, report the latest view.
-      out.run.as_of = std::max(out.run.as_of, r.as_of);
     }
     out.run.status = worst(out.run.status, r.status);
     for (const TargetReport& t : parts[i].targets) {
@@ -409,7 +611,27 @@ Report merge_reports(const std::vector<Report>& parts) {
       }
     }
   }
-  for (const TargetReport& t : out.targets) out.run.status = worst(out.run.status, t.status);
+  std::string missing_text;
+  if (!missing.empty()) {
+    for (int k : missing) missing_text += (missing_text.empty() ? "" : ", ") + std::to_string(k);
+    const int n = parse_shard_label(*first_shard)->second;
+    missing_text = "shard" + std::string(missing.size() > 1 ? "s " : " ") + missing_text + " of " +
+                   std::to_string(n) + " missing: their part of each target is not in this report";
+  }
+  for (TargetReport& t : out.targets) {
+    if (t.sample) {
+      // The union is one sample of the whole plan.
+      t.sample->shard_index = 0;
+      t.sample->shard_count = 1;
+      if (!reestimate) throw Error(ErrorKind::kConfig, "merge: sampled parts need an estimator");
+      reestimate(t);
+    }
+    if (!missing.empty()) {
+      t.status = worst(t.status, Status::kPartial);
+      t.error = t.error ? *t.error + "; " + missing_text : missing_text;
+    }
+    out.run.status = worst(out.run.status, t.status);
+  }
   return out;
 }
 

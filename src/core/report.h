@@ -3,6 +3,7 @@
 // anomalies; sinks publish. JSON shape is fixed by CONTRACT and tests/schema/report.schema.json.
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,34 @@ struct ScanInfo {
   uint64_t requests = 0;             // API requests / queries made
   double sample_fraction = 1.0;      // share of the table actually read (sample mode)
   std::optional<double> full_scan_read_units_estimate;  // what a full scan would have cost
+  std::optional<uint64_t> seed;      // CONTRACT scan.seed: the sampling seed used (sample mode)
+};
+
+// A sampled estimate of one item class's table total and its 95% interval.
+struct ClassEstimate {
+  double estimate = 0;
+  double low = 0;
+  double high = 0;
+};
+
+// What a sampled DynamoDB scan read, kept so that `merge` can recompute every estimate over the
+// union of the shards' segments (sampling::apply_sample_estimates) instead of adding estimates.
+struct SampledSegment {
+  uint64_t segment = 0;
+  std::array<uint64_t, kItemClassCount> classes{};
+  uint64_t scanned = 0;
+  double units = 0;
+};
+struct SampleState {
+  std::string table;              // what was sampled (DynamoDB table name)
+  double fraction = 0;            // configured `sample`
+  uint64_t seed = 0;
+  uint64_t total_segments = 0;    // the plan's TotalSegments
+  uint64_t planned_segments = 0;  // segments the plan draws, over all shards
+  int shard_index = 0;            // this part's shard; (0, 1) once merged or unsharded
+  int shard_count = 1;
+  bool budget_stopped = false;    // a read budget ended the scan (kept: every started segment)
+  std::vector<SampledSegment> segments;  // completely read segments, plan order within a part
 };
 
 struct TableMetrics {
@@ -70,6 +99,13 @@ struct TargetReport {
   bool estimated = false;
   double expired_estimate = 0;
   std::array<double, 2> ci95{0, 0};
+  // Per class estimates (index ItemClass) when estimated: `hygiene` shows them, with
+  // `hygiene_ci95`. Filled by sampling::apply_sample_estimates from `sample`.
+  std::array<ClassEstimate, kItemClassCount> class_estimates{};
+  std::optional<SampleState> sample;
+  // False when the source cannot see sizes (DynamoDB's projection carries none): `expired.bytes`
+  // is then omitted rather than reported as 0.
+  bool expired_bytes_measured = true;
 
   // Exact p50/p90/p99 of overdue seconds computed by the server (SQL percentile_disc); when set
   // the report shows these instead of the sketch's estimates.
@@ -87,6 +123,14 @@ struct TargetReport {
   double expired_count_reported() const {
     return estimated ? expired_estimate : static_cast<double>(stats.expired_count());
   }
+  // Any class's count as reported: the estimate when sampled, else the exact count.
+  double class_count_reported(ItemClass c) const {
+    return estimated ? class_estimates[static_cast<size_t>(c)].estimate
+                     : static_cast<double>(stats.class_count(c));
+  }
+  // The overdue quantile (p in (0, 1)) the report and /metrics both show: exact when the server
+  // computed it, else the sketch's, clamped to the exact newest/oldest overdue.
+  double overdue_quantile(double p) const;
 };
 
 struct RunInfo {
@@ -107,7 +151,9 @@ struct Report {
 // "expired_estimate", "ci95"} at full precision), used by shard reports and `ttl-auditor merge`;
 // run.shard is written whenever set. expired.count is an integer (the estimate rounded when
 // sampled), ci95 is rounded outwards ([count, count] when exact), quantiles are clamped to the
-// exact newest/oldest overdue, and `extra` keys never replace a CONTRACT field.
+// exact newest/oldest overdue, and `extra` keys never replace a CONTRACT field. Sampled targets
+// show every class as an estimate (`hygiene` + `hygiene_ci95`, `hygiene_estimated`) and
+// `scan.seed`; the state then also carries "sample" (SampleState).
 nlohmann::json report_to_json(const Report& report, bool with_state = false);
 // Reads a report produced with with_state=true (throws ttla::Error kParse otherwise).
 Report report_from_json(const nlohmann::json& j);
@@ -116,9 +162,17 @@ Report report_from_json(const nlohmann::json& j);
 // Targets match by name (order of first appearance; a target in one part only is kept as is).
 // Stats merge exactly (TargetStats::merge); scan counters (items, segments, read units,
 // requests) add up, scan duration is the slowest part's; status is the worst, distinct errors
-// are joined with "; "; sampled estimates add with 95% half-widths combined in quadrature.
-// Run: id of the first part, earliest start, latest finish, latest as_of, worst status, no
+// are joined with "; ".
+// Run: id of the first part, earliest start, latest finish, the shared as_of, worst status, no
 // shard. Throws ttla::Error kConfig for no parts or one name with two kinds.
-Report merge_reports(const std::vector<Report>& parts);
+//
+// Validation (ttla::Error kConfig naming the part, `names[i]` or "part i"): parts written by
+// `run --shard` must share N, as_of, and for each sampled target its table, plan and seed, and
+// have distinct shard indexes. Missing indexes make the merged run and its targets partial with
+// an error naming them. Sampled targets merge their per-segment state; `reestimate` (given by
+// the app: sampling::apply_sample_estimates) then recomputes every estimate over the union, so
+// N shards give what one process drawing the same segments gives. segments_total is the plan's.
+Report merge_reports(const std::vector<Report>& parts, const std::vector<std::string>& names = {},
+                     const std::function<void(TargetReport&)>& reestimate = {});
 
 }  // namespace ttla

@@ -181,7 +181,7 @@ void add_target(Families& f, const TargetReport& t, const RunInfo& run,
     set(f.expired_items_ci95, with(base, "bound", "lower"), t.ci95[0]);
     set(f.expired_items_ci95, with(base, "bound", "upper"), t.ci95[1]);
   }
-  set(f.expired_bytes, base, static_cast<double>(s.expired_bytes()));
+  if (t.expired_bytes_measured) set(f.expired_bytes, base, static_cast<double>(s.expired_bytes()));
   set(f.oldest_overdue, base, s.oldest_overdue_seconds());
   set(f.newest_overdue, base, s.newest_overdue_seconds());
   // Quantiles from the mergeable sketch (within 1%), exported with the summary's own count and
@@ -191,7 +191,8 @@ void add_target(Families& f, const TargetReport& t, const RunInfo& run,
   qm.summary.sample_count = s.expired_count();
   qm.summary.sample_sum = s.histogram().sum();
   for (double q : {0.5, 0.9, 0.99}) {
-    qm.summary.quantile.push_back({q, s.expired_count() ? s.sketch().quantile(q) : 0.0});
+    // The very value the report shows (exact, or the sketch's clamped to the extremes).
+    qm.summary.quantile.push_back({q, t.overdue_quantile(q)});
   }
   f.quantiles.push_back(std::move(qm));
 
@@ -206,14 +207,15 @@ void add_target(Families& f, const TargetReport& t, const RunInfo& run,
   auto& h = f.overdue.Add(base, prometheus::Histogram::BucketBoundaries(bounds));
   if (increments.size() == bounds.size() + 1) h.ObserveMultiple(increments, s.histogram().sum());
 
-  set(f.not_yet_expired, base, static_cast<double>(s.class_count(ItemClass::kNotYetExpired)));
+  // Estimates when sampled, like ttl_auditor_expired_items.
+  set(f.not_yet_expired, base, t.class_count_reported(ItemClass::kNotYetExpired));
   if (t.has_hygiene) {
     static constexpr ItemClass kHygiene[] = {ItemClass::kMissingTtl, ItemClass::kNonNumericTtl,
                                              ItemClass::kMillisecondsTtl,
                                              ItemClass::kBeyondFiveYears};
     for (ItemClass c : kHygiene) {
       set(f.hygiene, with(base, "problem", std::string(hygiene_problem_label(c))),
-          static_cast<double>(s.class_count(c)));
+          t.class_count_reported(c));
     }
   }
 

@@ -187,10 +187,12 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   const int shard_index = ctx.shard ? ctx.shard->first : 0;
   const bool sampling = target.sample && *target.sample > 0 && *target.sample < 1;
   uint64_t total_segments;
+  uint64_t planned_segments = 0;
   std::vector<uint64_t> segments;
   if (sampling) {
     sampling::SamplePlan sp = sampling::plan_sample(*target.sample, ctx.seed);
     total_segments = sp.total_segments;
+    planned_segments = sp.segments.size();
     for (uint64_t s : sp.segments) {
       if (static_cast<int>(s % static_cast<uint64_t>(shard_count)) == shard_index) {
         segments.push_back(s);
@@ -255,6 +257,15 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
     if (shared.stop != StopReason::kNone) shared.stopping = true;
     return shared.stop != StopReason::kNone;
   };
+  // A sampled run stopped by its read budget finishes the segments already started (no new one
+  // starts): the kept segments are then a prefix of the plan's random order, whatever their
+  // sizes. Dropping unfinished segments instead would drop the large ones (small segments
+  // finish first) and bias every estimate low. Overshoot: at most one segment per worker.
+  auto must_abandon = [&]() -> bool {
+    if (!should_stop()) return false;
+    std::lock_guard<std::mutex> lock(shared.mu);
+    return !(sampling && shared.stop == StopReason::kBudget);
+  };
 
   auto worker = [&](int w) {
     try {
@@ -262,13 +273,14 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
       dynamodb::ScanPageParser parser(schema);
       TargetStats& stats = worker_stats[static_cast<size_t>(w)];
       while (true) {
+        if (should_stop()) return;
         const size_t i = next_segment.fetch_add(1);
         if (i >= segments.size()) return;
         SegmentResult& seg = results[i];
         seg.segment = segments[i];
         std::string start_key;
         while (true) {
-          if (should_stop()) return;
+          if (must_abandon()) return;
           if (!limiter.acquire(ctx.cancel)) {
             should_stop();
             return;
@@ -347,47 +359,36 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   }
   if (limiter.rate() > 0) extra_dynamodb["rate_limit_wait_seconds"] = limiter.waited_seconds();
 
+  // DynamoDB's projection carries no item sizes: expired.bytes is not measured (omitted).
+  report.expired_bytes_measured = false;
   if (sampling) {
-    std::vector<const SegmentResult*> done;
+    SampleState st;
+    st.table = target.table;
+    st.fraction = *target.sample;
+    st.seed = ctx.seed;
+    st.total_segments = total_segments;
+    st.planned_segments = planned_segments;
+    st.shard_index = shard_index;
+    st.shard_count = shard_count;
+    st.budget_stopped = shared.stop == StopReason::kBudget;
+    // Budget stops finish every started segment, so the complete ones are a prefix of the plan
+    // order. A cancelled run may leave holes: keep the complete prefix only.
     for (const SegmentResult& r : results) {
-      if (r.complete) done.push_back(&r);
-    }
-    const uint64_t planned_total = total_segments;
-    // Shards each hold the segments s % N == i of the same plan: estimate within this shard's
-    // share of the table, so shard estimates add up to the table's.
-    const uint64_t population =
-        shard_count > 1 ? (planned_total + static_cast<uint64_t>(shard_count - 1 - shard_index)) /
-                              static_cast<uint64_t>(shard_count)
-                        : planned_total;
-    report.scan.sample_fraction =
-        population ? static_cast<double>(done.size()) / static_cast<double>(population) : 0;
-    report.estimated = true;
-    nlohmann::json classes = nlohmann::json::object();
-    for (int c = 0; c < kItemClassCount; ++c) {
-      std::vector<double> y;
-      y.reserve(done.size());
-      for (const SegmentResult* r : done) y.push_back(static_cast<double>(r->classes[c]));
-      sampling::Estimate e = sampling::estimate_total(y, population);
-      classes[std::string(class_name(static_cast<ItemClass>(c)))] = {
-          {"estimate", e.total}, {"ci95", {e.low, e.high}}, {"observed", e.observed}};
-      if (static_cast<ItemClass>(c) == ItemClass::kExpired) {
-        report.expired_estimate = e.total;
-        report.ci95 = {e.low, e.high};
+      if (!r.complete) {
+        if (shared.stop == StopReason::kBudget) continue;
+        break;
       }
+      SampledSegment g;
+      g.segment = r.segment;
+      g.classes = r.classes;
+      g.scanned = r.scanned;
+      g.units = r.units;
+      st.segments.push_back(g);
     }
-    std::vector<double> scanned, units;
-    for (const SegmentResult* r : done) {
-      scanned.push_back(static_cast<double>(r->scanned));
-      units.push_back(r->units);
-    }
-    sampling::Estimate items = sampling::estimate_total(scanned, population);
-    sampling::Estimate cost = sampling::estimate_total(units, population);
-    if (!done.empty()) report.scan.full_scan_read_units_estimate = cost.total;
-    extra_dynamodb["sampling"] = {{"segments_sampled", done.size()},
-                                  {"segments_in_population", population},
-                                  {"items_estimate", items.total},
-                                  {"items_ci95", {items.low, items.high}},
-                                  {"classes", classes}};
+    report.sample = std::move(st);
+    report.extra["dynamodb"] = extra_dynamodb;
+    sampling::apply_sample_estimates(report);
+    extra_dynamodb = report.extra["dynamodb"];
   } else if (complete < results.size() && table.item_count && *table.item_count > 0 &&
              shared.items_scanned > 0) {
     // Stopped early: what a full pass would cost at the rate seen so far (ItemCount is up to

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/time.h"
+#include "sources/sampling.h"
 
 namespace ttla {
 namespace {
@@ -224,14 +225,17 @@ class PostgresSource final : public Source {
     report.scan.requests = db.queries();
     if (target.sample) {
       // Bernoulli sampling: each row is in the sample independently with probability f, so the
-      // count x estimates N*p by x/f with variance x(1-f)/f^2.
+      // count x is Binomial(N, f) and x/f estimates N. The exact Poisson (Garwood) bounds on x,
+      // scaled by 1/f, cover a binomial count conservatively at every size, including x = 0
+      // (upper bound 3.689 / f, never [0, 0]); a normal interval would not for small x.
       const double f = *target.sample;
       report.scan.mode = "sample";
       report.scan.sample_fraction = f;
+      report.scan.seed = ctx.seed;
       report.estimated = true;
       report.expired_estimate = static_cast<double>(expired) / f;
-      const double half = 1.96 * std::sqrt(static_cast<double>(expired) * (1.0 - f)) / f;
-      report.ci95 = {std::max(0.0, report.expired_estimate - half), report.expired_estimate + half};
+      report.ci95 = {std::max(static_cast<double>(expired), sampling::poisson_lower_025(expired) / f),
+                     sampling::poisson_upper_975(expired) / f};
     }
     report.scan.duration_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

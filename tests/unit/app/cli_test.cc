@@ -11,6 +11,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <ctime>
 #include <thread>
 #include <filesystem>
 #include <fstream>
@@ -162,6 +163,10 @@ TEST(Cli, UsageErrorsExitTwo) {
   auto as_of = run({"run", "--config", ok, "--as-of", "next friday"});
   EXPECT_EQ(as_of.code, 2);
   EXPECT_NE(as_of.err.find("--as-of"), std::string::npos);
+  // Shards must audit one instant, or `merge` would refuse them.
+  auto no_as_of = run({"run", "--config", ok, "--shard", "1/4"});
+  EXPECT_EQ(no_as_of.code, 2);
+  EXPECT_NE(no_as_of.err.find("--shard needs --as-of"), std::string::npos) << no_as_of.err;
   auto shard = run({"run", "--config", ok, "--shard", "4/4"});
   EXPECT_EQ(shard.code, 2);
   EXPECT_NE(shard.err.find("out of range"), std::string::npos);
@@ -322,11 +327,14 @@ TEST(Cli, ShardReportsMerge) {
   make_old_files(tmp / "images", 6, 10 * 86400);
   write(tmp / "config.yaml",
         "targets:\n  - {name: images, kind: filesystem, path: " + tmp / "images" + ", retention: 1d}\n");
-  auto whole = run({"run", "--config", tmp / "config.yaml", "--report", tmp / "whole.json", "--fail-on", "never"});
+  const std::string as_of = std::to_string(std::time(nullptr));  // shards share one instant
+  auto whole = run({"run", "--config", tmp / "config.yaml", "--as-of", as_of, "--report", tmp / "whole.json",
+                    "--fail-on", "never"});
   ASSERT_EQ(whole.code, 0) << whole.err;
   for (int i = 0; i < 2; ++i) {
-    auto part = run({"run", "--config", tmp / "config.yaml", "--shard", std::to_string(i) + "/2", "--report",
-                     tmp / ("part-" + std::to_string(i) + ".json"), "--fail-on", "never"});
+    auto part = run({"run", "--config", tmp / "config.yaml", "--shard", std::to_string(i) + "/2", "--as-of",
+                     as_of, "--report", tmp / ("part-" + std::to_string(i) + ".json"),
+                     "--fail-on", "never"});
     ASSERT_EQ(part.code, 0) << part.err;
   }
   auto m = run({"merge", tmp / "part-0.json", tmp / "part-1.json", "--report", tmp / "merged.json",

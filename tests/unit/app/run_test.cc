@@ -1,4 +1,6 @@
 // The run pipeline in-process: failure isolation between targets, exit codes, history, shards.
+#include <ctime>
+
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -159,6 +161,10 @@ TEST(RunAudit, SelectionAsOfAndHistory) {
   o.as_of = 1700000000;
   o.state_dir = state.path();
   o.run_id = "00000000000000aa";
+  // An audit as of 2023 is not at the current time: it records history only when asked.
+  run_audit(c, o);
+  EXPECT_TRUE(HistoryStore(state.path()).load("b").empty()) << "a what-if run recorded history";
+  o.record_history = true;
   const Report r1 = run_audit(c, o);
   ASSERT_EQ(r1.targets.size(), 1u);
   EXPECT_EQ(r1.targets[0].name, "b");
@@ -173,6 +179,30 @@ TEST(RunAudit, SelectionAsOfAndHistory) {
   const Report r3 = run_audit(c, o);
   EXPECT_EQ(r3.run.shard.value_or(""), "0/2");
   EXPECT_EQ(HistoryStore(state.path()).load("b").size(), 2u);
+}
+
+TEST(RunAudit, OnlyRunsAtTheCurrentTimeRecordHistory) {
+  TempDir dir, state;
+  make_old_files(dir.path(), 1, 2 * 86400);
+  Config c;
+  c.targets.push_back(fs_target("a", dir.path()));
+  RunOptions o;
+  o.state_dir = state.path();
+  run_audit(c, o);  // now
+  EXPECT_EQ(HistoryStore(state.path()).load("a").size(), 1u);
+  const auto now = static_cast<int64_t>(std::time(nullptr));
+  o.as_of = now - 30;  // within a minute of now: the current time
+  run_audit(c, o);
+  EXPECT_EQ(HistoryStore(state.path()).load("a").size(), 2u);
+  o.as_of = now + 7 * 86400;  // "what will be overdue next week"
+  run_audit(c, o);
+  EXPECT_EQ(HistoryStore(state.path()).load("a").size(), 2u) << "a what-if run distorted history";
+  o.record_history = true;  // a backfill asks for it
+  run_audit(c, o);
+  EXPECT_EQ(HistoryStore(state.path()).load("a").size(), 3u);
+  EXPECT_TRUE(may_record_state(now, static_cast<double>(now) + 59, false));
+  EXPECT_FALSE(may_record_state(now, static_cast<double>(now) + 61, false));
+  EXPECT_TRUE(may_record_state(now, static_cast<double>(now) + 3600, true));
 }
 
 Report report_with(Status status, const std::string& severity) {

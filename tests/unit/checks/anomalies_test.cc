@@ -161,6 +161,29 @@ TEST(Anomalies, HygieneListsEachClassAtOrAboveThreshold) {
   EXPECT_EQ(find(below, "ttl_hygiene"), nullptr);
 }
 
+TEST(Anomalies, SampledHygieneComparesTheEstimateNotTheRawSampleCount) {
+  // A 5% sample saw 2 missing-TTL items: about 40 in the table. Comparing the raw 2 with a
+  // threshold of 10 would under-fire by 1/f; the rule compares the point estimate.
+  Thresholds th = defaults();
+  th.ttl_hygiene_warning = 10;
+  auto t = dynamo(0);
+  t.stats.count(ItemClass::kMissingTtl, 2);
+  t.estimated = true;
+  t.class_estimates[static_cast<size_t>(ItemClass::kMissingTtl)] = {40, 5, 150};
+  evaluate_anomalies(t, th, {}, kBase);
+  const Anomaly* a = find(t, "ttl_hygiene");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->value, 40);
+  EXPECT_NE(a->message.find("missing_ttl=40 (estimated, 95% interval 5..150)"), std::string::npos) << a->message;
+
+  // Seen 0 times: estimate 0 (upper bound 74 at 5%): no alarm on the bound alone.
+  auto none = dynamo(0);
+  none.estimated = true;
+  none.class_estimates[static_cast<size_t>(ItemClass::kMissingTtl)] = {0, 0, 74};
+  evaluate_anomalies(none, th, {}, kBase);
+  EXPECT_EQ(find(none, "ttl_hygiene"), nullptr);
+}
+
 TEST(Anomalies, S3MultipartAndLifecycle) {
   TargetReport t;
   t.name = "uploads";

@@ -191,6 +191,7 @@ TEST(ReportToJson, EstimatedCountAndIntervalRoundOutwards) {
   t.scan.mode = "sample";
   t.scan.sample_fraction = 0.05;
   t.scan.full_scan_read_units_estimate = 250;
+  t.scan.seed = 42;
   t.estimated = true;
   t.expired_estimate = 80.4;
   t.ci95 = {60.7, 100.2};
@@ -201,6 +202,7 @@ TEST(ReportToJson, EstimatedCountAndIntervalRoundOutwards) {
   EXPECT_EQ(e["ci95"], json({60, 101}));
   EXPECT_EQ(j["targets"][0]["scan"]["mode"], "sample");
   EXPECT_EQ(j["targets"][0]["scan"]["full_scan_read_units_estimate"], 250);
+  EXPECT_EQ(j["targets"][0]["scan"]["seed"], 42);
   EXPECT_EQ(t.expired_count_reported(), 80.4);
   EXPECT_TRUE(ValidatesAgainstReportSchema(j));
 }
@@ -388,7 +390,7 @@ TEST(MergeReports, ShardsEqualOneFullRun) {
     t.kind = "dynamodb";
     t.has_hygiene = true;
     t.stats = TargetStats(options);
-    t.scan.segments_total = 2;
+    t.scan.segments_total = 6;  // every shard reports the plan's TotalSegments
     t.scan.segments_scanned = 2;
     t.scan.consumed_read_units = 10.5;
     t.scan.duration_seconds = 1.0 + static_cast<double>(i);
@@ -447,6 +449,9 @@ TEST(MergeReports, StatusErrorsAndDisjointTargets) {
   d.targets[0].error = "network: reset";
   d.targets[0].status = Status::kPartial;
 
+  b.run.id = "run-b";
+  c.run.id = "run-c";
+  d.run.id = "run-d";
   Report m = merge_reports({a, b, c, d});
   ASSERT_EQ(m.targets.size(), 3u);
   EXPECT_EQ(m.targets[0].name, "sessions");
@@ -475,6 +480,7 @@ TEST(MergeReports, SampledShardsCombineEstimates) {
   b.targets[0].expired_estimate = 200;
   b.targets[0].ci95 = {160, 240};
   b.targets[0].scan.mode = "sample";
+  b.run.id = "run-b";
   Report m = merge_reports({a, b});
   const TargetReport& t = m.targets[0];
   EXPECT_TRUE(t.estimated);
@@ -485,6 +491,7 @@ TEST(MergeReports, SampledShardsCombineEstimates) {
 
   // A fully scanned shard contributes its exact count with no uncertainty.
   Report c = sample_report();
+  c.run.id = "run-c";
   Report m2 = merge_reports({a, c});
   EXPECT_DOUBLE_EQ(m2.targets[0].expired_estimate, 104);
   EXPECT_NEAR(m2.targets[0].ci95[0], 74, 1e-9);
@@ -495,6 +502,7 @@ TEST(MergeReports, RejectsNothingAndKindMismatch) {
   EXPECT_THROW(merge_reports({}), Error);
   Report a = sample_report(), b = sample_report();
   b.targets[0].kind = "s3";
+  b.run.id = "run-b";
   EXPECT_THROW(merge_reports({a, b}), Error);
 }
 

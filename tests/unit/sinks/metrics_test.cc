@@ -146,6 +146,44 @@ TEST(Metrics, SampledAndS3Sections) {
       << text;
 }
 
+TEST(Metrics, SampledClassesExportEstimatesAndUnmeasuredBytesAreAbsent) {
+  Report r = testing::crafted_report();
+  TargetReport& p = r.targets[1];
+  ASSERT_EQ(p.name, "sampled");
+  p.class_estimates[static_cast<size_t>(ItemClass::kMissingTtl)] = {60, 12, 180};
+  p.class_estimates[static_cast<size_t>(ItemClass::kNotYetExpired)] = {3400, 3000, 3800};
+  p.expired_bytes_measured = false;
+  const std::string text = metrics_text(r);
+  // The estimate, not the raw count seen in the sample (0 here).
+  EXPECT_TRUE(has_line(text, R"(ttl_auditor_ttl_hygiene_items{kind="dynamodb",problem="missing",target="sampled"} 60)"))
+      << text;
+  EXPECT_TRUE(has_line(text, R"(ttl_auditor_not_yet_expired_items{kind="dynamodb",target="sampled"} 3400)")) << text;
+  EXPECT_EQ(text.find(R"(ttl_auditor_expired_bytes{kind="dynamodb",target="sampled"})"), std::string::npos)
+      << "bytes that were never measured exported as 0";
+}
+
+TEST(Metrics, QuantilesAreTheReportsQuantiles) {
+  // The sketch's p50 of {1000} and p99 of a wide spread can fall a little outside the exact
+  // extremes; the report clamps them, and /metrics must show the very same numbers.
+  Report r = testing::crafted_report();
+  TargetReport& s = r.targets[0];
+  for (int i = 0; i < 50; ++i) s.stats.add_expired("k" + std::to_string(i), 1794000000 + i, 1000000 - i, 0, "");
+  const std::string text = metrics_text(r);
+  const nlohmann::json report = report_to_json(r);
+  for (const auto& t : report["targets"]) {
+    if (t["status"] == "failed") continue;
+    for (const auto& [label, key] : {std::pair{"0.5", "p50"}, {"0.9", "p90"}, {"0.99", "p99"}}) {
+      std::smatch m;
+      const std::regex q("ttl_auditor_overdue_quantile_seconds\\{kind=\"" + t["kind"].get<std::string>() +
+                         "\",target=\"" + t["name"].get<std::string>() + "\",quantile=\"" + label +
+                         "\"\\} ([0-9.e+]+)");
+      ASSERT_TRUE(std::regex_search(text, m, q)) << t["name"] << " " << label << "\n" << text;
+      EXPECT_DOUBLE_EQ(std::stod(m[1]), t["expired"]["overdue_seconds_quantiles"][key].get<double>())
+          << t["name"] << " " << key;
+    }
+  }
+}
+
 TEST(Metrics, FailedTargetHasStatusWithSameLabelsAndNoLastSuccess) {
   std::string text = metrics_text(testing::crafted_report());
   const std::string l = R"({kind="dynamodb",target="broken"})";

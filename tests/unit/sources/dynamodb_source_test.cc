@@ -19,6 +19,7 @@
 
 #include "core/error.h"
 #include "sources/dynamodb_source.h"
+#include "sources/sampling.h"
 #include "support/test_http_server.h"
 
 namespace ttla {
@@ -467,19 +468,20 @@ TEST(DynamodbSource, SampleEstimatesWithAnIntervalAndReadsOnlyItsSegments) {
   TargetReport r = make_dynamodb_source(test_options())->audit(t, context());
   EXPECT_EQ(r.scan.mode, "sample");
   EXPECT_TRUE(r.estimated);
-  EXPECT_EQ(r.scan.segments_total, 128u);
-  EXPECT_EQ(r.scan.segments_scanned, 64u);
+  EXPECT_EQ(r.scan.segments_total, 512u);  // 256 sampled segments at 50%
+  EXPECT_EQ(r.scan.segments_scanned, 256u);
+  EXPECT_EQ(r.scan.seed, context().seed);  // recorded for replay
   EXPECT_DOUBLE_EQ(r.scan.sample_fraction, 0.5);
   std::set<uint64_t> read;
   for (const json& b : h.fake.scan_bodies()) {
-    EXPECT_EQ(b["TotalSegments"], 128);
+    EXPECT_EQ(b["TotalSegments"], 512);
     read.insert(b["Segment"].get<uint64_t>());
   }
-  EXPECT_EQ(read.size(), 64u);
+  EXPECT_EQ(read.size(), 256u);
   // The sample's own counts are exact for the segments read.
   const auto items = make_table();
   auto truth_read = truth_counts(items, [&](size_t i) {
-    return read.count(h.fake.segment_of(i, 128)) > 0;
+    return read.count(h.fake.segment_of(i, 512)) > 0;
   });
   expect_counts(r, truth_read);
   // The estimate of the whole table's expired items comes with an interval around it.
@@ -491,6 +493,16 @@ TEST(DynamodbSource, SampleEstimatesWithAnIntervalAndReadsOnlyItsSegments) {
   ASSERT_TRUE(r.scan.full_scan_read_units_estimate);
   EXPECT_GT(*r.scan.full_scan_read_units_estimate, r.scan.consumed_read_units);
   EXPECT_TRUE(r.extra["dynamodb"]["sampling"]["classes"].contains("missing_ttl"));
+  // Every class is estimated, each inside its interval, and no interval is below what was seen.
+  for (int c = 0; c < kItemClassCount; ++c) {
+    const ClassEstimate& e = r.class_estimates[static_cast<size_t>(c)];
+    const std::string name(class_name(static_cast<ItemClass>(c)));
+    EXPECT_LE(e.low, e.estimate) << name;
+    EXPECT_GE(e.high, e.estimate) << name;
+    EXPECT_GT(e.high, 0) << name << ": [0, 0] would claim certainty";
+    EXPECT_GE(e.low, static_cast<double>(truth_read[name])) << name;
+  }
+  EXPECT_FALSE(r.expired_bytes_measured);  // the projection carries no sizes
 
   // Same seed, same segments.
   Harness h2;
@@ -500,6 +512,37 @@ TEST(DynamodbSource, SampleEstimatesWithAnIntervalAndReadsOnlyItsSegments) {
   std::set<uint64_t> read2;
   for (const json& b : h2.fake.scan_bodies()) read2.insert(b["Segment"].get<uint64_t>());
   EXPECT_EQ(read, read2);
+}
+
+TEST(DynamodbSource, SampleStoppedByItsBudgetKeepsAPrefixOfThePlanWhateverTheSizes) {
+  // One item per page, so a segment takes as many requests as it has items: small segments
+  // finish first. The budget stop must still keep exactly the segments started, in plan order,
+  // each read to its end (no size-dependent selection).
+  Harness h(1);
+  TargetConfig t = h.target();
+  t.sample = 0.5;
+  t.max_read_units = 30;
+  TargetReport r = make_dynamodb_source(test_options())->audit(t, context());
+  EXPECT_EQ(r.status, Status::kPartial);
+  ASSERT_TRUE(r.sample);
+  EXPECT_TRUE(r.sample->budget_stopped);
+  std::set<uint64_t> started;
+  for (const json& b : h.fake.scan_bodies()) started.insert(b["Segment"].get<uint64_t>());
+  const sampling::SamplePlan plan = sampling::plan_sample(0.5, context().seed);
+  ASSERT_LT(started.size(), plan.segments.size());
+  // A prefix of the plan's random order...
+  const std::set<uint64_t> prefix(plan.segments.begin(),
+                                  plan.segments.begin() + static_cast<long>(started.size()));
+  EXPECT_EQ(started, prefix);
+  // ...every one of them kept, and read completely.
+  std::set<uint64_t> kept;
+  for (const SampledSegment& g : r.sample->segments) kept.insert(g.segment);
+  EXPECT_EQ(kept, started);
+  EXPECT_EQ(r.scan.segments_scanned, started.size());
+  const auto items = make_table();
+  auto truth_read = truth_counts(items, [&](size_t i) { return started.count(h.fake.segment_of(i, 512)) > 0; });
+  expect_counts(r, truth_read);
+  EXPECT_TRUE(r.extra["dynamodb"]["sampling"]["budget_stopped"].get<bool>());
 }
 
 TEST(DynamodbSource, TtlDisabledIsReportedAndNoAttributeIsAConfigError) {

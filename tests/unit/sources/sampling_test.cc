@@ -13,8 +13,8 @@ namespace {
 
 TEST(SamplePlan, SizesAndDeterminism) {
   SamplePlan p = plan_sample(0.05, 42);
-  EXPECT_EQ(p.total_segments, 1280u);  // ceil(64 / 0.05)
-  EXPECT_EQ(p.segments.size(), 64u);
+  EXPECT_EQ(p.total_segments, 5120u);  // ceil(256 / 0.05)
+  EXPECT_EQ(p.segments.size(), 256u);
   std::set<uint64_t> distinct(p.segments.begin(), p.segments.end());
   EXPECT_EQ(distinct.size(), p.segments.size());
   for (uint64_t s : p.segments) EXPECT_LT(s, p.total_segments);
@@ -26,11 +26,11 @@ TEST(SamplePlan, SizesAndDeterminism) {
   EXPECT_NE(other.segments, p.segments);
 
   SamplePlan half = plan_sample(0.5, 1);
-  EXPECT_EQ(half.total_segments, 128u);
-  EXPECT_EQ(half.segments.size(), 64u);
+  EXPECT_EQ(half.total_segments, 512u);
+  EXPECT_EQ(half.segments.size(), 256u);
   SamplePlan most = plan_sample(0.9, 1);
-  EXPECT_EQ(most.total_segments, 72u);  // ceil(64 / 0.9)
-  EXPECT_EQ(most.segments.size(), 65u);
+  EXPECT_EQ(most.total_segments, 285u);  // ceil(256 / 0.9)
+  EXPECT_EQ(most.segments.size(), 257u);
 
   SamplePlan tiny = plan_sample(1e-5, 7);
   EXPECT_EQ(tiny.total_segments, kMaxTotalSegments);
@@ -42,7 +42,7 @@ TEST(SamplePlan, EverySegmentEquallyLikely) {
   std::vector<int> hits(128, 0);
   const int trials = 4000;
   for (int seed = 0; seed < trials; ++seed) {
-    SamplePlan p = plan_sample(0.5, static_cast<uint64_t>(seed));
+    SamplePlan p = plan_sample(0.5, static_cast<uint64_t>(seed), 64);
     ASSERT_EQ(p.total_segments, 128u);
     for (uint64_t s : p.segments) ++hits[s];
   }
@@ -108,7 +108,7 @@ TEST(Estimate, NinetyFivePercentIntervalCoversTheTruth) {
   int covered = 0;
   double bias_sum = 0;
   for (int t = 0; t < trials; ++t) {
-    SamplePlan plan = plan_sample(0.05, static_cast<uint64_t>(t));
+    SamplePlan plan = plan_sample(0.05, static_cast<uint64_t>(t), 64);
     std::vector<double> population = make_population(static_cast<uint64_t>(t), plan.total_segments);
     double truth = 0;
     for (double y : population) truth += y;
@@ -127,14 +127,14 @@ TEST(Estimate, NinetyFivePercentIntervalCoversTheTruth) {
 
 TEST(Estimate, CoverageWithAFixedPopulationAcrossSeeds) {
   // The same table audited with 1000 different seeds: only the sample varies.
-  SamplePlan first = plan_sample(0.1, 0);
+  SamplePlan first = plan_sample(0.1, 0, 64);
   std::vector<double> population = make_population(99, first.total_segments);
   double truth = 0;
   for (double y : population) truth += y;
   int covered = 0;
   const int trials = 1000;
   for (int seed = 0; seed < trials; ++seed) {
-    SamplePlan plan = plan_sample(0.1, static_cast<uint64_t>(seed) + 1000);
+    SamplePlan plan = plan_sample(0.1, static_cast<uint64_t>(seed) + 1000, 64);
     ASSERT_EQ(plan.total_segments, first.total_segments);
     std::vector<double> sampled;
     for (uint64_t s : plan.segments) sampled.push_back(population[s]);
