@@ -112,6 +112,14 @@ bool Lifecycle::removes_lone_delete_marker(std::string_view key) const {
   return false;
 }
 
+void order_version_page(std::vector<VersionEntry>& entries) {
+  std::stable_sort(entries.begin(), entries.end(), [](const VersionEntry& a, const VersionEntry& b) {
+    if (a.key != b.key) return a.key < b.key;
+    if (a.is_latest != b.is_latest) return a.is_latest;
+    return a.last_modified > b.last_modified;
+  });
+}
+
 NoncurrentWalker::NoncurrentWalker(int64_t as_of, std::optional<int64_t> retention_seconds,
                                    const Lifecycle* lifecycle)
     : as_of_(as_of), retention_seconds_(retention_seconds), lifecycle_(lifecycle) {}

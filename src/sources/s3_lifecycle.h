@@ -77,6 +77,12 @@ class Lifecycle {
   bool any_delete_marker_ = false;
 };
 
+// Puts one ListObjectVersions page in the order the walker needs: keys in byte order, each key's
+// entries newest first (IsLatest first, then LastModified descending; ties keep their order).
+// AWS already answers so, interleaving Version and DeleteMarker elements; moto lists every
+// Version first and the DeleteMarkers after them.
+void order_version_page(std::vector<VersionEntry>& entries);
+
 // Walks ListObjectVersions entries (across pages, in order) and derives noncurrent versions:
 // a version becomes noncurrent when the next newer version or delete marker of the same key was
 // created. Lone delete markers (a latest marker with nothing behind it) are counted when the key

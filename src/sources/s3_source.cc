@@ -361,6 +361,7 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
         aws::HttpResponse r = list("listing object versions", "", q);
         if (r.status != 200) throw_s3_error(r, "ListObjectVersions");
         s3::ListVersionsPage page = s3::parse_list_object_versions(r.body);
+        s3::order_version_page(page.entries);
         for (const s3::VersionEntry& e : page.entries) walker.add(e);
         if (!page.truncated) break;
         key_marker = page.next_key_marker;

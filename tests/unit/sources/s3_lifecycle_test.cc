@@ -233,3 +233,37 @@ TEST(S3Lifecycle, NoncurrentKeepsNewerNoncurrentVersionsAndOverlappingRulesTakeT
   w3.finish();
   EXPECT_EQ(w3.result().expired_count, 3u);
 }
+
+TEST(S3Lifecycle, VersionPagesListingMarkersAfterAllVersionsAreOrderedPerKey) {
+  // moto lists every Version, then every DeleteMarker: v/gone's marker comes last although it
+  // is that key's newest entry. Read in document order, v/gone would look like a current
+  // version plus a lone marker.
+  std::vector<VersionEntry> page =
+      parse_list_object_versions(fixture("list_object_versions_moto.xml")).entries;
+  ASSERT_EQ(page.size(), 6u);
+  EXPECT_EQ(page[4].key, "v/gone");
+  order_version_page(page);
+  std::vector<std::string> order;
+  for (const auto& e : page) order.push_back(e.key + (e.delete_marker ? "#m" : "#" + e.version_id));
+  EXPECT_EQ(order, (Ids{"v/a#a3", "v/a#a2", "v/gone#m", "v/gone#g1", "v/lone#m", "v/tmp#t1"}));
+
+  NoncurrentWalker w(at("2026-11-23T00:00:00Z"), 86400);
+  for (const auto& e : page) w.add(e);
+  w.finish();
+  // v/a#a2 noncurrent since 11-20 04:32:06 -> 11-22: expired; v/gone#g1 since the marker
+  // (11-21 04:32:07) -> 11-23 00:00: expired at as_of; one lone marker (v/lone).
+  EXPECT_EQ(w.result().noncurrent, 2u);
+  EXPECT_EQ(w.result().expired_count, 2u);
+  EXPECT_EQ(w.result().expired_bytes, 27u);
+  EXPECT_EQ(w.result().delete_markers_lone, 1u);
+
+  // An AWS page (already newest first, markers interleaved) keeps its order.
+  std::vector<VersionEntry> aws =
+      parse_list_object_versions(fixture("list_object_versions_truncated.xml")).entries;
+  std::vector<VersionEntry> sorted = aws;
+  order_version_page(sorted);
+  for (size_t i = 0; i < aws.size(); ++i) {
+    EXPECT_EQ(sorted[i].key, aws[i].key);
+    EXPECT_EQ(sorted[i].version_id, aws[i].version_id);
+  }
+}
