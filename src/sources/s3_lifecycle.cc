@@ -47,7 +47,21 @@ bool rule_overlaps(const LifecycleRule& rule, std::string_view prefix) {
   return starts_with(prefix, rule.prefix) || starts_with(rule.prefix, prefix);
 }
 
-Lifecycle::Lifecycle(const std::vector<LifecycleRule>& rules, std::string_view prefix) {
+namespace {
+// Every tag of the rule is among the object's (null: tags unknown, so a tag rule never matches).
+bool tags_hold(const LifecycleRule& r, const std::vector<LifecycleTag>* tags) {
+  if (r.tags.empty()) return true;
+  if (tags == nullptr) return false;
+  for (const LifecycleTag& want : r.tags) {
+    if (std::find(tags->begin(), tags->end(), want) == tags->end()) return false;
+  }
+  return true;
+}
+}  // namespace
+
+Lifecycle::Lifecycle(const std::vector<LifecycleRule>& rules, std::string_view prefix,
+                     bool evaluate_tags)
+    : evaluate_tags_(evaluate_tags) {
   for (const LifecycleRule& r : rules) {
     if (!rule_overlaps(r, prefix)) continue;
     if (!r.enabled) {
@@ -56,7 +70,7 @@ Lifecycle::Lifecycle(const std::vector<LifecycleRule>& rules, std::string_view p
     }
     const bool expires = r.expiration_days.has_value() || r.expiration_date.has_value();
     if (expires) can_expire_ = true;
-    if (!r.tags.empty()) {
+    if (!r.tags.empty() && !evaluate_tags) {
       not_evaluated_.push_back(id_of(r) + ": Tag");
       continue;
     }
@@ -68,11 +82,21 @@ Lifecycle::Lifecycle(const std::vector<LifecycleRule>& rules, std::string_view p
   }
 }
 
+bool Lifecycle::needs_tags(std::string_view key, uint64_t size) const {
+  for (const LifecycleRule& r : rules_) {
+    if (!r.tags.empty() && (r.expiration_days || r.expiration_date) && rule_matches(r, key, size)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::optional<int64_t> Lifecycle::expiration_deadline(std::string_view key, uint64_t size,
-                                                      int64_t created) const {
+                                                      int64_t created,
+                                                      const std::vector<LifecycleTag>* tags) const {
   std::optional<int64_t> deadline;
   for (const LifecycleRule& r : rules_) {
-    if (!rule_matches(r, key, size)) continue;
+    if (!rule_matches(r, key, size) || !tags_hold(r, tags)) continue;
     if (r.expiration_days) min_into(deadline, lifecycle_deadline(created, *r.expiration_days));
     // A dated rule expires everything it matches from that day on, later objects included.
     if (r.expiration_date) min_into(deadline, std::max(*r.expiration_date, created));
@@ -85,7 +109,7 @@ std::optional<int64_t> Lifecycle::noncurrent_deadline(std::string_view key, uint
                                                       uint64_t newer_noncurrent) const {
   std::optional<int64_t> deadline;
   for (const LifecycleRule& r : rules_) {
-    if (!r.noncurrent_days || !rule_matches(r, key, size)) continue;
+    if (!r.noncurrent_days || !rule_matches(r, key, size) || !r.tags.empty()) continue;
     // NewerNoncurrentVersions N: the N newest noncurrent versions are kept whatever their age.
     if (r.newer_noncurrent_versions &&
         static_cast<int64_t>(newer_noncurrent) < *r.newer_noncurrent_versions) {
@@ -99,7 +123,7 @@ std::optional<int64_t> Lifecycle::noncurrent_deadline(std::string_view key, uint
 std::optional<int64_t> Lifecycle::abort_deadline(std::string_view key, int64_t initiated) const {
   std::optional<int64_t> deadline;
   for (const LifecycleRule& r : rules_) {
-    if (!r.abort_multipart_days || !rule_matches(r, key, std::nullopt)) continue;
+    if (!r.abort_multipart_days || !rule_matches(r, key, std::nullopt) || !r.tags.empty()) continue;
     min_into(deadline, lifecycle_deadline(initiated, *r.abort_multipart_days));
   }
   return deadline;
@@ -107,7 +131,9 @@ std::optional<int64_t> Lifecycle::abort_deadline(std::string_view key, int64_t i
 
 bool Lifecycle::removes_lone_delete_marker(std::string_view key) const {
   for (const LifecycleRule& r : rules_) {
-    if (r.expired_object_delete_marker && rule_matches(r, key, uint64_t{0})) return true;
+    if (r.expired_object_delete_marker && r.tags.empty() && rule_matches(r, key, uint64_t{0})) {
+      return true;
+    }
   }
   return false;
 }

@@ -10,7 +10,9 @@
 //   NewerNoncurrentVersions newer noncurrent versions exist;
 // - ExpiredObjectDeleteMarker: a delete marker with no version behind it is removed;
 // - several rules matching one object: the earliest deadline wins (the first to fire removes it).
-// Tags are not in listings: rules with a Tag filter are reported as not evaluated and not applied.
+// Tags are not in listings: rules with a Tag filter are reported as not evaluated and not applied,
+// unless the caller reads tags (GetObjectTagging, a request per object) and passes them in; then
+// they apply to current objects whose tags include every Tag of the rule.
 // Multipart uploads have no size until completed: size-filtered rules do not abort them.
 // Delete markers have no size: they are matched as zero-byte entries.
 #include <cstdint>
@@ -37,12 +39,15 @@ bool rule_overlaps(const LifecycleRule& rule, std::string_view prefix);
 class Lifecycle {
  public:
   Lifecycle() = default;
-  // Keeps the rules that can match keys under `prefix`.
-  Lifecycle(const std::vector<LifecycleRule>& rules, std::string_view prefix);
+  // Keeps the rules that can match keys under `prefix`. `evaluate_tags`: tag-filtered rules are
+  // applied to objects whose tags are passed to expiration_deadline().
+  Lifecycle(const std::vector<LifecycleRule>& rules, std::string_view prefix,
+            bool evaluate_tags = false);
 
   // Enabled rules applied under the prefix, in document order (ids; "(no id)" when empty).
   const std::vector<std::string>& applied_ids() const { return applied_ids_; }
-  // "<id>: Tag" for enabled rules with tag filters: not evaluated, not applied.
+  // "<id>: Tag" for enabled rules with tag filters: not evaluated, not applied (empty when tags
+  // are evaluated).
   const std::vector<std::string>& not_evaluated() const { return not_evaluated_; }
   // Disabled rules overlapping the prefix (ignored).
   const std::vector<std::string>& disabled_ids() const { return disabled_ids_; }
@@ -54,10 +59,15 @@ class Lifecycle {
   bool any_expiration() const { return any_expiration_; }
   bool any_noncurrent() const { return any_noncurrent_; }
   bool any_delete_marker() const { return any_delete_marker_; }
+  bool evaluates_tags() const { return evaluate_tags_; }
+  // A tag-filtered rule could apply to this object (its prefix and sizes hold): only the object's
+  // tags can tell. Always false when tags are not evaluated.
+  bool needs_tags(std::string_view key, uint64_t size) const;
 
   // The earliest expiration deadline of a current object, or nullopt when no rule expires it.
-  std::optional<int64_t> expiration_deadline(std::string_view key, uint64_t size,
-                                             int64_t created) const;
+  // `tags`: the object's tags when read (tag-filtered rules then apply), else null.
+  std::optional<int64_t> expiration_deadline(std::string_view key, uint64_t size, int64_t created,
+                                             const std::vector<LifecycleTag>* tags = nullptr) const;
   // Noncurrent version: noncurrent since `since`, with `newer_noncurrent` noncurrent versions
   // of the same key newer than it.
   std::optional<int64_t> noncurrent_deadline(std::string_view key, uint64_t size, int64_t since,
@@ -67,7 +77,9 @@ class Lifecycle {
   bool removes_lone_delete_marker(std::string_view key) const;
 
  private:
-  std::vector<LifecycleRule> rules_;  // enabled, without tag filters, overlapping the prefix
+  // Enabled rules overlapping the prefix; tag-filtered ones only when tags are evaluated.
+  std::vector<LifecycleRule> rules_;
+  bool evaluate_tags_ = false;
   std::vector<std::string> applied_ids_;
   std::vector<std::string> not_evaluated_;
   std::vector<std::string> disabled_ids_;

@@ -124,6 +124,8 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
   if (auto cached = BucketRegions::instance().get(region_key)) s3_service.region = *cached;
   auto client = std::make_unique<aws::AwsClient>(s3_service, credentials, &call_stats);
   uint64_t region_redirects = 0;
+  uint64_t tags_read = 0;    // GetObjectTagging requests (read_tags budget)
+  uint64_t tags_unread = 0;  // objects a tag rule may expire whose tags were past the budget
   RequestCounts counts;
 
   TargetReport report;
@@ -262,7 +264,7 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
                      lifecycle_state);
       }
     }
-    lifecycle = s3::Lifecycle(rules, prefix);
+    lifecycle = s3::Lifecycle(rules, prefix, target.read_tags > 0);
 
     // --- ListObjectsV2
     std::string token;
@@ -282,7 +284,27 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
         if (target.retention) {
           deadline = s3::lifecycle_deadline_seconds(o.last_modified, *target.retention);
         } else {
-          deadline = lifecycle.expiration_deadline(o.key, o.size, o.last_modified);
+          std::vector<s3::LifecycleTag> tags;
+          bool have_tags = false;
+          if (lifecycle.needs_tags(o.key, o.size)) {
+            if (tags_read < target.read_tags) {
+              // GetObjectTagging: only for objects a tag-filtered rule may expire.
+              before_request("reading object tags");
+              ++counts.get;
+              ++tags_read;
+              aws::HttpResponse r = s3_get("reading object tags", o.key, {{"tagging", ""}});
+              if (r.status == 200) {
+                tags = s3::parse_object_tagging(r.body);
+                have_tags = true;
+              } else if (r.status != 404) {  // 404: deleted since it was listed
+                throw_s3_error(r, "GetObjectTagging");
+              }
+            } else {
+              ++tags_unread;
+            }
+          }
+          deadline = lifecycle.expiration_deadline(o.key, o.size, o.last_modified,
+                                                   have_tags ? &tags : nullptr);
         }
         if (deadline) {
           if (*deadline <= as_of) {
@@ -521,7 +543,12 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
   extra["lifecycle_rules_disabled"] = lifecycle.disabled_ids();
   // Tags are not in listings: a rule filtering on tags is named here and not applied.
   extra["filters_not_evaluated"] = lifecycle.not_evaluated();
-  extra["tag_filters_evaluated"] = false;
+  // True only when every object a tag rule could expire had its tags read within `read_tags`.
+  extra["tag_filters_evaluated"] = lifecycle.evaluates_tags() && tags_unread == 0;
+  if (lifecycle.evaluates_tags()) {
+    extra["tags_read"] = tags_read;
+    extra["tags_unread"] = tags_unread;
+  }
   extra["lifecycle_missing"] = !target.retention && !lifecycle.can_expire();
   extra["retention_source"] = target.retention            ? "config"
                               : lifecycle.any_expiration() ? "lifecycle"

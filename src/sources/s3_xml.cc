@@ -344,6 +344,16 @@ std::vector<LifecycleRule> parse_lifecycle(std::string_view xml) {
   return rules;
 }
 
+std::vector<LifecycleTag> parse_object_tagging(std::string_view xml) {
+  static const char* kOp = "GetObjectTagging";
+  pugi::xml_document doc = load(xml, kOp);
+  pugi::xml_node root = body_of(doc, kOp);
+  pugi::xml_node set = member(root, "TagSet");
+  std::vector<LifecycleTag> tags;
+  for (const pugi::xml_node& t : members(set ? set : root, "Tag")) tags.push_back(tag_of(t));
+  return tags;
+}
+
 std::optional<ErrorBody> parse_error(std::string_view xml) {
   pugi::xml_document doc;
   if (!doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8)) {

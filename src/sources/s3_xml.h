@@ -108,6 +108,9 @@ std::vector<LifecycleRule> parse_lifecycle(std::string_view xml);
 // like one (…LifecycleConfiguration…), and it is neither an error nor a listing.
 bool is_lifecycle_document(std::string_view xml);
 
+// GetObjectTagging: <Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging>.
+std::vector<LifecycleTag> parse_object_tagging(std::string_view xml);
+
 // The one parser of S3 (and STS/query-style) error bodies: <Error><Code/><Message/>…</Error>,
 // also wrapped as <ErrorResponse><Error>…</Error></ErrorResponse>. nullopt for anything else.
 struct ErrorBody {

@@ -86,12 +86,14 @@ std::string unique(const std::string& base) {
 // Runs the fixture writer; returns its JSON or fails the test.
 nlohmann::json make_fixture(const std::string& scenario, const std::string& bucket, int64_t as_of,
                             const std::vector<std::string>& prefixes,
-                            const std::string& region = "us-east-1") {
+                            const std::string& region = "us-east-1",
+                            const std::string& extra_args = "") {
   std::string cmd = "/usr/bin/python3 " +
                     shell_quote(std::string(TTLA_SOURCE_DIR) + "/tests/tools/s3_moto_fixture.py") +
                     " " + scenario + " " + bucket + " --as-of " + std::to_string(as_of) +
                     " --region " + region;
   for (const auto& p : prefixes) cmd += " --prefix " + shell_quote(p);
+  cmd += " " + extra_args;
   int rc = 0;
   std::string out = run_capture(cmd + " 2>&1", &rc);
   if (rc != 0) {
@@ -146,7 +148,15 @@ void expect_truth(const TargetReport* t, const nlohmann::json& truth, bool versi
   EXPECT_EQ(s3["lifecycle_rules_applied"], truth["applied"]);
   EXPECT_EQ(s3["filters_not_evaluated"], truth["not_evaluated"]);
   EXPECT_EQ(s3["lifecycle_rules_disabled"], truth["disabled"]);
-  EXPECT_EQ(s3["tag_filters_evaluated"], false);
+  if (truth.contains("tags_read") && truth["not_evaluated"].empty() &&
+      s3.contains("tags_read")) {  // an audit with read_tags
+    EXPECT_EQ(s3["tags_read"], truth["tags_read"]);
+    EXPECT_EQ(s3["tags_unread"], truth["tags_unread"]);
+    EXPECT_EQ(s3["tag_filters_evaluated"], truth["tags_unread"] == 0);
+  } else {
+    EXPECT_EQ(s3["tag_filters_evaluated"], false);
+    EXPECT_FALSE(s3.contains("tags_read"));
+  }
   ASSERT_TRUE(t->multipart);
   EXPECT_EQ(t->multipart->stale_count, truth["stale_uploads"].get<uint64_t>());
   if (truth["stale_uploads"].get<uint64_t>() > 0) {
@@ -436,6 +446,32 @@ TEST_F(S3Moto, ObjectSizeFiltersAloneAndInAnd) {
   EXPECT_EQ(fx["truth"][""]["expired"], 5);
   EXPECT_EQ(fx["truth"][""]["not_yet_expired"], 2);
   EXPECT_TRUE(proxy.refused(bucket).empty());
+}
+
+TEST_F(S3Moto, TagFiltersReportedUnlessReadTagsAsksAndThenWithinItsBudget) {
+  // Rules: Tag alone (1d), And{g/, two Tags} (1d) beside g/ (20d); objects tagged in every
+  // combination. Without read_tags the tag rules are named, not applied; with a budget large
+  // enough every candidate's tags are read; with 2, only the first two (listing order) are.
+  const int64_t as_of = now_ + 3 * kDay;
+  const std::string bucket = unique("ttla-tags");
+  nlohmann::json fx = make_fixture("tags", bucket, as_of, {""}, "us-east-1",
+                                   "--tag-budget 100 --tag-budget 2");
+  ASSERT_FALSE(fx.is_null());
+  std::string yaml = "targets:\n" + s3_target("off", bucket, "", moto_) +
+                     s3_target("all", bucket, "", moto_, "    read_tags: 100\n") +
+                     s3_target("two", bucket, "", moto_, "    read_tags: 2\n");
+  Report report = audit(yaml, as_of);
+  expect_truth(target(report, "off"), fx["truth"][""], false);
+  expect_truth(target(report, "all"), fx["truth"]["tags:100"], false);
+  expect_truth(target(report, "two"), fx["truth"]["tags:2"], false);
+  // Non-trivial: reading tags changes the answer, and the small budget falls short.
+  EXPECT_EQ(fx["truth"][""]["not_evaluated"].size(), 2u);
+  EXPECT_GT(fx["truth"]["tags:100"]["expired"].get<int>(), fx["truth"][""]["expired"].get<int>());
+  EXPECT_GT(fx["truth"]["tags:2"]["tags_unread"].get<int>(), 0);
+  const TargetReport* two = target(report, "two");
+  ASSERT_NE(two, nullptr);
+  EXPECT_EQ(two->extra["s3"]["tag_filters_evaluated"], false);
+  EXPECT_EQ(target(report, "all")->extra["s3"]["tag_filters_evaluated"], true);
 }
 
 TEST_F(S3Moto, BucketRegionDiscoveredResignedAndCachedPerBucket) {

@@ -15,13 +15,18 @@ independent computation of what an audit must find in them. boto3, path-style, r
                    the rule minus its sizes), so the rules are not PUT on moto: the output
                    carries the configuration as botocore serialises it ("lifecycle_xml") for the
                    test to serve in moto's place.
+        tags       unversioned; Tag and And{Prefix, Tag, Tag} rules beside a prefix rule, objects
+                   tagged in every combination. With --tag-budget N the truth is what an audit
+                   reading tags for the first N objects a tag rule may expire (listing order)
+                   must find; without it, tag rules are not evaluated.
         plain      unversioned, no lifecycle, a few objects (region tests).
 Prints JSON: {"bucket", "region", "lifecycle_xml"?, "rules": [...as evaluated...],
 "truth": {PREFIX: {...}}} where each truth entry is computed here, from the listings read back
 from moto and the rules (read back from moto, or the intended ones for "sizes"):
   objects, bytes, expired, expired_bytes, not_yet_expired, lifecycle_missing, applied,
   not_evaluated, disabled, noncurrent_expired, noncurrent_expired_bytes, lone_markers,
-  lone_markers_expired, stale_uploads, stale_part_bytes.
+  lone_markers_expired, stale_uploads, stale_part_bytes, and with --tag-budget: tags_read,
+  tags_unread.
 Environment: TTLA_MOTO_ENDPOINT.
 """
 import argparse
@@ -77,9 +82,13 @@ def rule_filter(rule):
     return rule.get("Prefix", ""), [], None, None
 
 
-def matches(rule, key, size):
+def matches(rule, key, size, obj_tags=None):
+    """obj_tags: the object's tags as a dict when read, else None (tag rules never match)."""
     prefix, tags, gt, lt = rule_filter(rule)
-    if not key.startswith(prefix) or tags:
+    if not key.startswith(prefix):
+        return False
+    if tags and (obj_tags is None or
+                 any(obj_tags.get(t["Key"]) != t["Value"] for t in tags)):
         return False
     if gt is not None and (size is None or not size > gt):
         return False
@@ -97,10 +106,10 @@ def enabled(rule):
     return rule.get("Status") == "Enabled"
 
 
-def expiry(rules, key, size, created):
+def expiry(rules, key, size, created, obj_tags=None):
     best = None
     for r in rules:
-        if not enabled(r) or not matches(r, key, size):
+        if not enabled(r) or not matches(r, key, size, obj_tags):
             continue
         e = r.get("Expiration", {})
         cands = []
@@ -139,16 +148,46 @@ def abort_expiry(rules, key, initiated):
     return best
 
 
-def truth_for(s3, bucket, prefix, rules, as_of):
+def tag_candidate(rules, key, size):
+    """Some enabled expiring tag rule holds on prefix and size: only the tags can tell."""
+    for r in rules:
+        if not enabled(r) or not rule_filter(r)[1]:
+            continue
+        e = r.get("Expiration", {})
+        if ("Days" in e or "Date" in e) and matches(strip_tags(r), key, size):
+            return True
+    return False
+
+
+def strip_tags(rule):
+    prefix, _, gt, lt = rule_filter(rule)
+    f = {"Prefix": prefix}
+    if gt is not None:
+        f["ObjectSizeGreaterThan"] = gt
+    if lt is not None:
+        f["ObjectSizeLessThan"] = lt
+    return dict(rule, Filter={"And": f})
+
+
+def truth_for(s3, bucket, prefix, rules, as_of, tag_budget=None):
     t = {"objects": 0, "bytes": 0, "expired": 0, "expired_bytes": 0, "not_yet_expired": 0,
          "noncurrent_expired": 0, "noncurrent_expired_bytes": 0, "lone_markers": 0,
-         "lone_markers_expired": 0, "stale_uploads": 0, "stale_part_bytes": 0}
+         "lone_markers_expired": 0, "stale_uploads": 0, "stale_part_bytes": 0,
+         "tags_read": 0, "tags_unread": 0}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for o in page.get("Contents", []):
             created = epoch(o["LastModified"])
             t["objects"] += 1
             t["bytes"] += o["Size"]
-            d = expiry(rules, o["Key"], o["Size"], created)
+            obj_tags = None
+            if tag_budget is not None and tag_candidate(rules, o["Key"], o["Size"]):
+                if t["tags_read"] < tag_budget:
+                    t["tags_read"] += 1
+                    got = s3.get_object_tagging(Bucket=bucket, Key=o["Key"])["TagSet"]
+                    obj_tags = {x["Key"]: x["Value"] for x in got}
+                else:
+                    t["tags_unread"] += 1
+            d = expiry(rules, o["Key"], o["Size"], created, obj_tags)
             if d is None:
                 continue
             if d <= as_of:
@@ -190,9 +229,10 @@ def truth_for(s3, bucket, prefix, rules, as_of):
             t["stale_part_bytes"] += sum(p["Size"] for p in parts.get("Parts", []))
     reach = [r for r in rules if reaches(r, prefix)]
     ids = lambda rs: [r.get("ID") or "(no id)" for r in rs]
-    t["applied"] = ids([r for r in reach if enabled(r) and not rule_filter(r)[1]])
-    t["not_evaluated"] = [i + ": Tag" for i in ids([r for r in reach if enabled(r) and
-                                                     rule_filter(r)[1]])]
+    read = tag_budget is not None
+    t["applied"] = ids([r for r in reach if enabled(r) and (read or not rule_filter(r)[1])])
+    t["not_evaluated"] = [] if read else [
+        i + ": Tag" for i in ids([r for r in reach if enabled(r) and rule_filter(r)[1]])]
     t["disabled"] = ids([r for r in reach if not enabled(r)])
     t["lifecycle_missing"] = not any(
         enabled(r) and ("Days" in r.get("Expiration", {}) or "Date" in r.get("Expiration", {}))
@@ -299,6 +339,27 @@ def sizes(s3, bucket):
     return rules, body.decode() if isinstance(body, bytes) else body
 
 
+def tags(s3, bucket):
+    rules = [
+        {"ID": "tmp-tag-1d", "Filter": {"Tag": {"Key": "class", "Value": "tmp"}},
+         "Status": "Enabled", "Expiration": {"Days": 1}},
+        {"ID": "g-and-tags-1d", "Filter": {"And": {"Prefix": "g/", "Tags": [
+            {"Key": "class", "Value": "log"}, {"Key": "team", "Value": "a b"}]}},
+         "Status": "Enabled", "Expiration": {"Days": 1}},
+        {"ID": "g-20d", "Filter": {"Prefix": "g/"}, "Status": "Enabled",
+         "Expiration": {"Days": 20}},
+    ]
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket,
+                                          LifecycleConfiguration={"Rules": rules})
+    items = [("g/1 both+.bin", "class=log&team=a%20b"), ("g/2 log-only.bin", "class=log"),
+             ("g/3 tmp.bin", "class=tmp"), ("g/4 none.bin", ""),
+             ("h/1 tmp \u00e9.bin", "class=tmp"), ("h/2 other.bin", "class=keep"),
+             ("h/3 none.bin", "")]
+    for i, (key, tagging) in enumerate(items):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"t" * (5 + i), Tagging=tagging)
+    return None
+
+
 def plain(s3, bucket):
     put_all(s3, bucket, [(f"p/{i} \u00e9+%.bin", 4 + i) for i in range(4)])
     return None
@@ -306,15 +367,18 @@ def plain(s3, bucket):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("scenario", choices=["shapes", "versioned", "sizes", "plain"])
+    ap.add_argument("scenario", choices=["shapes", "versioned", "sizes", "tags", "plain"])
     ap.add_argument("bucket")
     ap.add_argument("--as-of", type=int, required=True)
     ap.add_argument("--region", default="us-east-1")
     ap.add_argument("--prefix", action="append", default=None)
+    ap.add_argument("--tag-budget", type=int, action="append", default=None,
+                    help="also compute truth[\"tags:N\"] for the first prefix and budget N")
     args = ap.parse_args()
     s3 = client(args.region)
     make_bucket(s3, args.bucket, args.region)
-    made = {"shapes": shapes, "versioned": versioned, "sizes": sizes, "plain": plain}[
+    made = {"shapes": shapes, "versioned": versioned, "sizes": sizes, "tags": tags,
+            "plain": plain}[
         args.scenario](s3, args.bucket)
     out = {"bucket": args.bucket, "region": args.region}
     if made is not None:
@@ -328,8 +392,10 @@ def main():
                 raise
             rules = []
     out["rules"] = json.loads(json.dumps(rules, default=lambda d: epoch(d)))
-    out["truth"] = {p: truth_for(s3, args.bucket, p, rules, args.as_of)
-                    for p in (args.prefix or [""])}
+    prefixes = args.prefix or [""]
+    out["truth"] = {p: truth_for(s3, args.bucket, p, rules, args.as_of) for p in prefixes}
+    for n in args.tag_budget or []:
+        out["truth"][f"tags:{n}"] = truth_for(s3, args.bucket, prefixes[0], rules, args.as_of, n)
     print(json.dumps(out))
 
 

@@ -267,3 +267,29 @@ TEST(S3Lifecycle, VersionPagesListingMarkersAfterAllVersionsAreOrderedPerKey) {
     EXPECT_EQ(sorted[i].version_id, aws[i].version_id);
   }
 }
+
+TEST(S3Lifecycle, TagFiltersApplyOnlyWhenTagsAreReadAndAllMatch) {
+  std::vector<LifecycleRule> rules = parse_lifecycle(fixture("lifecycle_rules.xml"));
+  const int64_t created = at("2026-11-20T10:00:00Z");
+  const std::vector<LifecycleTag> log = {{"other", "x"}, {"class", "log"}};
+  const std::vector<LifecycleTag> video = {{"class", "video"}};
+  // Without reading tags: "tagged-logs" (And{uploads/, class=log}, 2 days) is only reported.
+  Lifecycle off(rules, "uploads/");
+  EXPECT_FALSE(off.evaluates_tags());
+  EXPECT_FALSE(off.needs_tags("uploads/a", 1));
+  EXPECT_EQ(off.expiration_deadline("uploads/a", 1, created, &log), at("2026-11-28T00:00:00Z"));
+  // Reading tags: applied to objects carrying class=log, reported as applied, not "not evaluated".
+  Lifecycle on(rules, "uploads/", true);
+  EXPECT_TRUE(on.evaluates_tags());
+  EXPECT_TRUE(on.not_evaluated().empty());
+  EXPECT_EQ(on.applied_ids(),
+            (Ids{"expire-uploads", "tmp-fast", "scratch-legacy", "tagged-logs", "versions"}));
+  EXPECT_TRUE(on.needs_tags("uploads/a", 1));
+  EXPECT_FALSE(on.needs_tags("other/a", 1));
+  EXPECT_EQ(on.expiration_deadline("uploads/a", 1, created, &log), at("2026-11-23T00:00:00Z"));
+  EXPECT_EQ(on.expiration_deadline("uploads/a", 1, created, &video), at("2026-11-28T00:00:00Z"));
+  // Tags unknown (past the request budget): the tag rule is not applied.
+  EXPECT_EQ(on.expiration_deadline("uploads/a", 1, created), at("2026-11-28T00:00:00Z"));
+  // Tag rules never apply where no tags are read: uploads, noncurrent versions, markers.
+  EXPECT_EQ(on.abort_deadline("uploads/a", created), at("2026-11-23T00:00:00Z"));  // expire-uploads
+}

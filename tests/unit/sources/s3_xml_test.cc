@@ -264,6 +264,13 @@ TEST(S3Xml, LifecycleInsideAQueryStyleWrapper) {
   EXPECT_EQ(rules[0].expiration_days, 4);
 }
 
+TEST(S3Xml, ObjectTagging) {
+  EXPECT_EQ(parse_object_tagging(fixture("get_object_tagging.xml")),
+            (std::vector<LifecycleTag>{{"class", "log"}, {"team", "video & audio"}}));
+  EXPECT_TRUE(parse_object_tagging("<Tagging><TagSet/></Tagging>").empty());
+  EXPECT_THROW(parse_object_tagging(fixture("error_slowdown.xml")), Error);
+}
+
 TEST(S3Xml, UrlDecode) {
   EXPECT_EQ(url_decode("a+b%20c%2Bd%C3%A9"), "a b c+d\xC3\xA9");
   EXPECT_EQ(url_decode("100%"), "100%");
