@@ -57,6 +57,7 @@ nlohmann::json iam_policy(const Config& config) {
   std::set<std::string> tables, orphan_tables, buckets, objects;
   bool any_cloudwatch = false;
   bool list_tables = false;
+  bool read_tags = false;  // s3 read_tags: GetObjectTagging for tag-filtered lifecycle rules
   for (const auto& t : config.targets) {
     if (t.kind == "dynamodb") {
       any_cloudwatch = any_cloudwatch || t.cloudwatch;
@@ -73,6 +74,7 @@ nlohmann::json iam_policy(const Config& config) {
     } else if (t.kind == "s3") {
       buckets.insert("arn:aws:s3:::" + t.bucket);
       objects.insert("arn:aws:s3:::" + t.bucket + "/" + t.prefix + "*");
+      read_tags = read_tags || t.read_tags > 0;
       if (t.orphans) orphan_tables.insert(table_arn(region_of(t), t.orphans->dynamodb_table));
     }
   }
@@ -90,7 +92,9 @@ nlohmann::json iam_policy(const Config& config) {
   }
   if (!buckets.empty()) {
     statements.push_back(statement("S3AuditBuckets", kS3BucketActions, buckets));
-    statements.push_back(statement("S3AuditObjects", kS3ObjectActions, objects));
+    std::vector<std::string> object_actions = kS3ObjectActions;
+    if (read_tags) object_actions.push_back("s3:GetObjectTagging");
+    statements.push_back(statement("S3AuditObjects", object_actions, objects));
   }
   if (any_cloudwatch) {
     // The DynamoDB deletion rate (TimeToLiveDeletedItemCount); off with `cloudwatch: false`.

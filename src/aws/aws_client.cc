@@ -290,10 +290,11 @@ HttpResponse AwsClient::s3(std::string_view method, std::string_view bucket, std
   call.operation = std::string(method);
   call.s3 = true;
   std::string wire_key = sigv4::uri_encode(key, false);
-  bool path_style = config_.s3_path_style || !config_.endpoint_url.empty() ||
+  bool path_style = config_.s3_path_style.value_or(!config_.endpoint_url.empty()) ||
                     bucket.find('.') != std::string_view::npos || bucket.empty();
   if (!config_.endpoint_url.empty()) {
     call.endpoint = parse_endpoint(config_.endpoint_url);
+    if (!path_style) call.endpoint.authority = std::string(bucket) + "." + call.endpoint.authority;
   } else if (path_style) {
     call.endpoint = parse_endpoint("https://s3." + config_.region + "." + dns_suffix(config_.region));
   } else {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,7 +21,9 @@ namespace ttla::aws {
 struct ServiceConfig {
   std::string region;        // required (resolved by the caller: config, env, profile)
   std::string endpoint_url;  // empty: the public AWS endpoint for the service and region
-  bool s3_path_style = false;
+  // S3 addressing: nullopt = path style with endpoint_url (custom servers), virtual-hosted on
+  // AWS; false with endpoint_url = virtual-hosted on the custom endpoint (bucket.host:port).
+  std::optional<bool> s3_path_style;
   HttpOptions http;
   RetryOptions retry;
 };
@@ -57,9 +60,11 @@ class AwsClient {
   // retrying throttling/5xx/transport errors; throws kNetwork on transport failure after retries,
   // kThrottled when throttling outlasts the policy and kAuth on 401/403 (a bad signature or
   // missing permission is never a "normal answer"). With `endpoint_url` set the request is
-  // path-style (http(s)://endpoint/bucket/key); otherwise virtual-host style
+  // path-style (http(s)://endpoint/bucket/key) unless `s3_path_style` is false
+  // (http(s)://bucket.endpoint/key); otherwise virtual-host style
   // (https://bucket.s3.<region>.amazonaws.com/key) unless `s3_path_style` or the bucket name has
-  // a '.' (which would break the TLS wildcard certificate).
+  // a '.' (which would break the TLS wildcard certificate). 301/400 region answers are returned
+  // as they are: the caller re-signs for the bucket's region (sources/s3_source.cc).
   HttpResponse s3(std::string_view method, std::string_view bucket, std::string_view key,
                   const std::vector<std::pair<std::string, std::string>>& query);
 

@@ -207,6 +207,9 @@ HttpResult HttpClient::perform(const HttpRequest& request) {
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, opt.connect_timeout_ms);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, opt.total_timeout_ms);
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  // The path is sent as signed: S3 keys may hold "/./" or "/../", which libcurl would otherwise
+  // squash (RFC 3986 dot-segment removal) and so break the signature or reach another key.
+  curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
   if (opt.bypass_proxy) curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
   // TLS is always verified; there is deliberately no option to turn it off.
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);

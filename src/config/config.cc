@@ -39,7 +39,8 @@ const std::map<std::string, std::vector<std::string>>& kind_keys() {
         "cloudwatch_endpoint_url", "deletion_window"}},
       {"s3",
        {"bucket", "prefix", "region", "endpoint_url", "profile", "path_style", "retention",
-        "multipart_max_age", "noncurrent_retention", "group_by", "orphans", "max_requests"}},
+        "multipart_max_age", "noncurrent_retention", "group_by", "orphans", "max_requests",
+        "read_tags"}},
       {"postgres",
        {"dsn", "table", "query", "timestamp_column", "key_column", "retention", "where", "sample",
         "statement_timeout"}},
@@ -645,6 +646,8 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
     parse_orphans(v, n, p, t);
   } else if (key == "max_requests") {
     if (auto i = v.integer(n, p, 1, INT64_MAX)) t.max_requests = static_cast<uint64_t>(*i);
+  } else if (key == "read_tags") {
+    if (auto i = v.integer(n, p, 0, INT64_MAX)) t.read_tags = static_cast<uint64_t>(*i);
   } else if (key == "dsn") {
     str(t.dsn);
   } else if (key == "query") {

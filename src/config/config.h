@@ -92,6 +92,9 @@ struct TargetConfig {
   std::optional<int64_t> noncurrent_retention;
   std::optional<Orphans> orphans;
   uint64_t max_requests = 0;  // 0 = unlimited
+  // GetObjectTagging budget per run for objects a tag-filtered lifecycle rule may match;
+  // 0 = tags are not read (such rules are reported as not evaluated).
+  uint64_t read_tags = 0;
 
   // postgres
   std::string dsn;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "core/error.h"
 #include "core/time.h"
 #include "sources/dynamodb_source.h"
+#include "sources/s3_lifecycle.h"
 #include "sources/s3_xml.h"
 
 namespace ttla {
@@ -47,6 +49,30 @@ std::string error_code(const aws::HttpResponse& r) {
   return e ? e->code : std::string();
 }
 
+// Bucket regions discovered in this process, per endpoint and bucket, so every later request
+// (and every other target on the same bucket) is signed for the right region at once.
+class BucketRegions {
+ public:
+  static BucketRegions& instance() {
+    static BucketRegions r;
+    return r;
+  }
+  std::optional<std::string> get(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = regions_.find(key);
+    if (it == regions_.end()) return std::nullopt;
+    return it->second;
+  }
+  void put(const std::string& key, const std::string& region) {
+    std::lock_guard<std::mutex> lock(mu_);
+    regions_[key] = region;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string> regions_;
+};
+
 // The key prefix an object is grouped under: the target prefix plus `depth` more components.
 std::string_view group_of(std::string_view key, std::string_view prefix, const std::string& delim,
                           int depth) {
@@ -60,15 +86,6 @@ std::string_view group_of(std::string_view key, std::string_view prefix, const s
   }
   if (end == 0) return "(top)";
   return key.substr(0, end);
-}
-
-// Noncurrent retention of a key from lifecycle rules, for NoncurrentWalker.
-std::optional<std::pair<int64_t, std::optional<int64_t>>> noncurrent_days_for(const void* ctx,
-                                                                             std::string_view key) {
-  const auto* rules = static_cast<const s3::PrefixRules*>(ctx);
-  s3::KeyPolicy p = s3::policy_for_key(*rules, key);
-  if (!p.noncurrent_days) return std::nullopt;
-  return std::make_pair(*p.noncurrent_days, p.newer_noncurrent_versions);
 }
 
 struct OrphanCandidate {
@@ -99,7 +116,16 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
   std::shared_ptr<aws::CredentialsProvider> credentials =
       credentials_for(target, service.region, options_.credentials);
   aws::CallStats call_stats;
-  aws::AwsClient client(service, credentials, &call_stats);
+  // The bucket's own region signs its requests: a cached discovery first, else the configured
+  // region until S3 says otherwise (301 PermanentRedirect / 400 AuthorizationHeaderMalformed /
+  // HeadBucket's x-amz-bucket-region), then re-signed and remembered.
+  const std::string region_key = target.endpoint_url + "|" + target.bucket;
+  aws::ServiceConfig s3_service = service;
+  if (auto cached = BucketRegions::instance().get(region_key)) s3_service.region = *cached;
+  auto client = std::make_unique<aws::AwsClient>(s3_service, credentials, &call_stats);
+  uint64_t region_redirects = 0;
+  uint64_t tags_read = 0;    // GetObjectTagging requests (read_tags budget)
+  uint64_t tags_unread = 0;  // objects a tag rule may expire whose tags were past the budget
   RequestCounts counts;
 
   TargetReport report;
@@ -125,22 +151,46 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
                       " reached while " + phase};
     }
   };
+  // One S3 GET, re-signed once for the bucket's region when the answer names another one.
+  auto s3_get = [&](const std::string& phase, std::string_view key, const Query& q) {
+    aws::HttpResponse r = client->s3("GET", target.bucket, key, q);
+    if (r.status != 301 && r.status != 307 && r.status != 400) return r;
+    std::string region = s3::region_hint(r.status, r.header("x-amz-bucket-region"), r.body);
+    const std::string code = error_code(r);
+    if (region.empty() && (r.status != 400 || code == "AuthorizationHeaderMalformed")) {
+      // The answer names no region: HeadBucket does (x-amz-bucket-region on 200, 301 and 400).
+      before_request(phase);
+      ++counts.head;
+      aws::HttpResponse h = client->s3("HEAD", target.bucket, "", {});
+      if (const std::string* v = h.header("x-amz-bucket-region")) region = *v;
+    }
+    if (region.empty() || region == s3_service.region) return r;
+    spdlog::info("s3 bucket region target={} bucket={} signed_for={} bucket_region={} ({} {})",
+                 target.name, target.bucket, s3_service.region, region, r.status,
+                 code.empty() ? "-" : code);
+    s3_service.region = region;
+    BucketRegions::instance().put(region_key, region);
+    client = std::make_unique<aws::AwsClient>(s3_service, credentials, &call_stats);
+    ++region_redirects;
+    before_request(phase);
+    return client->s3("GET", target.bucket, key, q);
+  };
   auto list = [&](const std::string& phase, std::string_view key, const Query& q) {
     before_request(phase);
     ++counts.list;
-    return client.s3("GET", target.bucket, key, q);
+    return s3_get(phase, key, q);
   };
   auto get = [&](const std::string& phase, const Query& q) {
     before_request(phase);
     ++counts.get;
-    return client.s3("GET", target.bucket, "", q);
+    return s3_get(phase, "", q);
   };
 
   std::string versioning = "unknown";
   std::string lifecycle_state = "none";
   std::string lifecycle_note;
   std::vector<s3::LifecycleRule> rules;
-  s3::PrefixRules prefix_rules;
+  s3::Lifecycle lifecycle;
 
   // Objects.
   uint64_t objects = 0;
@@ -214,9 +264,7 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
                      lifecycle_state);
       }
     }
-    prefix_rules = s3::select_rules(rules, prefix);
-    const bool partial_rules = !prefix_rules.partial.empty();
-    const s3::KeyPolicy covering_policy = s3::policy_for_key(prefix_rules, prefix);
+    lifecycle = s3::Lifecycle(rules, prefix, target.read_tags > 0);
 
     // --- ListObjectsV2
     std::string token;
@@ -236,16 +284,27 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
         if (target.retention) {
           deadline = s3::lifecycle_deadline_seconds(o.last_modified, *target.retention);
         } else {
-          const s3::KeyPolicy policy =
-              partial_rules ? s3::policy_for_key(prefix_rules, o.key) : covering_policy;
-          if (policy.expiration_days) {
-            deadline = s3::lifecycle_deadline(o.last_modified, *policy.expiration_days);
+          std::vector<s3::LifecycleTag> tags;
+          bool have_tags = false;
+          if (lifecycle.needs_tags(o.key, o.size)) {
+            if (tags_read < target.read_tags) {
+              // GetObjectTagging: only for objects a tag-filtered rule may expire.
+              before_request("reading object tags");
+              ++counts.get;
+              ++tags_read;
+              aws::HttpResponse r = s3_get("reading object tags", o.key, {{"tagging", ""}});
+              if (r.status == 200) {
+                tags = s3::parse_object_tagging(r.body);
+                have_tags = true;
+              } else if (r.status != 404) {  // 404: deleted since it was listed
+                throw_s3_error(r, "GetObjectTagging");
+              }
+            } else {
+              ++tags_unread;
+            }
           }
-          if (policy.expiration_date) {
-            // A dated rule expires everything it matches from that day on, new objects included.
-            int64_t d = std::max(*policy.expiration_date, o.last_modified);
-            if (!deadline || d < *deadline) deadline = d;
-          }
+          deadline = lifecycle.expiration_deadline(o.key, o.size, o.last_modified,
+                                                   have_tags ? &tags : nullptr);
         }
         if (deadline) {
           if (*deadline <= as_of) {
@@ -296,11 +355,7 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
           if (target.multipart_max_age) {
             deadline = s3::lifecycle_deadline_seconds(u.initiated, *target.multipart_max_age);
           } else {
-            const s3::KeyPolicy policy =
-                partial_rules ? s3::policy_for_key(prefix_rules, u.key) : covering_policy;
-            if (policy.abort_multipart_days) {
-              deadline = s3::lifecycle_deadline(u.initiated, *policy.abort_multipart_days);
-            }
+            deadline = lifecycle.abort_deadline(u.key, u.initiated);
           }
           if (deadline && *deadline <= as_of) {
             ++multipart->stale_count;
@@ -316,21 +371,9 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
     }
 
     // --- ListObjectVersions
-    const bool lifecycle_noncurrent = [&] {
-      for (const auto* r : prefix_rules.covering) {
-        if (r->noncurrent_days) return true;
-      }
-      for (const auto* r : prefix_rules.partial) {
-        if (r->noncurrent_days) return true;
-      }
-      return false;
-    }();
     const bool versioned = versioning == "Enabled" || versioning == "Suspended";
     if (versioned || target.noncurrent_retention) {
-      s3::NoncurrentWalker walker(
-          as_of, target.noncurrent_retention,
-          (!target.noncurrent_retention && lifecycle_noncurrent) ? &noncurrent_days_for : nullptr,
-          &prefix_rules);
+      s3::NoncurrentWalker walker(as_of, target.noncurrent_retention, &lifecycle);
       std::string key_marker, version_marker;
       while (true) {
         Query q = {{"versions", ""}, {"encoding-type", "url"}};
@@ -340,6 +383,7 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
         aws::HttpResponse r = list("listing object versions", "", q);
         if (r.status != 200) throw_s3_error(r, "ListObjectVersions");
         s3::ListVersionsPage page = s3::parse_list_object_versions(r.body);
+        s3::order_version_page(page.entries);
         for (const s3::VersionEntry& e : page.entries) walker.add(e);
         if (!page.truncated) break;
         key_marker = page.next_key_marker;
@@ -487,25 +531,28 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
     report.error = *stop_reason;
   }
 
-  const bool covering_expiration = [&] {
-    for (const auto* r : prefix_rules.covering) {
-      if (r->expiration_days || r->expiration_date) return true;
-    }
-    return false;
-  }();
   extra["objects"] = objects;
   extra["bytes"] = bytes;
   extra["objects_complete"] = objects_complete;
   extra["versioning"] = versioning;
   extra["lifecycle"] = lifecycle_state;
   if (!lifecycle_note.empty()) extra["lifecycle_note"] = lifecycle_note;
-  extra["lifecycle_rules_applied"] = prefix_rules.applied_ids;
-  extra["filters_not_evaluated"] = prefix_rules.not_evaluated;
-  extra["lifecycle_missing"] = !target.retention && !covering_expiration;
-  extra["retention_source"] = target.retention ? "config"
-                              : covering_expiration || !prefix_rules.partial.empty()
-                                  ? "lifecycle"
-                                  : "none";
+  extra["region"] = s3_service.region;
+  extra["region_redirects"] = region_redirects;
+  extra["lifecycle_rules_applied"] = lifecycle.applied_ids();
+  extra["lifecycle_rules_disabled"] = lifecycle.disabled_ids();
+  // Tags are not in listings: a rule filtering on tags is named here and not applied.
+  extra["filters_not_evaluated"] = lifecycle.not_evaluated();
+  // True only when every object a tag rule could expire had its tags read within `read_tags`.
+  extra["tag_filters_evaluated"] = lifecycle.evaluates_tags() && tags_unread == 0;
+  if (lifecycle.evaluates_tags()) {
+    extra["tags_read"] = tags_read;
+    extra["tags_unread"] = tags_unread;
+  }
+  extra["lifecycle_missing"] = !target.retention && !lifecycle.can_expire();
+  extra["retention_source"] = target.retention            ? "config"
+                              : lifecycle.any_expiration() ? "lifecycle"
+                                                           : "none";
   if (multipart) {
     nlohmann::json mp = {{"uploads", uploads_total}, {"stale", multipart->stale_count}};
     if (oldest_parts_bytes) {
@@ -520,6 +567,7 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
                          {"noncurrent_bytes", versions_result->noncurrent_bytes},
                          {"delete_markers", versions_result->delete_markers}};
     extra["delete_markers_lone"] = versions_result->delete_markers_lone;
+    extra["delete_markers_lone_expired"] = versions_result->delete_markers_lone_expired;
   }
   if (orphans_json) extra["orphans"] = *orphans_json;
   extra["requests"] = {{"LIST", counts.list},

@@ -3,8 +3,11 @@
 // AwsClient::s3): GetBucketVersioning, GetBucketLifecycleConfiguration, ListObjectsV2 (expired
 // current objects), ListMultipartUploads (stale uploads; ListParts for the oldest few),
 // ListObjectVersions (noncurrent versions past retention, lone delete markers) and, with
-// `orphans`, DynamoDB BatchGetItem lookups of ids captured from keys. `max_requests` caps the
-// requests sent (the target becomes partial with the reason). XML parsing lives in s3_xml.h.
+// `orphans`, DynamoDB BatchGetItem lookups of ids captured from keys; with `read_tags`,
+// GetObjectTagging for objects a tag-filtered lifecycle rule could expire. Requests are signed
+// for the bucket's region, discovered from 301/400 answers or HeadBucket and cached per bucket.
+// `max_requests` caps the requests sent (the target becomes partial with the reason). XML
+// parsing lives in s3_xml.h, lifecycle evaluation in s3_lifecycle.h.
 #include <memory>
 
 #include "aws/aws_client.h"

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <utility>
 
 #include <pugixml.hpp>
 
@@ -11,8 +12,6 @@
 
 namespace ttla::s3 {
 namespace {
-
-constexpr int64_t kDay = 86400;
 
 pugi::xml_document load(std::string_view xml, const char* operation) {
   pugi::xml_document doc;
@@ -26,43 +25,73 @@ pugi::xml_document load(std::string_view xml, const char* operation) {
   return doc;
 }
 
-pugi::xml_node root_named(const pugi::xml_document& doc, const char* name, const char* operation) {
-  pugi::xml_node root = doc.document_element();
-  if (std::strcmp(root.name(), name) != 0) {
-    throw Error(ErrorKind::kParse, std::string(operation) + ": expected <" + name + ">, got <" +
-                                       root.name() + ">");
-  }
-  return root;
+// The element's name without a namespace prefix ("s3:Key" -> "Key").
+std::string_view local_name(const pugi::xml_node& n) {
+  std::string_view name = n.name();
+  size_t colon = name.find(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
 }
 
+// The first child element called `name` (by local name), or an empty node.
+pugi::xml_node member(const pugi::xml_node& parent, std::string_view name) {
+  for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling()) {
+    if (c.type() == pugi::node_element && local_name(c) == name) return c;
+  }
+  return {};
+}
+
+// Every child element called `name`, in document order.
+std::vector<pugi::xml_node> members(const pugi::xml_node& parent, std::string_view name) {
+  std::vector<pugi::xml_node> out;
+  for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling()) {
+    if (c.type() == pugi::node_element && local_name(c) == name) out.push_back(c);
+  }
+  return out;
+}
+
+bool is_error_root(const pugi::xml_node& root) {
+  std::string_view n = local_name(root);
+  return n == "Error" || n == "ErrorResponse";
+}
+
+// The element holding an answer's members. The root's name is not checked (servers differ:
+// <VersioningConfiguration> on AWS, <GetBucketVersioningResponse> on moto); a query-style
+// wrapper <XResponse><XResult>…</XResult></XResponse> is looked through. An error document
+// throws with its code, so it is never read as an empty answer.
+pugi::xml_node body_of(const pugi::xml_document& doc, const char* operation);
+
 std::string text_of(const pugi::xml_node& parent, const char* child) {
-  return parent.child(child).text().as_string();
+  return member(parent, child).text().as_string();
 }
 
 bool bool_of(const pugi::xml_node& parent, const char* child) {
-  std::string_view v = parent.child(child).text().as_string();
-  return v == "true";
+  std::string_view v = member(parent, child).text().as_string();
+  return v == "true" || v == "TRUE" || v == "True";
 }
 
-uint64_t u64_of(const pugi::xml_node& parent, const char* child, const char* operation) {
-  std::string_view v = parent.child(child).text().as_string();
-  if (v.empty()) return 0;
+uint64_t parse_u64(std::string_view v, const char* child, const char* operation) {
   uint64_t out = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || end != v.data() + v.size()) {
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size()) {
     throw Error(ErrorKind::kParse, std::string(operation) + ": bad <" + child + "> \"" +
                                        std::string(v) + "\"");
   }
   return out;
 }
 
+uint64_t u64_of(const pugi::xml_node& parent, const char* child, const char* operation) {
+  std::string_view v = member(parent, child).text().as_string();
+  if (v.empty()) return 0;
+  return parse_u64(v, child, operation);
+}
+
 std::optional<int64_t> days_of(const pugi::xml_node& parent, const char* child) {
-  pugi::xml_node n = parent.child(child);
+  pugi::xml_node n = member(parent, child);
   if (!n) return std::nullopt;
   std::string_view v = n.text().as_string();
   int64_t out = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || end != v.data() + v.size() || out < 0) {
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || out < 0) {
     throw Error(ErrorKind::kParse, "GetBucketLifecycleConfiguration: bad <" + std::string(child) +
                                        "> \"" + std::string(v) + "\"");
   }
@@ -70,7 +99,35 @@ std::optional<int64_t> days_of(const pugi::xml_node& parent, const char* child) 
 }
 
 bool url_encoded(const pugi::xml_node& root) {
-  return std::string_view(root.child("EncodingType").text().as_string()) == "url";
+  return std::string_view(member(root, "EncodingType").text().as_string()) == "url";
+}
+
+std::optional<ErrorBody> error_of(const pugi::xml_node& root) {
+  pugi::xml_node e = root;
+  if (local_name(root) == "ErrorResponse") e = member(root, "Error");
+  if (!e || local_name(e) != "Error") return std::nullopt;
+  return ErrorBody{text_of(e, "Code"), text_of(e, "Message"), text_of(e, "Region"),
+                   text_of(e, "Endpoint")};
+}
+
+pugi::xml_node body_of(const pugi::xml_document& doc, const char* operation) {
+  pugi::xml_node root = doc.document_element();
+  if (!root) throw Error(ErrorKind::kParse, std::string(operation) + ": empty document");
+  if (is_error_root(root)) {
+    std::optional<ErrorBody> e = error_of(root);
+    throw Error(ErrorKind::kParse, std::string(operation) + ": answered with an error document" +
+                                       (e && !e->code.empty() ? " (" + e->code + ")" : ""));
+  }
+  std::string_view name = local_name(root);
+  if (name.size() > 8 && name.substr(name.size() - 8) == "Response") {
+    for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) {
+      std::string_view cn = local_name(c);
+      if (c.type() == pugi::node_element && cn.size() > 6 && cn.substr(cn.size() - 6) == "Result") {
+        return c;
+      }
+    }
+  }
+  return root;
 }
 
 int hex_value(char c) {
@@ -109,16 +166,16 @@ std::string url_decode(std::string_view text) {
 ListObjectsPage parse_list_objects_v2(std::string_view xml) {
   static const char* kOp = "ListObjectsV2";
   pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = root_named(doc, "ListBucketResult", kOp);
+  pugi::xml_node root = body_of(doc, kOp);
   const bool encoded = url_encoded(root);
   ListObjectsPage page;
   page.truncated = bool_of(root, "IsTruncated");
   page.next_continuation_token = text_of(root, "NextContinuationToken");
-  for (pugi::xml_node c = root.child("Contents"); c; c = c.next_sibling("Contents")) {
+  for (const pugi::xml_node& c : members(root, "Contents")) {
     ObjectEntry e;
-    const char* key = c.child("Key").text().as_string();
+    const char* key = member(c, "Key").text().as_string();
     e.key = encoded ? url_decode(key) : std::string(key);
-    e.last_modified = parse_s3_time(c.child("LastModified").text().as_string());
+    e.last_modified = parse_s3_time(member(c, "LastModified").text().as_string());
     e.size = u64_of(c, "Size", kOp);
     page.objects.push_back(std::move(e));
   }
@@ -131,19 +188,19 @@ ListObjectsPage parse_list_objects_v2(std::string_view xml) {
 ListUploadsPage parse_list_multipart_uploads(std::string_view xml) {
   static const char* kOp = "ListMultipartUploads";
   pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = root_named(doc, "ListMultipartUploadsResult", kOp);
+  pugi::xml_node root = body_of(doc, kOp);
   const bool encoded = url_encoded(root);
   ListUploadsPage page;
   page.truncated = bool_of(root, "IsTruncated");
   std::string marker = text_of(root, "NextKeyMarker");
   page.next_key_marker = encoded ? url_decode(marker) : marker;
   page.next_upload_id_marker = text_of(root, "NextUploadIdMarker");
-  for (pugi::xml_node u = root.child("Upload"); u; u = u.next_sibling("Upload")) {
+  for (const pugi::xml_node& u : members(root, "Upload")) {
     UploadEntry e;
-    const char* key = u.child("Key").text().as_string();
+    const char* key = member(u, "Key").text().as_string();
     e.key = encoded ? url_decode(key) : std::string(key);
     e.upload_id = text_of(u, "UploadId");
-    e.initiated = parse_s3_time(u.child("Initiated").text().as_string());
+    e.initiated = parse_s3_time(member(u, "Initiated").text().as_string());
     page.uploads.push_back(std::move(e));
   }
   if (page.truncated && page.next_key_marker.empty()) {
@@ -155,7 +212,7 @@ ListUploadsPage parse_list_multipart_uploads(std::string_view xml) {
 ListVersionsPage parse_list_object_versions(std::string_view xml) {
   static const char* kOp = "ListObjectVersions";
   pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = root_named(doc, "ListVersionsResult", kOp);
+  pugi::xml_node root = body_of(doc, kOp);
   const bool encoded = url_encoded(root);
   ListVersionsPage page;
   page.truncated = bool_of(root, "IsTruncated");
@@ -163,15 +220,16 @@ ListVersionsPage parse_list_object_versions(std::string_view xml) {
   page.next_key_marker = encoded ? url_decode(marker) : marker;
   page.next_version_id_marker = text_of(root, "NextVersionIdMarker");
   for (pugi::xml_node n = root.first_child(); n; n = n.next_sibling()) {
-    const bool marker_entry = std::strcmp(n.name(), "DeleteMarker") == 0;
-    if (!marker_entry && std::strcmp(n.name(), "Version") != 0) continue;
+    if (n.type() != pugi::node_element) continue;
+    const bool marker_entry = local_name(n) == "DeleteMarker";
+    if (!marker_entry && local_name(n) != "Version") continue;
     VersionEntry e;
-    const char* key = n.child("Key").text().as_string();
+    const char* key = member(n, "Key").text().as_string();
     e.key = encoded ? url_decode(key) : std::string(key);
     e.version_id = text_of(n, "VersionId");
     e.is_latest = bool_of(n, "IsLatest");
     e.delete_marker = marker_entry;
-    e.last_modified = parse_s3_time(n.child("LastModified").text().as_string());
+    e.last_modified = parse_s3_time(member(n, "LastModified").text().as_string());
     e.size = marker_entry ? 0 : u64_of(n, "Size", kOp);
     page.entries.push_back(std::move(e));
   }
@@ -184,11 +242,11 @@ ListVersionsPage parse_list_object_versions(std::string_view xml) {
 ListPartsPage parse_list_parts(std::string_view xml) {
   static const char* kOp = "ListParts";
   pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = root_named(doc, "ListPartsResult", kOp);
+  pugi::xml_node root = body_of(doc, kOp);
   ListPartsPage page;
   page.truncated = bool_of(root, "IsTruncated");
   page.next_part_number_marker = text_of(root, "NextPartNumberMarker");
-  for (pugi::xml_node p = root.child("Part"); p; p = p.next_sibling("Part")) {
+  for (const pugi::xml_node& p : members(root, "Part")) {
     page.bytes += u64_of(p, "Size", kOp);
     ++page.parts;
   }
@@ -198,49 +256,87 @@ ListPartsPage parse_list_parts(std::string_view xml) {
 std::string parse_versioning_status(std::string_view xml) {
   static const char* kOp = "GetBucketVersioning";
   pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = root_named(doc, "VersioningConfiguration", kOp);
+  pugi::xml_node root = body_of(doc, kOp);
   return text_of(root, "Status");
 }
+
+namespace {
+
+bool lifecycle_root(const pugi::xml_node& root) {
+  if (!root || is_error_root(root)) return false;
+  if (member(root, "Rule")) return true;
+  return std::string_view(local_name(root)).find("LifecycleConfiguration") != std::string_view::npos;
+}
+
+// Filter/Tag or And/Tag: <Tag><Key/><Value/></Tag>.
+LifecycleTag tag_of(const pugi::xml_node& t) { return {text_of(t, "Key"), text_of(t, "Value")}; }
+
+std::optional<uint64_t> size_of(const pugi::xml_node& scope, const char* name) {
+  pugi::xml_node n = member(scope, name);
+  if (!n) return std::nullopt;
+  return parse_u64(n.text().as_string(), name, "GetBucketLifecycleConfiguration");
+}
+
+}  // namespace
 
 bool is_lifecycle_document(std::string_view xml) {
   pugi::xml_document doc;
   if (!doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8)) {
     return false;
   }
-  return std::strcmp(doc.document_element().name(), "LifecycleConfiguration") == 0;
+  pugi::xml_node root = doc.document_element();
+  if (lifecycle_root(root)) return true;
+  // A query-style wrapper around the configuration.
+  std::string_view name = local_name(root);
+  if (name.find("Lifecycle") == std::string_view::npos) return false;
+  for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) {
+    if (c.type() == pugi::node_element && lifecycle_root(c)) return true;
+  }
+  return false;
 }
 
 std::vector<LifecycleRule> parse_lifecycle(std::string_view xml) {
   static const char* kOp = "GetBucketLifecycleConfiguration";
   pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = root_named(doc, "LifecycleConfiguration", kOp);
+  pugi::xml_node root = body_of(doc, kOp);
+  if (!lifecycle_root(root)) {
+    // The wrapper's child may be the configuration itself.
+    pugi::xml_node inner;
+    for (pugi::xml_node c = root.first_child(); c && !inner; c = c.next_sibling()) {
+      if (c.type() == pugi::node_element && lifecycle_root(c)) inner = c;
+    }
+    if (!inner) {
+      throw Error(ErrorKind::kParse, std::string(kOp) + ": not a lifecycle configuration (<" +
+                                         root.name() + ">)");
+    }
+    root = inner;
+  }
   std::vector<LifecycleRule> rules;
-  for (pugi::xml_node r = root.child("Rule"); r; r = r.next_sibling("Rule")) {
+  for (const pugi::xml_node& r : members(root, "Rule")) {
     LifecycleRule rule;
     rule.id = text_of(r, "ID");
-    rule.enabled = std::string_view(r.child("Status").text().as_string()) == "Enabled";
-    if (pugi::xml_node filter = r.child("Filter")) {
-      pugi::xml_node scope = filter.child("And") ? filter.child("And") : filter;
+    rule.enabled = std::string_view(member(r, "Status").text().as_string()) == "Enabled";
+    if (pugi::xml_node filter = member(r, "Filter")) {
+      pugi::xml_node scope = member(filter, "And") ? member(filter, "And") : filter;
       rule.prefix = text_of(scope, "Prefix");
-      if (scope.child("Tag")) rule.unevaluated_filters.push_back("Tag");
-      for (const char* size : {"ObjectSizeGreaterThan", "ObjectSizeLessThan"}) {
-        if (scope.child(size)) rule.unevaluated_filters.push_back(size);
-      }
+      for (const pugi::xml_node& t : members(scope, "Tag")) rule.tags.push_back(tag_of(t));
+      rule.object_size_greater_than = size_of(scope, "ObjectSizeGreaterThan");
+      rule.object_size_less_than = size_of(scope, "ObjectSizeLessThan");
     } else {
       rule.prefix = text_of(r, "Prefix");  // legacy V1 rule shape
     }
-    if (pugi::xml_node e = r.child("Expiration")) {
+    if (pugi::xml_node e = member(r, "Expiration")) {
       rule.expiration_days = days_of(e, "Days");
-      if (pugi::xml_node d = e.child("Date")) {
+      if (pugi::xml_node d = member(e, "Date")) {
         rule.expiration_date = parse_s3_time(d.text().as_string());
       }
       rule.expired_object_delete_marker = bool_of(e, "ExpiredObjectDeleteMarker");
     }
-    if (pugi::xml_node n = r.child("NoncurrentVersionExpiration")) {
+    if (pugi::xml_node n = member(r, "NoncurrentVersionExpiration")) {
       rule.noncurrent_days = days_of(n, "NoncurrentDays");
       rule.newer_noncurrent_versions = days_of(n, "NewerNoncurrentVersions");
     }
-    if (pugi::xml_node a = r.child("AbortIncompleteMultipartUpload")) {
+    if (pugi::xml_node a = member(r, "AbortIncompleteMultipartUpload")) {
       rule.abort_multipart_days = days_of(a, "DaysAfterInitiation");
     }
     rules.push_back(std::move(rule));
@@ -248,126 +344,33 @@ std::vector<LifecycleRule> parse_lifecycle(std::string_view xml) {
   return rules;
 }
 
+std::vector<LifecycleTag> parse_object_tagging(std::string_view xml) {
+  static const char* kOp = "GetObjectTagging";
+  pugi::xml_document doc = load(xml, kOp);
+  pugi::xml_node root = body_of(doc, kOp);
+  pugi::xml_node set = member(root, "TagSet");
+  std::vector<LifecycleTag> tags;
+  for (const pugi::xml_node& t : members(set ? set : root, "Tag")) tags.push_back(tag_of(t));
+  return tags;
+}
+
 std::optional<ErrorBody> parse_error(std::string_view xml) {
   pugi::xml_document doc;
   if (!doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8)) {
     return std::nullopt;
   }
-  pugi::xml_node root = doc.document_element();
-  if (std::strcmp(root.name(), "Error") != 0) return std::nullopt;
-  return ErrorBody{text_of(root, "Code"), text_of(root, "Message")};
+  return error_of(doc.document_element());
 }
 
-PrefixRules select_rules(const std::vector<LifecycleRule>& rules, std::string_view prefix) {
-  PrefixRules out;
-  for (const LifecycleRule& r : rules) {
-    if (!r.enabled) continue;
-    const bool covers = prefix.substr(0, std::min(prefix.size(), r.prefix.size())) == r.prefix &&
-                        r.prefix.size() <= prefix.size();
-    const bool partial = !covers && std::string_view(r.prefix).substr(0, prefix.size()) == prefix;
-    if (!covers && !partial) continue;
-    if (!r.unevaluated_filters.empty()) {
-      std::string what;
-      for (const auto& f : r.unevaluated_filters) what += (what.empty() ? "" : "+") + f;
-      out.not_evaluated.push_back((r.id.empty() ? std::string("(no id)") : r.id) + ": " + what);
-      continue;
-    }
-    (covers ? out.covering : out.partial).push_back(&r);
-    out.applied_ids.push_back(r.id);
+std::string region_hint(long status, const std::string* header, std::string_view body) {
+  if (header != nullptr && !header->empty()) return *header;
+  if (status < 300) return {};
+  std::optional<ErrorBody> e = parse_error(body);
+  if (e && (e->code == "AuthorizationHeaderMalformed" || e->code == "PermanentRedirect" ||
+            e->code == "IllegalLocationConstraintException")) {
+    return e->region;
   }
-  return out;
-}
-
-namespace {
-void min_into(std::optional<int64_t>& into, const std::optional<int64_t>& v) {
-  if (v && (!into || *v < *into)) into = v;
-}
-void apply_rule(KeyPolicy& p, const LifecycleRule& r) {
-  min_into(p.expiration_days, r.expiration_days);
-  min_into(p.expiration_date, r.expiration_date);
-  if (r.noncurrent_days && (!p.noncurrent_days || *r.noncurrent_days < *p.noncurrent_days)) {
-    p.noncurrent_days = r.noncurrent_days;
-    p.newer_noncurrent_versions = r.newer_noncurrent_versions;
-  }
-  min_into(p.abort_multipart_days, r.abort_multipart_days);
-}
-}  // namespace
-
-KeyPolicy policy_for_key(const PrefixRules& rules, std::string_view key) {
-  KeyPolicy p;
-  for (const LifecycleRule* r : rules.covering) apply_rule(p, *r);
-  for (const LifecycleRule* r : rules.partial) {
-    if (key.substr(0, r->prefix.size()) == r->prefix) apply_rule(p, *r);
-  }
-  return p;
-}
-
-int64_t lifecycle_deadline(int64_t created, int64_t days) {
-  return round_up_to_midnight_utc(created + days * kDay);
-}
-
-int64_t lifecycle_deadline_seconds(int64_t created, int64_t seconds) {
-  return round_up_to_midnight_utc(created + seconds);
-}
-
-NoncurrentWalker::NoncurrentWalker(int64_t as_of, std::optional<int64_t> retention_seconds,
-                                   DaysForKey days_for_key, const void* ctx)
-    : as_of_(as_of),
-      retention_seconds_(retention_seconds),
-      days_for_key_(days_for_key),
-      ctx_(ctx) {}
-
-void NoncurrentWalker::end_key() {
-  if (have_key_ && entries_in_key_ == 1 && first_is_marker_) ++result_.delete_markers_lone;
-}
-
-void NoncurrentWalker::add(const VersionEntry& e) {
-  if (!have_key_ || e.key != key_) {
-    end_key();
-    key_ = e.key;
-    have_key_ = true;
-    entries_in_key_ = 0;
-    noncurrent_in_key_ = 0;
-    first_is_marker_ = e.delete_marker;
-    key_days_.reset();
-    if (!retention_seconds_ && days_for_key_ != nullptr) key_days_ = days_for_key_(ctx_, key_);
-  }
-  ++entries_in_key_;
-  if (e.delete_marker) {
-    ++result_.delete_markers;
-  } else {
-    ++result_.versions;
-  }
-  // The newest entry of a key is current; every later one became noncurrent when the entry
-  // listed just before it (the next newer one) was created.
-  if (entries_in_key_ > 1 && !e.is_latest && !e.delete_marker) {
-    ++result_.noncurrent;
-    result_.noncurrent_bytes += e.size;
-    const int64_t since = newer_time_;
-    std::optional<int64_t> deadline;
-    if (retention_seconds_) {
-      deadline = lifecycle_deadline_seconds(since, *retention_seconds_);
-    } else if (key_days_) {
-      const auto& [days, keep_newer] = *key_days_;
-      if (!keep_newer || static_cast<int64_t>(noncurrent_in_key_) >= *keep_newer) {
-        deadline = lifecycle_deadline(since, days);
-      }
-    }
-    ++noncurrent_in_key_;
-    if (deadline && *deadline <= as_of_) {
-      ++result_.expired_count;
-      result_.expired_bytes += e.size;
-      if (result_.oldest_expired_deadline == 0 || *deadline < result_.oldest_expired_deadline) {
-        result_.oldest_expired_deadline = *deadline;
-      }
-    }
-  }
-  newer_time_ = e.last_modified;
-}
-
-void NoncurrentWalker::finish() {
-  end_key();
-  have_key_ = false;
+  return {};
 }
 
 }  // namespace ttla::s3

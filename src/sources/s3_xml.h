@@ -1,8 +1,10 @@
 #pragma once
-// Pure parsers of the S3 REST XML answers the s3 source reads (pugixml, no I/O), plus lifecycle
-// rule selection for a prefix and the noncurrent-version walk. Unit-tested on fixtures in
-// tests/fixtures/s3/ shaped as AWS documents them. Every parser throws ttla::Error(kParse) on a
-// body it cannot understand, naming the operation.
+// Pure parsers of the S3 REST XML answers the s3 source reads (pugixml, no I/O). Tolerant as
+// the SDKs are: members are read by name (namespace prefixes ignored) whatever the root element
+// is called, unknown elements are ignored, and a body that is an error document is reported as
+// that error. Lifecycle evaluation lives in s3_lifecycle.h. Unit-tested on fixtures in
+// tests/fixtures/s3/ (AWS's documented shapes and other servers' variants). Every parser throws
+// ttla::Error(kParse) on a body it cannot understand, naming the operation.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -73,15 +75,23 @@ struct ListPartsPage {
 ListPartsPage parse_list_parts(std::string_view xml);
 
 // GetBucketVersioning: "Enabled", "Suspended" or "" (never enabled: the element is absent).
+// The root element's name is not checked: AWS answers <VersioningConfiguration>, moto
+// <GetBucketVersioningResponse>; the SDKs read the Status member wherever the root is.
 std::string parse_versioning_status(std::string_view xml);
+
+struct LifecycleTag {
+  std::string key;
+  std::string value;
+  bool operator==(const LifecycleTag&) const = default;
+};
 
 struct LifecycleRule {
   std::string id;
-  bool enabled = false;
-  std::string prefix;  // Filter/Prefix, Filter/And/Prefix or the legacy top-level Prefix
-  // Filter parts the auditor cannot evaluate from a listing ("Tag", "ObjectSizeGreaterThan",
-  // "ObjectSizeLessThan"): a rule with any of them is reported, never applied.
-  std::vector<std::string> unevaluated_filters;
+  bool enabled = false;  // Status Enabled; Disabled rules are kept (reported) but never applied
+  std::string prefix;    // Filter/Prefix, Filter/And/Prefix or the legacy rule-level Prefix
+  std::vector<LifecycleTag> tags;                   // Filter/Tag or Filter/And/Tag
+  std::optional<uint64_t> object_size_greater_than;  // bytes, strict
+  std::optional<uint64_t> object_size_less_than;     // bytes, strict
   std::optional<int64_t> expiration_days;
   std::optional<int64_t> expiration_date;  // epoch seconds
   bool expired_object_delete_marker = false;
@@ -90,85 +100,30 @@ struct LifecycleRule {
   std::optional<int64_t> abort_multipart_days;
 };
 
-// GetBucketLifecycleConfiguration. Throws kParse when the root is not <LifecycleConfiguration>
-// (Swift's s3api, for one, answers ?lifecycle with an object listing).
+// GetBucketLifecycleConfiguration: the Rule members of the root, whatever the root is named.
+// Throws kParse on a document that is not a lifecycle configuration (Swift's s3api, for one,
+// answers ?lifecycle with an object listing) and on malformed numbers or dates.
 std::vector<LifecycleRule> parse_lifecycle(std::string_view xml);
-// True when the body's root element is <LifecycleConfiguration>.
+// True when the body is a lifecycle configuration: it has Rule members, or its root is named
+// like one (…LifecycleConfiguration…), and it is neither an error nor a listing.
 bool is_lifecycle_document(std::string_view xml);
 
+// GetObjectTagging: <Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging>.
+std::vector<LifecycleTag> parse_object_tagging(std::string_view xml);
+
+// The one parser of S3 (and STS/query-style) error bodies: <Error><Code/><Message/>…</Error>,
+// also wrapped as <ErrorResponse><Error>…</Error></ErrorResponse>. nullopt for anything else.
 struct ErrorBody {
   std::string code;
   std::string message;
+  std::string region;    // <Region> (400 AuthorizationHeaderMalformed names the bucket's region)
+  std::string endpoint;  // <Endpoint> (301 PermanentRedirect)
 };
-// <Error><Code>..</Code><Message>..</Message></Error>; nullopt for anything else.
 std::optional<ErrorBody> parse_error(std::string_view xml);
 
-// The enabled, evaluable rules that can match a key under `prefix`, split by reach.
-struct PrefixRules {
-  std::vector<const LifecycleRule*> covering;  // rule prefix is a prefix of `prefix`: all keys
-  std::vector<const LifecycleRule*> partial;   // rule prefix extends `prefix`: some keys
-  std::vector<std::string> applied_ids;        // ids of covering + partial rules
-  std::vector<std::string> not_evaluated;      // "<id>: Tag" for rules skipped for their filter
-};
-PrefixRules select_rules(const std::vector<LifecycleRule>& rules, std::string_view prefix);
-
-// What lifecycle says for one key (the earliest deadline wins when several rules match: the
-// first rule to fire removes the object).
-struct KeyPolicy {
-  std::optional<int64_t> expiration_days;
-  std::optional<int64_t> expiration_date;
-  std::optional<int64_t> noncurrent_days;
-  std::optional<int64_t> newer_noncurrent_versions;
-  std::optional<int64_t> abort_multipart_days;
-};
-KeyPolicy policy_for_key(const PrefixRules& rules, std::string_view key);
-
-// Lifecycle deadline: created + days, rounded up to the next 00:00 UTC.
-int64_t lifecycle_deadline(int64_t created, int64_t days);
-// The same for a configured duration in seconds (retention: 36h).
-int64_t lifecycle_deadline_seconds(int64_t created, int64_t seconds);
-
-// Walks ListObjectVersions entries (across pages, in order) and derives noncurrent versions:
-// a version becomes noncurrent when the next newer version or delete marker of the same key was
-// created. Lone delete markers (a latest marker with nothing behind it) are counted when the key
-// ends. Retention comes from `retention_seconds` (config) or, per key, the policy callback.
-class NoncurrentWalker {
- public:
-  struct Result {
-    uint64_t versions = 0;             // all Version entries seen (current + noncurrent)
-    uint64_t noncurrent = 0;           // noncurrent Version entries
-    uint64_t noncurrent_bytes = 0;
-    uint64_t expired_count = 0;        // noncurrent versions past their deadline
-    uint64_t expired_bytes = 0;
-    uint64_t delete_markers = 0;
-    uint64_t delete_markers_lone = 0;
-    int64_t oldest_expired_deadline = 0;  // 0 when none
-  };
-  // `days_for_key` returns {noncurrent days, newer_noncurrent_versions} for a key, or nullopt
-  // when no retention applies; used only when `retention_seconds` is not set.
-  using DaysForKey = std::optional<std::pair<int64_t, std::optional<int64_t>>> (*)(
-      const void* ctx, std::string_view key);
-  NoncurrentWalker(int64_t as_of, std::optional<int64_t> retention_seconds,
-                   DaysForKey days_for_key = nullptr, const void* ctx = nullptr);
-  void add(const VersionEntry& e);
-  // Ends the last key (call once after the last page).
-  void finish();
-  const Result& result() const { return result_; }
-
- private:
-  void end_key();
-  int64_t as_of_;
-  std::optional<int64_t> retention_seconds_;
-  DaysForKey days_for_key_;
-  const void* ctx_;
-  Result result_;
-  std::string key_;
-  bool have_key_ = false;
-  int64_t newer_time_ = 0;       // LastModified of the previous (newer) entry of this key
-  uint64_t entries_in_key_ = 0;
-  bool first_is_marker_ = false;
-  uint64_t noncurrent_in_key_ = 0;
-  std::optional<std::pair<int64_t, std::optional<int64_t>>> key_days_;
-};
+// The region an answer says the bucket lives in, or "" when it says nothing: the
+// x-amz-bucket-region header (301 PermanentRedirect, 400, HeadBucket) first, then the <Region>
+// of an AuthorizationHeaderMalformed body. `header` may be null.
+std::string region_hint(long status, const std::string* header, std::string_view body);
 
 }  // namespace ttla::s3

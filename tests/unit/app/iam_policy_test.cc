@@ -1,6 +1,7 @@
 // iam-policy: read-only actions only, scoped to the configured tables and buckets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 
@@ -119,6 +120,19 @@ TEST(IamPolicy, NonAwsTargetsNeedNothing) {
   const auto policy = iam_policy(c);
   EXPECT_TRUE(policy["Statement"].empty());
   EXPECT_GE(iam_policy_notes(c).size(), 2u);
+}
+
+TEST(IamPolicy, ObjectTaggingOnlyWhenReadTagsIsSet) {
+  const std::string base =
+      "targets:\n  - {name: u, kind: s3, bucket: b, prefix: p/, region: us-east-1";
+  EXPECT_FALSE(all_actions(iam_policy(parse(base + "}\n"))).count("s3:GetObjectTagging"));
+  const auto policy = iam_policy(parse(base + ", read_tags: 500}\n"));
+  const auto* objects = statement(policy, "S3AuditObjects");
+  ASSERT_NE(objects, nullptr);
+  EXPECT_NE(std::find((*objects)["Action"].begin(), (*objects)["Action"].end(),
+                      "s3:GetObjectTagging"),
+            (*objects)["Action"].end());
+  EXPECT_EQ((*objects)["Resource"], nlohmann::json({"arn:aws:s3:::b/p/*"}));
 }
 
 }  // namespace

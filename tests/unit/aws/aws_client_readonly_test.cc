@@ -242,6 +242,33 @@ TEST(AwsClientReadOnly, AllowedS3ReadsArePathStyleSignedAndKeyEncodedOnce) {
   }
 }
 
+TEST(AwsClientReadOnly, S3VirtualHostedOnACustomEndpointWhenPathStyleIsOff) {
+  // path_style: false with endpoint_url: bucket.<endpoint host> (libcurl resolves *.localhost
+  // to the loopback address); the Host header is part of what is signed.
+  TestHttpServer server([](const ReceivedRequest&) {
+    return CannedResponse{200, {{"Content-Type", "application/xml"}}, "<ListBucketResult/>"};
+  });
+  ServiceConfig c = config_for(server);
+  c.endpoint_url = "http://localhost:" + std::to_string(server.port());
+  c.s3_path_style = false;
+  AwsClient vhost(c, std::make_shared<CountingProvider>());
+  EXPECT_EQ(vhost.s3("GET", "my-bucket", "k/./x", {{"versioning", ""}}).status, 200);
+  // Default with an endpoint: path style.
+  c.s3_path_style.reset();
+  AwsClient path(c, std::make_shared<CountingProvider>());
+  EXPECT_EQ(path.s3("GET", "my-bucket", "", {{"versioning", ""}}).status, 200);
+  auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].headers.at("host"), "my-bucket.localhost:" + std::to_string(server.port()));
+  EXPECT_EQ(reqs[0].target, "/k/./x?versioning=");
+  EXPECT_EQ(reqs[1].headers.at("host"), "localhost:" + std::to_string(server.port()));
+  EXPECT_EQ(reqs[1].target, "/my-bucket?versioning=");
+  for (const auto& r : reqs) {
+    const std::string& authz = r.headers.at("authorization");
+    EXPECT_EQ(signature_of(authz), resign(r, "s3", true, signed_headers_of(authz)));
+  }
+}
+
 TEST(AwsClientReadOnly, ErrorsMapToKindsWithCodeMessageAndStatus) {
   std::atomic<int> calls{0};
   TestHttpServer server([&](const ReceivedRequest& r) {

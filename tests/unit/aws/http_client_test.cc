@@ -127,6 +127,22 @@ TEST_F(HttpClientTest, GetReturnsStatusLowerCasedHeadersAndBody) {
   EXPECT_EQ(got[0].headers["x-empty"], "");
 }
 
+TEST_F(HttpClientTest, DotSegmentsInThePathAreSentAsIs) {
+  // S3 keys may contain "/./" and "/../": the path must reach the server exactly as signed.
+  TestHttpServer server([](const ReceivedRequest&) { return CannedResponse{}; });
+  HttpClient client;
+  HttpRequest req;
+  req.url = server.url("/bucket/a/./b/../c/%2E%2E/d?uploadId=x");
+  expect_response(client.perform(req));
+  req.method = "HEAD";
+  req.url = server.url("/bucket/../../etc/./k");
+  expect_response(client.perform(req));
+  auto got = server.requests();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].target, "/bucket/a/./b/../c/%2E%2E/d?uploadId=x");
+  EXPECT_EQ(got[1].target, "/bucket/../../etc/./k");
+}
+
 TEST_F(HttpClientTest, PostSendsBodyWithoutCurlDefaults) {
   TestHttpServer server([](const ReceivedRequest& r) {
     CannedResponse c;

@@ -83,6 +83,7 @@ TEST(Config, FullFixtureValues) {
   EXPECT_EQ(u->orphans->dynamodb_table, "UploadSessions");
   EXPECT_EQ(u->orphans->min_age, 3600);
   EXPECT_EQ(u->max_requests, 5000u);
+  EXPECT_EQ(u->read_tags, 200u);
   EXPECT_EQ(u->thresholds.expired_backlog_warning, 100);
 
   const auto* m = find(c, "mocs");

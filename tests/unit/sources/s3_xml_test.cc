@@ -1,6 +1,7 @@
-// The S3 XML parsers on fixtures shaped like AWS's documented answers (tests/fixtures/s3), the
-// lifecycle rule selection for a prefix, deadline rounding at the day boundaries and the
-// noncurrent-version derivation from version listings.
+// The S3 XML parsers on fixtures (tests/fixtures/s3) shaped like AWS's documented answers and
+// like other servers' variants of them: moto's root names and member order, namespace prefixes,
+// query-style wrappers, unknown elements; error bodies and bucket-region hints. Lifecycle
+// evaluation is tested in s3_lifecycle_test.cc.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -110,10 +111,34 @@ TEST(S3Xml, ListPartsSumsSizes) {
   EXPECT_EQ(p.next_part_number_marker, "3");
 }
 
-TEST(S3Xml, VersioningStatus) {
+TEST(S3Xml, VersioningStatusWhateverTheRootIsCalled) {
   EXPECT_EQ(parse_versioning_status(fixture("versioning_enabled.xml")), "Enabled");
   EXPECT_EQ(parse_versioning_status(fixture("versioning_never.xml")), "");
-  EXPECT_THROW(parse_versioning_status(fixture("error_slowdown.xml")), Error);
+  // moto answers with <GetBucketVersioningResponse> (the failure this reading by member fixes).
+  EXPECT_EQ(parse_versioning_status(fixture("versioning_moto.xml")), "Enabled");
+  EXPECT_EQ(parse_versioning_status(fixture("versioning_moto_never.xml")), "");
+  // A query-style <XResponse><XResult> wrapper is looked through; unknown members are ignored.
+  EXPECT_EQ(parse_versioning_status(fixture("versioning_wrapped.xml")), "Suspended");
+  // An error document is an error, never "versioning off".
+  try {
+    parse_versioning_status(fixture("error_slowdown.xml"));
+    ADD_FAILURE() << "no throw";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kParse);
+    EXPECT_NE(std::string(e.what()).find("SlowDown"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(parse_versioning_status(fixture("error_wrapped.xml")), Error);
+  EXPECT_THROW(parse_versioning_status("<VersioningConfiguration>"), Error);
+}
+
+TEST(S3Xml, ListingsReadMembersByLocalNameAndIgnoreUnknownElements) {
+  ListObjectsPage p = parse_list_objects_v2(fixture("list_objects_v2_prefixed.xml"));
+  EXPECT_TRUE(p.truncated);
+  EXPECT_EQ(p.next_continuation_token, "tok+/=");  // tokens are never decoded
+  ASSERT_EQ(p.objects.size(), 1u);
+  EXPECT_EQ(p.objects[0].key, "a/x +%\xC3\xA9/./../y");
+  EXPECT_EQ(p.objects[0].size, 17u);
+  EXPECT_EQ(p.objects[0].last_modified, at("2026-12-02T04:16:41Z"));
 }
 
 TEST(S3Xml, ErrorBodies) {
@@ -124,12 +149,42 @@ TEST(S3Xml, ErrorBodies) {
   ASSERT_TRUE(slow);
   EXPECT_EQ(slow->code, "SlowDown");
   EXPECT_EQ(slow->message, "Please reduce your request rate.");
+  auto wrapped = parse_error(fixture("error_wrapped.xml"));
+  ASSERT_TRUE(wrapped);
+  EXPECT_EQ(wrapped->code, "AccessDenied");
+  EXPECT_EQ(wrapped->message, "not authorized");
+  auto malformed = parse_error(fixture("error_authorization_header_malformed.xml"));
+  ASSERT_TRUE(malformed);
+  EXPECT_EQ(malformed->code, "AuthorizationHeaderMalformed");
+  EXPECT_EQ(malformed->region, "eu-central-1");
+  auto redirect = parse_error(fixture("error_permanent_redirect.xml"));
+  ASSERT_TRUE(redirect);
+  EXPECT_EQ(redirect->endpoint, "my-bucket.s3.eu-west-2.amazonaws.com");
+  EXPECT_TRUE(redirect->region.empty());
   EXPECT_FALSE(parse_error(fixture("versioning_enabled.xml")));
+  EXPECT_FALSE(parse_error(fixture("versioning_moto.xml")));
   EXPECT_FALSE(parse_error("not xml at all"));
   EXPECT_FALSE(is_lifecycle_document(fixture("error_no_such_lifecycle.xml")));
   // Swift answers ?lifecycle with a listing: not a lifecycle document.
   EXPECT_FALSE(is_lifecycle_document(fixture("list_objects_v2_last.xml")));
   EXPECT_THROW(parse_lifecycle(fixture("list_objects_v2_last.xml")), Error);
+  EXPECT_THROW(parse_lifecycle(fixture("error_no_such_lifecycle.xml")), Error);
+}
+
+TEST(S3Xml, RegionHintsFromHeaderOrBody) {
+  const std::string eu = "eu-west-2";
+  // 301 PermanentRedirect: the header names the region, the body only an endpoint.
+  EXPECT_EQ(region_hint(301, &eu, fixture("error_permanent_redirect.xml")), "eu-west-2");
+  EXPECT_EQ(region_hint(301, nullptr, fixture("error_permanent_redirect.xml")), "");
+  // 400 AuthorizationHeaderMalformed: <Region> in the body.
+  EXPECT_EQ(region_hint(400, nullptr, fixture("error_authorization_header_malformed.xml")),
+            "eu-central-1");
+  // HeadBucket: the header on a 200.
+  EXPECT_EQ(region_hint(200, &eu, ""), "eu-west-2");
+  EXPECT_EQ(region_hint(200, nullptr, fixture("error_authorization_header_malformed.xml")), "");
+  // Other errors say nothing about regions.
+  EXPECT_EQ(region_hint(400, nullptr, fixture("error_slowdown.xml")), "");
+  EXPECT_EQ(region_hint(400, nullptr, "<Error><Code>InvalidArgument</Code><Region>x</Region></Error>"), "");
 }
 
 TEST(S3Xml, LifecycleRulesAllShapes) {
@@ -142,11 +197,15 @@ TEST(S3Xml, LifecycleRulesAllShapes) {
   EXPECT_EQ(rules[0].prefix, "uploads/");
   EXPECT_EQ(rules[0].expiration_days, 7);
   EXPECT_EQ(rules[0].abort_multipart_days, 2);
-  EXPECT_EQ(rules[1].prefix, "uploads/tmp/");  // And{Prefix}
-  EXPECT_EQ(rules[1].unevaluated_filters, std::vector<std::string>{"ObjectSizeGreaterThan"});
-  EXPECT_EQ(rules[2].prefix, "uploads/scratch/");  // legacy top-level Prefix
+  EXPECT_FALSE(rules[0].object_size_greater_than);
+  EXPECT_EQ(rules[1].prefix, "uploads/tmp/");  // And{Prefix, ObjectSizeGreaterThan}
+  EXPECT_EQ(rules[1].object_size_greater_than, 0u);
+  EXPECT_FALSE(rules[1].object_size_less_than);
+  EXPECT_TRUE(rules[1].tags.empty());
+  EXPECT_EQ(rules[2].prefix, "uploads/scratch/");  // legacy rule-level Prefix
   EXPECT_EQ(rules[2].expiration_days, 3);
-  EXPECT_EQ(rules[3].unevaluated_filters, std::vector<std::string>{"Tag"});
+  EXPECT_EQ(rules[3].prefix, "uploads/");  // And{Prefix, Tag}
+  EXPECT_EQ(rules[3].tags, (std::vector<LifecycleTag>{{"class", "log"}}));
   EXPECT_EQ(rules[4].prefix, "");
   EXPECT_FALSE(rules[4].expiration_days);
   EXPECT_TRUE(rules[4].expired_object_delete_marker);
@@ -156,101 +215,60 @@ TEST(S3Xml, LifecycleRulesAllShapes) {
   EXPECT_EQ(rules[6].expiration_date, at("2027-01-01T00:00:00Z"));
 }
 
-TEST(S3Xml, RuleSelectionForPrefix) {
-  std::vector<LifecycleRule> rules = parse_lifecycle(fixture("lifecycle_rules.xml"));
-  PrefixRules r = select_rules(rules, "uploads/");
-  // Covering: expire-uploads ("uploads/") and versions (""); partial: scratch-legacy.
-  EXPECT_EQ(r.applied_ids, (std::vector<std::string>{"expire-uploads", "scratch-legacy", "versions"}));
-  ASSERT_EQ(r.covering.size(), 2u);
-  ASSERT_EQ(r.partial.size(), 1u);
-  EXPECT_EQ(r.not_evaluated,
-            (std::vector<std::string>{"tmp-fast: ObjectSizeGreaterThan", "tagged-logs: Tag"}));
-
-  KeyPolicy plain = policy_for_key(r, "uploads/u1/a.mp4");
-  EXPECT_EQ(plain.expiration_days, 7);
-  EXPECT_EQ(plain.abort_multipart_days, 2);
-  EXPECT_EQ(plain.noncurrent_days, 30);
-  KeyPolicy scratch = policy_for_key(r, "uploads/scratch/x");
-  EXPECT_EQ(scratch.expiration_days, 3);  // the earliest rule wins
-
-  // A narrower target prefix is covered by the broader rule; "logs/" is not touched at all.
-  PrefixRules deep = select_rules(rules, "uploads/scratch/2026/");
-  EXPECT_EQ(deep.covering.size(), 3u);
-  EXPECT_TRUE(deep.partial.empty());
-  EXPECT_EQ(policy_for_key(deep, "uploads/scratch/2026/a").expiration_days, 3);
-  PrefixRules logs = select_rules(rules, "logs/");
-  EXPECT_EQ(logs.applied_ids, (std::vector<std::string>{"versions", "other-prefix"}));
-  // A prefix that only shares characters with a rule is not covered by it.
-  PrefixRules other = select_rules(rules, "uploadsX/");
-  EXPECT_EQ(other.applied_ids, std::vector<std::string>{"versions"});
-  // Empty target prefix: every rule applies to part of the bucket.
-  PrefixRules all = select_rules(rules, "");
-  EXPECT_EQ(all.covering.size(), 1u);  // only the rule with the empty prefix covers everything
-  EXPECT_EQ(all.partial.size(), 3u);
+TEST(S3Xml, LifecycleSizesAndUnknownElements) {
+  std::vector<LifecycleRule> rules = parse_lifecycle(fixture("lifecycle_sizes.xml"));
+  ASSERT_EQ(rules.size(), 3u);
+  EXPECT_EQ(rules[0].prefix, "");
+  EXPECT_EQ(rules[0].object_size_greater_than, 1000u);
+  EXPECT_EQ(rules[1].prefix, "logs/");
+  EXPECT_EQ(rules[1].object_size_greater_than, 10u);
+  EXPECT_EQ(rules[1].object_size_less_than, 100u);
+  EXPECT_EQ(rules[1].noncurrent_days, 1);
+  EXPECT_EQ(rules[2].object_size_less_than, 5u);
+  EXPECT_TRUE(rules[2].expired_object_delete_marker);
+  EXPECT_THROW(parse_lifecycle("<LifecycleConfiguration><Rule><Filter><ObjectSizeLessThan>-4"
+                               "</ObjectSizeLessThan></Filter></Rule></LifecycleConfiguration>"),
+               Error);
+  EXPECT_THROW(parse_lifecycle("<LifecycleConfiguration><Rule><Expiration><Days>x</Days>"
+                               "</Expiration></Rule></LifecycleConfiguration>"),
+               Error);
 }
 
-TEST(S3Xml, DeadlineRoundsUpToMidnightUtcAtDayBoundaries) {
-  // Created 23:59:59 with N=1: +1 day is 23:59:59 the next day, rounded to the midnight after.
-  EXPECT_EQ(lifecycle_deadline(at("2026-11-20T23:59:59Z"), 1), at("2026-11-22T00:00:00Z"));
-  // Created exactly at midnight: +1 day is a midnight already; no further rounding.
-  EXPECT_EQ(lifecycle_deadline(at("2026-11-21T00:00:00Z"), 1), at("2026-11-22T00:00:00Z"));
-  // One second after midnight goes to the following midnight.
-  EXPECT_EQ(lifecycle_deadline(at("2026-11-21T00:00:01Z"), 1), at("2026-11-23T00:00:00Z"));
-  EXPECT_EQ(lifecycle_deadline(at("2026-12-31T12:00:00Z"), 7), at("2027-01-08T00:00:00Z"));
-  EXPECT_EQ(lifecycle_deadline_seconds(at("2026-11-21T00:00:00Z"), 36 * 3600),
-            at("2026-11-23T00:00:00Z"));
+TEST(S3Xml, LifecycleAsMotoAnswersIt) {
+  // moto reorders members, writes <Filter/> for "everything" and keeps And{Prefix, Tag}.
+  const std::string xml = fixture("lifecycle_moto.xml");
+  EXPECT_TRUE(is_lifecycle_document(xml));
+  std::vector<LifecycleRule> rules = parse_lifecycle(xml);
+  ASSERT_EQ(rules.size(), 5u);
+  EXPECT_EQ(rules[0].id, "r1");
+  EXPECT_EQ(rules[0].prefix, "a/");
+  EXPECT_EQ(rules[0].tags, (std::vector<LifecycleTag>{{"k", "v"}}));
+  EXPECT_EQ(rules[0].expiration_days, 3);
+  EXPECT_EQ(rules[1].prefix, "b/");
+  EXPECT_FALSE(rules[1].enabled);
+  EXPECT_EQ(rules[1].expiration_date, at("2027-01-01T00:00:00Z"));
+  EXPECT_EQ(rules[2].prefix, "");
+  EXPECT_TRUE(rules[2].expired_object_delete_marker);
+  EXPECT_EQ(rules[3].tags, (std::vector<LifecycleTag>{{"k", "v"}}));
+  EXPECT_EQ(rules[4].noncurrent_days, 1);
+  EXPECT_EQ(rules[4].abort_multipart_days, 1);
 }
 
-TEST(S3Xml, NoncurrentDerivationFromVersionListAcrossPages) {
-  // Page 1 + page 2 of the fixtures; as_of 2026-11-22T12:00Z with a 1-day noncurrent retention.
-  const int64_t as_of = at("2026-11-22T12:00:00Z");
-  NoncurrentWalker w(as_of, 86400);
-  for (const auto& name : {"list_object_versions_truncated.xml", "list_object_versions_last.xml"}) {
-    for (const VersionEntry& e : parse_list_object_versions(fixture(name)).entries) w.add(e);
-  }
-  w.finish();
-  const auto& r = w.result();
-  // my-image.jpg: version noncurrent since the marker (11-12 17:50) -> deadline 11-14 00:00: expired.
-  // my-second-image.jpg: a lone delete marker.
-  // my-third-image.jpg: v(11-19) noncurrent since 11-20 10:00 -> deadline 11-22 00:00 <= as_of:
-  //   expired; v(11-01, on page 2) noncurrent since 11-19 10:00 -> 11-21 00:00: expired.
-  EXPECT_EQ(r.versions, 4u);
-  EXPECT_EQ(r.noncurrent, 3u);
-  EXPECT_EQ(r.noncurrent_bytes, 434234u + 64u + 1000u);
-  EXPECT_EQ(r.expired_count, 3u);
-  EXPECT_EQ(r.expired_bytes, 434234u + 64u + 1000u);
-  EXPECT_EQ(r.delete_markers, 2u);
-  EXPECT_EQ(r.delete_markers_lone, 1u);
-  EXPECT_EQ(r.oldest_expired_deadline, at("2026-11-14T00:00:00Z"));
-
-  // Just before the third key's first noncurrent deadline, only two are expired.
-  NoncurrentWalker early(at("2026-11-21T23:59:59Z"), 86400);
-  for (const auto& name : {"list_object_versions_truncated.xml", "list_object_versions_last.xml"}) {
-    for (const VersionEntry& e : parse_list_object_versions(fixture(name)).entries) early.add(e);
-  }
-  early.finish();
-  EXPECT_EQ(early.result().expired_count, 2u);
-  EXPECT_EQ(early.result().expired_bytes, 434234u + 1000u);
+TEST(S3Xml, LifecycleInsideAQueryStyleWrapper) {
+  const std::string xml = fixture("lifecycle_wrapped.xml");
+  EXPECT_TRUE(is_lifecycle_document(xml));
+  std::vector<LifecycleRule> rules = parse_lifecycle(xml);
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0].id, "w");
+  EXPECT_EQ(rules[0].prefix, "x/");
+  EXPECT_EQ(rules[0].expiration_days, 4);
 }
 
-TEST(S3Xml, NoncurrentKeepsNewerNoncurrentVersionsFromLifecycle) {
-  // One key with four versions; the rule keeps the 2 newest noncurrent ones whatever their age.
-  std::vector<VersionEntry> entries = {
-      {"k", "v4", true, false, at("2026-11-04T00:00:00Z"), 4},
-      {"k", "v3", false, false, at("2026-11-03T00:00:00Z"), 3},
-      {"k", "v2", false, false, at("2026-11-02T00:00:00Z"), 2},
-      {"k", "v1", false, false, at("2026-11-01T00:00:00Z"), 1},
-  };
-  auto days = [](const void*, std::string_view) -> std::optional<std::pair<int64_t, std::optional<int64_t>>> {
-    return std::make_pair(int64_t{1}, std::optional<int64_t>(2));
-  };
-  NoncurrentWalker w(at("2026-12-01T00:00:00Z"), std::nullopt, days);
-  for (const auto& e : entries) w.add(e);
-  w.finish();
-  EXPECT_EQ(w.result().noncurrent, 3u);
-  EXPECT_EQ(w.result().expired_count, 1u);
-  EXPECT_EQ(w.result().expired_bytes, 1u);
-  EXPECT_EQ(w.result().delete_markers_lone, 0u);
+TEST(S3Xml, ObjectTagging) {
+  EXPECT_EQ(parse_object_tagging(fixture("get_object_tagging.xml")),
+            (std::vector<LifecycleTag>{{"class", "log"}, {"team", "video & audio"}}));
+  EXPECT_TRUE(parse_object_tagging("<Tagging><TagSet/></Tagging>").empty());
+  EXPECT_THROW(parse_object_tagging(fixture("error_slowdown.xml")), Error);
 }
 
 TEST(S3Xml, UrlDecode) {
