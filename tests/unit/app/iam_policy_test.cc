@@ -126,7 +126,8 @@ TEST(IamPolicy, TargetRolesNeedAssumeRole) {
   EXPECT_EQ(c.targets.at(0).role_arn, "arn:aws:iam::111111111111:role/Reader");
   EXPECT_EQ(c.targets.at(0).external_id, "e");
   EXPECT_EQ(c.targets.at(1).role_arn, "arn:aws:iam::222222222222:role/R");
-  const auto* s = statement(iam_policy(c), "AssumeTargetRoles");
+  const auto policy = iam_policy(c);
+  const auto* s = statement(policy, "AssumeTargetRoles");
   ASSERT_NE(s, nullptr);
   EXPECT_EQ((*s)["Action"], nlohmann::json({"sts:AssumeRole"}));
   EXPECT_EQ((*s)["Resource"], nlohmann::json({"arn:aws:iam::111111111111:role/Reader",
