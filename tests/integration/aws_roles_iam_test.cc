@@ -437,11 +437,10 @@ TEST_F(AwsRolesIamTest, ClockSkewIsCorrectedFromTheDateHeader) {
   EXPECT_EQ(stats["rejected"].get<int>(), 2) << stats;
   EXPECT_GT(stats["forwarded"].get<int>(), 5) << stats;
   // The offset is logged, close to the proxy's hour.
-  std::smatch m;
-  std::string log = a.result.err;
+  const std::string log = a.result.err;
+  const std::regex re("clock_skew_corrected[^\\n]*offset_s=(-?\\d+)");
   int corrections = 0;
-  for (std::sregex_iterator it(log.begin(), log.end(), std::regex("clock_skew_corrected[^\\n]*offset_s=(-?\\d+)")), end;
-       it != end; ++it) {
+  for (std::sregex_iterator it(log.begin(), log.end(), re), end; it != end; ++it) {
     ++corrections;
     const int offset = std::stoi((*it)[1]);
     EXPECT_NEAR(offset, 3600, 5) << it->str();

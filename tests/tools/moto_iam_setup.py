@@ -100,8 +100,10 @@ def main():
         make_user("minus:" + a, [x for x in actions if x != a])
     make_user("assume_only", ["sts:AssumeRole"])
 
+    # moto matches the trusted principal literally (the account root would not match a user).
     trust = json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT},
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::%s:user/%s" % (ACCOUNT, users["assume_only"]["user"])},
         "Action": "sts:AssumeRole"}]})
     roles = {}
     for name, acts in (("AuditReader", actions),
