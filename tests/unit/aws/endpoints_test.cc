@@ -1,6 +1,8 @@
 // Partitions and the SDKs' endpoint precedence, against real config files in a temp HOME.
 #include "aws/endpoints.h"
 
+#include "aws/credentials.h"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -124,6 +126,17 @@ TEST_F(EndpointsTest, TheTargetsProfileIsTheOneConsulted) {
   set("AWS_PROFILE", "other");
   EXPECT_EQ(resolve_endpoint("dynamodb", "", ""), "http://127.0.0.1:8");
   EXPECT_EQ(resolve_endpoint("dynamodb", "", "quiet"), "");
+}
+
+TEST_F(EndpointsTest, StsRegionalEndpointsPerPartition) {
+  EXPECT_EQ(sts_endpoint("eu-west-1", ""), "https://sts.eu-west-1.amazonaws.com");
+  EXPECT_EQ(sts_endpoint("cn-north-1", ""), "https://sts.cn-north-1.amazonaws.com.cn");
+  EXPECT_EQ(sts_endpoint("us-gov-west-1", ""), "https://sts.us-gov-west-1.amazonaws.com");
+  EXPECT_EQ(sts_endpoint("", ""), "https://sts.amazonaws.com");  // no region: the global one
+  config("[profile local]\nendpoint_url = http://127.0.0.1:9\n");
+  EXPECT_EQ(sts_endpoint("cn-north-1", "local"), "http://127.0.0.1:9");
+  set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:10");
+  EXPECT_EQ(sts_endpoint("cn-north-1", "local"), "http://127.0.0.1:10");
 }
 
 TEST_F(EndpointsTest, Loopback) {
