@@ -244,6 +244,7 @@ TEST_F(CredentialsTest, UnnamedDefaultProfileMissingFallsThrough) {
 struct FakeSts {
   std::mutex mu;
   std::vector<ReceivedRequest> calls;
+  std::atomic<int> lifetime_seconds{3600};  // of the credentials handed out
   TestHttpServer server{[this](const ReceivedRequest& req) {
     std::lock_guard<std::mutex> lock(mu);
     calls.push_back(req);
@@ -256,7 +257,7 @@ struct FakeSts {
     r.body = "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>"
              "<Credentials><AccessKeyId>ASIA" + role + "</AccessKeyId><SecretAccessKey>S-" + role +
              "</SecretAccessKey><SessionToken>T-" + role + "</SessionToken><Expiration>" +
-             iso_utc(now_epoch() + 3600) + "</Expiration></Credentials><AssumedRoleUser><Arn>x</Arn>"
+             iso_utc(now_epoch() + lifetime_seconds.load()) + "</Expiration></Credentials><AssumedRoleUser><Arn>x</Arn>"
              "</AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>";
     return r;
   }};
@@ -395,6 +396,31 @@ TEST_F(CredentialsTest, TargetRoleIsAssumedOnTopOfTheChain) {
   EXPECT_NE(sts.body(0).find("RoleSessionName=ttl-auditor-sessions-table"), std::string::npos)
       << sts.body(0);
   EXPECT_NE(sts.body(0).find("ExternalId=x-1"), std::string::npos);
+}
+
+TEST_F(CredentialsTest, AssumedRoleIsRefreshedBeforeItExpires) {
+  FakeSts sts;
+  sts.lifetime_seconds = 200;  // inside the 5-minute refresh window from the start
+  set("AWS_ENDPOINT_URL_STS", sts.server.url("/"));
+  set("AWS_ACCESS_KEY_ID", "AKIDENV");
+  set("AWS_SECRET_ACCESS_KEY", "SE");
+  ChainOptions o;
+  o.role_arn = "arn:aws:iam::1:role/Short";
+  auto provider = make_default_chain(o);
+  EXPECT_EQ(provider->get().access_key_id, "ASIAShort");
+  EXPECT_EQ(provider->get().access_key_id, "ASIAShort");
+  EXPECT_EQ(sts.count(), 2u);  // due for refresh: assumed again
+  sts.lifetime_seconds = 3600;
+  provider->get();
+  provider->get();
+  EXPECT_EQ(sts.count(), 3u);  // fresh for an hour: cached
+  // Profiles' roles too (the chain caches and refreshes what the profile yields).
+  sts.lifetime_seconds = 200;
+  write(".aws/config", "[profile r]\nrole_arn = arn:aws:iam::1:role/P\ncredential_source = Environment\n");
+  auto chain = make_default_chain(named("r"));
+  chain->get();
+  chain->get();
+  EXPECT_EQ(sts.count(), 5u);
 }
 
 TEST_F(CredentialsTest, TargetRoleRefusesPublicStsForALocalTarget) {
