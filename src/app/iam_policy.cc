@@ -5,6 +5,7 @@
 #include <set>
 
 #include "aws/aws_client.h"
+#include "aws/endpoints.h"
 
 namespace ttla {
 namespace {
@@ -16,9 +17,10 @@ const std::vector<std::string> kOrphanTableActions = {"DescribeTable", "BatchGet
 const std::vector<std::string> kS3BucketActions = {
     "s3:GetBucketVersioning", "s3:GetLifecycleConfiguration", "s3:ListBucket",
     "s3:ListBucketMultipartUploads", "s3:ListBucketVersions"};
-// HEAD Object is authorised by s3:GetObject; ListParts (bytes of the oldest stale uploads) by
-// s3:ListMultipartUploadParts.
-const std::vector<std::string> kS3ObjectActions = {"s3:GetObject", "s3:ListMultipartUploadParts"};
+// ListParts (bytes of the oldest stale uploads) is authorised on the object ARN by
+// s3:ListMultipartUploadParts. No object is ever read (no s3:GetObject) and no CloudWatch
+// metric either: the sources send neither request.
+const std::vector<std::string> kS3ObjectActions = {"s3:ListMultipartUploadParts"};
 
 std::string region_of(const TargetConfig& t) {
   if (!t.region.empty()) return t.region;
@@ -29,8 +31,13 @@ std::string region_of(const TargetConfig& t) {
   return "*";
 }
 
+// The partition of a known region; "aws" when the region is "*".
+std::string partition(const std::string& region) {
+  return region == "*" ? "aws" : aws::partition_of(region).name;
+}
+
 std::string table_arn(const std::string& region, const std::string& table) {
-  return "arn:aws:dynamodb:" + region + ":*:table/" + table;
+  return "arn:" + partition(region) + ":dynamodb:" + region + ":*:table/" + table;
 }
 
 nlohmann::json statement(const std::string& sid, const std::vector<std::string>& actions,
@@ -54,7 +61,7 @@ std::vector<std::string> dynamo_actions(const std::vector<std::string>& ops) {
 }  // namespace
 
 nlohmann::json iam_policy(const Config& config) {
-  std::set<std::string> tables, orphan_tables, buckets, objects;
+  std::set<std::string> tables, orphan_tables, buckets, objects, roles;
   bool any_cloudwatch = false;
   bool list_tables = false;
   bool read_tags = false;  // s3 read_tags: GetObjectTagging for tag-filtered lifecycle rules
@@ -72,11 +79,13 @@ nlohmann::json iam_policy(const Config& config) {
         tables.insert(table_arn(region_of(t), g.find('[') == std::string::npos ? g : "*"));
       }
     } else if (t.kind == "s3") {
-      buckets.insert("arn:aws:s3:::" + t.bucket);
-      objects.insert("arn:aws:s3:::" + t.bucket + "/" + t.prefix + "*");
+      const std::string s3 = "arn:" + partition(region_of(t)) + ":s3:::";
+      buckets.insert(s3 + t.bucket);
+      objects.insert(s3 + t.bucket + "/" + t.prefix + "*");
       read_tags = read_tags || t.read_tags > 0;
       if (t.orphans) orphan_tables.insert(table_arn(region_of(t), t.orphans->dynamodb_table));
     }
+    if ((t.kind == "dynamodb" || t.kind == "s3") && !t.role_arn.empty()) roles.insert(t.role_arn);
   }
   nlohmann::json statements = nlohmann::json::array();
   if (!tables.empty()) {
@@ -100,6 +109,10 @@ nlohmann::json iam_policy(const Config& config) {
     // The DynamoDB deletion rate (TimeToLiveDeletedItemCount); off with `cloudwatch: false`.
     // GetMetricData has no resource-level permissions.
     statements.push_back(statement("CloudWatchReadMetrics", {"cloudwatch:GetMetricData"}, {"*"}));
+  }
+  if (!roles.empty()) {
+    // For the auditing identity (the one that assumes each target's role_arn).
+    statements.push_back(statement("AssumeTargetRoles", {"sts:AssumeRole"}, roles));
   }
   nlohmann::json policy = nlohmann::json::object();
   policy["Version"] = "2012-10-17";
@@ -125,6 +138,13 @@ std::vector<std::string> iam_policy_notes(const Config& config) {
     notes.push_back("region \"*\" used where neither the target nor AWS_REGION names one");
   }
   notes.push_back("account \"*\" used in ARNs: replace it with your account id to narrow further");
+  for (const auto& t : config.targets) {
+    if (!t.role_arn.empty()) {
+      notes.push_back("target " + t.name + " assumes " + t.role_arn +
+                      ": statement AssumeTargetRoles belongs to the auditing identity, the others "
+                      "to that role");
+    }
+  }
   return notes;
 }
 

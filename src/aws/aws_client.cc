@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <thread>
 
+#include "aws/endpoints.h"
 #include "aws/sigv4.h"
 #include "core/error.h"
 
@@ -24,8 +26,44 @@ bool in_list(const std::vector<std::string>& list, std::string_view v) {
   return std::find(list.begin(), list.end(), v) != list.end();
 }
 
-std::string dns_suffix(const std::string& region) {
-  return region.rfind("cn-", 0) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
+std::string dns_suffix(const std::string& region) { return partition_of(region).dns_suffix; }
+
+// Rejections that mean "your clock is off", as the SDKs recognise them.
+bool is_clock_skew_error(const std::string& code, const std::string& message) {
+  if (code == "RequestTimeTooSkewed" || code == "RequestExpired" || code == "RequestInTheFuture") {
+    return true;
+  }
+  return (code == "InvalidSignatureException" || code == "SignatureDoesNotMatch" ||
+          code == "AuthFailure") &&
+         message.find("Signature expired") != std::string::npos;
+}
+
+// RFC 7231 IMF-fixdate ("Wed, 02 Dec 2026 04:16:14 GMT") -> epoch seconds.
+std::optional<int64_t> parse_http_date(const std::string& text) {
+  static const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char wday[4] = {0}, mon[4] = {0}, zone[4] = {0};
+  int day = 0, year = 0, h = 0, m = 0, sec = 0;
+  if (std::sscanf(text.c_str(), "%3s, %d %3s %d %d:%d:%d %3s", wday, &day, mon, &year, &h, &m, &sec,
+                  zone) != 8) {
+    return std::nullopt;
+  }
+  int month = -1;
+  for (int i = 0; i < 12; ++i) {
+    if (std::string_view(mon) == months[i]) month = i;
+  }
+  if (month < 0 || std::string_view(zone) != "GMT" || day < 1 || day > 31 || h > 23 || m > 59 ||
+      sec > 60) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month;
+  tm.tm_mday = day;
+  tm.tm_hour = h;
+  tm.tm_min = m;
+  tm.tm_sec = sec;
+  return static_cast<int64_t>(timegm(&tm));
 }
 
 struct Endpoint {
@@ -141,7 +179,7 @@ bool is_allowed_dynamodb_operation(std::string_view operation) {
 bool is_allowed_s3_method(std::string_view method) { return method == "GET" || method == "HEAD"; }
 
 bool is_allowed_sts_operation(std::string_view operation) {
-  return operation == "AssumeRoleWithWebIdentity";
+  return operation == "AssumeRole" || operation == "AssumeRoleWithWebIdentity";
 }
 
 bool is_allowed_cloudwatch_operation(std::string_view operation) {
@@ -150,12 +188,15 @@ bool is_allowed_cloudwatch_operation(std::string_view operation) {
 
 struct AwsClient::Impl {
   Impl(const ServiceConfig& config, std::shared_ptr<CredentialsProvider> creds, CallStats* s)
-      : http(config.http), retry(config.retry), credentials(std::move(creds)), stats(s) {}
+      : http(config.http), retry(config.retry), credentials(std::move(creds)), stats(s),
+        clock_offset(config.clock_offset ? config.clock_offset
+                                         : std::make_shared<std::atomic<int64_t>>(0)) {}
 
   HttpClient http;
   RetryPolicy retry;
   std::shared_ptr<CredentialsProvider> credentials;
   CallStats* stats;
+  std::shared_ptr<std::atomic<int64_t>> clock_offset;
 
   // Signs and sends with retries. Returns the final response; `final_class` says how the last
   // attempt was classified (kNone on 2xx). Throws kNetwork/kThrottled itself; the caller turns
@@ -163,12 +204,13 @@ struct AwsClient::Impl {
   HttpResponse execute(const Call& call, const std::string& region, RetryClass* final_class) {
     auto start = Clock::now();
     bool last_was_timeout = false;
+    bool skew_corrected = false;
     for (int attempt = 1;; ++attempt) {
       Credentials creds = credentials->get();  // per attempt: temporary credentials refresh
       sigv4::Options o;
       o.region = region;
       o.service = call.service;
-      o.epoch_seconds = static_cast<int64_t>(std::time(nullptr));
+      o.epoch_seconds = static_cast<int64_t>(std::time(nullptr)) + clock_offset->load();
       o.s3_rules = call.s3;
       // Signed payload for S3 too: our GET/HEAD bodies are empty, so it costs nothing.
       sigv4::Signed s = sigv4::sign(call.request, creds, o);
@@ -197,6 +239,17 @@ struct AwsClient::Impl {
         timeout = te.kind == TransportError::Kind::kTimeout;
         cls = classify(true, 0, "");
         failure = "transport " + transport_kind_name(te.kind) + ": " + te.message;
+        if (te.kind == TransportError::Kind::kDns || te.kind == TransportError::Kind::kTls) {
+          // A name that does not resolve or a certificate that does not verify will not heal
+          // within a retry's backoff: fail now, with its own reason.
+          spdlog::debug("aws_request service={} method={} host={} op={} status=error error={} "
+                        "attempt={} ms={:.1f} retry=no",
+                        call.service, req.method, call.endpoint.authority, call.operation,
+                        transport_kind_name(te.kind), attempt, ms);
+          throw Error(ErrorKind::kNetwork, failure + " [" + call.service + " " + call.operation +
+                                               " to " + call.endpoint.authority +
+                                               ", not retried]");
+        }
         // Never the URL's query or any header: only where and what.
         spdlog::debug("aws_request service={} method={} host={} op={} status=error error={} "
                       "attempt={} ms={:.1f}",
@@ -210,6 +263,20 @@ struct AwsClient::Impl {
                       "attempt={} ms={:.1f}",
                       call.service, req.method, call.endpoint.authority, call.operation,
                       response->status, code.empty() ? "-" : code, attempt, ms);
+        if (!skew_corrected && response->status >= 400 &&
+            is_clock_skew_error(code, aws_error_message(response->body))) {
+          const std::string* date = response->header("date");
+          std::optional<int64_t> server = date ? parse_http_date(*date) : std::nullopt;
+          if (server) {
+            const int64_t offset = *server - static_cast<int64_t>(std::time(nullptr));
+            clock_offset->store(offset);
+            skew_corrected = true;
+            spdlog::warn("aws clock_skew_corrected service={} host={} code={} offset_s={} "
+                         "server_date=\"{}\"",
+                         call.service, call.endpoint.authority, code, offset, *date);
+            continue;  // re-signed with the server's time, at once
+          }
+        }
         if (cls == RetryClass::kNone || cls == RetryClass::kFatal) {
           if (cls == RetryClass::kNone) retry.on_success(attempt, last_was_timeout);
           *final_class = cls;
@@ -323,6 +390,28 @@ HttpResponse AwsClient::s3(std::string_view method, std::string_view bucket, std
     throw Error(ErrorKind::kAuth, text);
   }
   return r;
+}
+
+std::string AwsClient::sts(std::string_view action,
+                           const std::vector<std::pair<std::string, std::string>>& params) {
+  if (!is_allowed_sts_operation(action)) {
+    throw Error(ErrorKind::kForbidden, "refusing STS " + std::string(action) +
+                                           ": ttl-auditor only asks STS for credentials");
+  }
+  Call call;
+  call.service = "sts";
+  call.operation = std::string(action);
+  call.endpoint = parse_endpoint(config_.endpoint_url.empty()
+                                     ? public_endpoint("sts", config_.region)
+                                     : config_.endpoint_url);
+  QueryParams form = {{"Action", std::string(action)}, {"Version", "2011-06-15"}};
+  form.insert(form.end(), params.begin(), params.end());
+  call.request.method = "POST";
+  call.request.path = call.endpoint.base_path + "/";
+  call.request.headers = {{"host", call.endpoint.authority},
+                          {"content-type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  call.request.body = encode_query(form);
+  return impl_->expect_2xx(call, config_.region);
 }
 
 std::string AwsClient::cloudwatch(std::string_view action,

@@ -1,7 +1,11 @@
 #pragma once
 // The one place that builds AWS requests. It knows each operation by name and lets only reads
 // through: DynamoDB Describe*/List*/Scan/Query/GetItem/BatchGetItem, S3 GET/HEAD, STS
-// AssumeRoleWithWebIdentity, CloudWatch GetMetricData. Anything else throws
+// AssumeRole / AssumeRoleWithWebIdentity, CloudWatch GetMetricData.
+// Clock skew: a request rejected as RequestTimeTooSkewed, RequestExpired or "Signature expired"
+// is re-signed once with the offset taken from the response's Date header; the offset is kept
+// for the following requests of every client sharing the ServiceConfig.
+// DNS and TLS (certificate) failures are not retried: they do not heal in seconds. Anything else throws
 // ttla::Error(kForbidden) before a byte leaves the process.
 #include <atomic>
 #include <cstdint>
@@ -26,6 +30,9 @@ struct ServiceConfig {
   std::optional<bool> s3_path_style;
   HttpOptions http;
   RetryOptions retry;
+  // Seconds to add to this machine's clock when signing (learnt from a skew rejection); copies
+  // of a ServiceConfig share it, so a target's worker clients all learn it at once.
+  std::shared_ptr<std::atomic<int64_t>> clock_offset = std::make_shared<std::atomic<int64_t>>(0);
 };
 
 // Counters a source reports (requests made, retries, throttles).
@@ -38,7 +45,7 @@ struct CallStats {
 // Operations that may be sent. `is_allowed_*` are what the read-only test and `iam-policy` use.
 bool is_allowed_dynamodb_operation(std::string_view operation);
 bool is_allowed_s3_method(std::string_view method);
-bool is_allowed_sts_operation(std::string_view operation);         // AssumeRoleWithWebIdentity
+bool is_allowed_sts_operation(std::string_view operation);  // AssumeRole, AssumeRoleWithWebIdentity
 bool is_allowed_cloudwatch_operation(std::string_view operation);  // GetMetricData
 const std::vector<std::string>& allowed_dynamodb_operations();
 
@@ -73,6 +80,11 @@ class AwsClient {
   // Returns the 2xx XML body; errors as for dynamodb().
   std::string cloudwatch(std::string_view action,
                          const std::vector<std::pair<std::string, std::string>>& params);
+
+  // STS Query protocol (additive): POST / with Action=<action>&Version=2011-06-15&<params>,
+  // signed for service "sts". Only AssumeRole is sent signed. Returns the 2xx XML body.
+  std::string sts(std::string_view action,
+                  const std::vector<std::pair<std::string, std::string>>& params);
 
   const ServiceConfig& config() const { return config_; }
 

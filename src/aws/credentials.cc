@@ -25,6 +25,8 @@
 #include <sstream>
 #include <thread>
 
+#include "aws/aws_client.h"
+#include "aws/endpoints.h"
 #include "aws/http_client.h"
 #include "aws/retry.h"
 #include "core/error.h"
@@ -160,14 +162,10 @@ ProviderResult from_environment() {
 // ---------------------------------------------------------------------------------------------
 // Shared files
 
-using IniSection = std::map<std::string, std::string>;
-using IniFile = std::map<std::string, IniSection>;
-
-// The AWS shared-file dialect of INI: [section], key = value, comments with # or ; at line
-// start, indented lines continue a nested block (e.g. `s3 =` settings) and are skipped.
 IniFile parse_ini(const std::string& text) {
   IniFile file;
   IniSection* current = nullptr;
+  std::string parent;  // a key with an empty value: indented lines below it are its sub-settings
   std::istringstream in(text);
   std::string raw;
   while (std::getline(in, raw)) {
@@ -176,6 +174,7 @@ IniFile parse_ini(const std::string& text) {
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[') {
       size_t close = line.find(']');
+      parent.clear();
       if (close == std::string::npos) {
         current = nullptr;
         continue;
@@ -184,7 +183,6 @@ IniFile parse_ini(const std::string& text) {
       continue;
     }
     if (current == nullptr) continue;
-    if (std::isspace(static_cast<unsigned char>(raw[0]))) continue;  // nested sub-setting
     size_t eq = line.find('=');
     if (eq == std::string::npos) continue;
     std::string key = lower(trim(line.substr(0, eq)));
@@ -193,9 +191,70 @@ IniFile parse_ini(const std::string& text) {
     for (const char* marker : {" #", "\t#", " ;", "\t;"}) {
       if (size_t c = value.find(marker); c != std::string::npos) value = trim(value.substr(0, c));
     }
+    if (std::isspace(static_cast<unsigned char>(raw[0]))) {
+      if (!parent.empty()) (*current)[parent + "." + key] = value;  // nested sub-setting
+      continue;
+    }
+    parent = value.empty() ? key : std::string();
     (*current)[key] = value;
   }
   return file;
+}
+
+struct SharedFiles {
+  std::string cred_path;
+  std::string config_path;
+  std::optional<IniFile> creds;   // nullopt: file missing
+  std::optional<IniFile> config;
+};
+
+SharedFiles load_shared_files() {
+  SharedFiles f;
+  f.cred_path = expand_home(env("AWS_SHARED_CREDENTIALS_FILE").value_or("~/.aws/credentials"));
+  f.config_path = expand_home(env("AWS_CONFIG_FILE").value_or("~/.aws/config"));
+  if (auto t = read_file(f.cred_path)) f.creds = parse_ini(*t);
+  if (auto t = read_file(f.config_path)) f.config = parse_ini(*t);
+  return f;
+}
+
+std::string describe_files(const SharedFiles& f) {
+  return f.cred_path + (f.creds ? "" : " (missing)") + ", " + f.config_path +
+         (f.config ? "" : " (missing)");
+}
+
+// Config values first, credentials-file values override them (as the SDKs do). `where` is set
+// to the file that defined the profile (the credentials file when both do).
+std::optional<IniSection> lookup_profile(const SharedFiles& f, const std::string& profile,
+                                         std::string* where = nullptr) {
+  IniSection merged;
+  bool in_config = false, in_credentials = false;
+  if (f.config) {
+    // Config sections are "[profile name]", except the default profile which may be "[default]".
+    for (const std::string& name :
+         profile == "default" ? std::vector<std::string>{"default", "profile default"}
+                              : std::vector<std::string>{"profile " + profile}) {
+      for (auto& [section, values] : *f.config) {
+        // Tolerate extra whitespace between "profile" and the name.
+        std::string normal = section;
+        if (normal.rfind("profile", 0) == 0 && normal.size() > 7 &&
+            std::isspace(static_cast<unsigned char>(normal[7]))) {
+          normal = "profile " + trim(normal.substr(7));
+        }
+        if (normal != name) continue;
+        in_config = true;
+        for (auto& [k, v] : values) merged[k] = v;
+      }
+    }
+  }
+  if (f.creds) {
+    if (auto it = f.creds->find(profile); it != f.creds->end()) {
+      in_credentials = true;
+      for (auto& [k, v] : it->second) merged[k] = v;
+    }
+  }
+  if (!in_config && !in_credentials) return std::nullopt;
+  if (where != nullptr) *where = in_credentials ? f.cred_path : f.config_path;
+  return merged;
 }
 
 // Splits a credential_process command line like a POSIX shell's word splitting (quotes and
@@ -376,82 +435,165 @@ ProviderResult from_credential_process(const std::string& command, const std::st
   return found(std::move(c));
 }
 
-ProviderResult from_shared_files(const std::string& profile) {
-  std::string cred_path =
-      expand_home(env("AWS_SHARED_CREDENTIALS_FILE").value_or("~/.aws/credentials"));
-  std::string config_path = expand_home(env("AWS_CONFIG_FILE").value_or("~/.aws/config"));
-  auto cred_text = read_file(cred_path);
-  auto config_text = read_file(config_path);
+ProviderResult from_container();
+ProviderResult from_imds();
+ProviderResult from_web_identity_with(const std::string& token_file, const std::string& role_arn,
+                                      const std::string& session, const std::string& region,
+                                      const std::string& profile);
 
-  // Config values first, credentials-file values override them (as the SDKs do).
-  IniSection merged;
-  bool in_config = false, in_credentials = false;
-  if (config_text) {
-    IniFile config = parse_ini(*config_text);
-    // Config sections are "[profile name]", except the default profile which may be "[default]".
-    for (const std::string& name :
-         profile == "default" ? std::vector<std::string>{"default", "profile default"}
-                              : std::vector<std::string>{"profile " + profile}) {
-      for (auto& [section, values] : config) {
-        // Tolerate extra whitespace between "profile" and the name.
-        std::string normal = section;
-        if (normal.rfind("profile", 0) == 0 && normal.size() > 7 &&
-            std::isspace(static_cast<unsigned char>(normal[7]))) {
-          normal = "profile " + trim(normal.substr(7));
+std::string setting(const IniSection& s, const char* key) {
+  auto it = s.find(key);
+  return it == s.end() ? std::string() : it->second;
+}
+
+bool has_static_keys(const IniSection& s) {
+  return !setting(s, "aws_access_key_id").empty() || !setting(s, "aws_secret_access_key").empty();
+}
+
+ProviderResult static_keys(const IniSection& s, const std::string& profile, const std::string& file) {
+  std::string key = setting(s, "aws_access_key_id");
+  std::string secret = setting(s, "aws_secret_access_key");
+  if (key.empty() || secret.empty()) {
+    return failed("profile '" + profile + "' in " + file +
+                  " has only one of aws_access_key_id / aws_secret_access_key");
+  }
+  Credentials c;
+  c.access_key_id = key;
+  c.secret_access_key = secret;
+  c.session_token = setting(s, "aws_session_token");
+  if (c.session_token.empty()) c.session_token = setting(s, "aws_security_token");
+  c.source = "profile:" + profile;
+  return found(std::move(c));
+}
+
+// What every profile of one resolution shares.
+struct ProfileContext {
+  SharedFiles files;
+  std::string region;     // the target's region (regional STS endpoint)
+  std::string guard_url;  // the target's endpoint (loopback guard)
+};
+
+std::string chain_text(const std::vector<std::string>& chain, const std::string& last) {
+  std::string out;
+  for (const auto& p : chain) out += p + " -> ";
+  return out + last;
+}
+
+// Resolves `profile`, which exists in the files; `chain` holds the profiles that led here
+// (source_profile references), for cycle detection. As in botocore: a profile reached through
+// source_profile uses its static keys when it has them; the profile asked for uses its role_arn
+// first.
+ProviderResult resolve_profile(const ProfileContext& ctx, const std::string& profile,
+                               std::vector<std::string>& chain) {
+  std::string file;
+  auto section = lookup_profile(ctx.files, profile, &file);
+  if (!section) {
+    return failed("source_profile '" + profile + "' of profile '" + chain.back() +
+                  "' not found in " + describe_files(ctx.files));
+  }
+  const IniSection& p = *section;
+  const bool nested = !chain.empty();
+  chain.push_back(profile);
+  if (nested && has_static_keys(p)) return static_keys(p, profile, file);
+
+  if (std::string role_arn = setting(p, "role_arn"); !role_arn.empty()) {
+    const std::string where = "profile '" + profile + "'";
+    std::string source_profile = setting(p, "source_profile");
+    std::string credential_source = setting(p, "credential_source");
+    std::string token_file = setting(p, "web_identity_token_file");
+    std::string session = setting(p, "role_session_name");
+    if (!source_profile.empty() && !credential_source.empty()) {
+      return failed(where + " sets both source_profile and credential_source");
+    }
+    if (source_profile.empty() && credential_source.empty()) {
+      if (!token_file.empty()) {
+        return from_web_identity_with(token_file, role_arn,
+                                      session.empty() ? "ttl-auditor-" + std::to_string(
+                                                                            static_cast<int64_t>(wall_now()))
+                                                      : session,
+                                      ctx.region.empty() ? setting(p, "region") : ctx.region, profile);
+      }
+      return failed(where + " has role_arn but neither source_profile nor credential_source");
+    }
+    if (!setting(p, "mfa_serial").empty()) {
+      return failed(where + " requires MFA (mfa_serial), which an unattended audit cannot answer");
+    }
+    ProviderResult base;
+    if (!source_profile.empty()) {
+      if (source_profile == profile) {
+        // A profile may name itself: its own static keys assume its role.
+        if (!has_static_keys(p)) {
+          return failed(where + ": source_profile refers to itself and it has no static keys");
         }
-        if (normal != name) continue;
-        in_config = true;
-        for (auto& [k, v] : values) merged[k] = v;
+        base = static_keys(p, profile, file);
+      } else if (std::find(chain.begin(), chain.end(), source_profile) != chain.end()) {
+        return failed("source_profile cycle: " + chain_text(chain, source_profile));
+      } else {
+        base = resolve_profile(ctx, source_profile, chain);
+      }
+      if (!base.credentials) return failed(base.reason);
+    } else {
+      if (credential_source == "Environment") {
+        base = from_environment();
+      } else if (credential_source == "Ec2InstanceMetadata") {
+        base = from_imds();
+      } else if (credential_source == "EcsContainer") {
+        base = from_container();
+      } else {
+        return failed(where + ": credential_source '" + credential_source +
+                      "' is not Environment, Ec2InstanceMetadata or EcsContainer");
+      }
+      if (!base.credentials) {
+        return failed(where + " credential_source " + credential_source + ": " + base.reason);
       }
     }
-  }
-  if (cred_text) {
-    IniFile creds = parse_ini(*cred_text);
-    if (auto it = creds.find(profile); it != creds.end()) {
-      in_credentials = true;
-      for (auto& [k, v] : it->second) merged[k] = v;
+    AssumeRoleParams params;
+    params.role_arn = role_arn;
+    params.external_id = setting(p, "external_id");
+    params.session_name = session;
+    if (std::string d = setting(p, "duration_seconds"); !d.empty()) {
+      char* end = nullptr;
+      long v = std::strtol(d.c_str(), &end, 10);
+      if (end == d.c_str() || *end != '\0' || v < 900 || v > 43200) {
+        return failed(where + ": duration_seconds must be 900..43200, got '" + d + "'");
+      }
+      params.duration_seconds = static_cast<int>(v);
+    }
+    params.region = ctx.region.empty() ? setting(p, "region") : ctx.region;
+    params.profile = profile;
+    params.target_endpoint_url = ctx.guard_url;
+    try {
+      Credentials c = assume_role(*base.credentials, params);
+      c.source = "assume_role:" + profile + "<-" + base.credentials->source;
+      return found(std::move(c));
+    } catch (const Error& e) {
+      return failed(where + ": " + e.what());
     }
   }
-  auto describe = [&](const std::string& path, bool exists) {
-    return path + (exists ? "" : " (missing)");
-  };
-  if (!in_config && !in_credentials) {
-    return not_found("profile '" + profile + "' not found in " + describe(cred_path, cred_text.has_value()) +
-                     ", " + describe(config_path, config_text.has_value()));
-  }
-  std::string file = in_credentials ? cred_path : config_path;
-
-  auto value = [&](const char* key) -> std::string {
-    auto it = merged.find(key);
-    return it == merged.end() ? std::string() : it->second;
-  };
-  std::string key = value("aws_access_key_id");
-  std::string secret = value("aws_secret_access_key");
-  if (!key.empty() || !secret.empty()) {
-    if (key.empty() || secret.empty()) {
-      return failed("profile '" + profile + "' in " + file +
-                    " has only one of aws_access_key_id / aws_secret_access_key");
-    }
-    Credentials c;
-    c.access_key_id = key;
-    c.secret_access_key = secret;
-    c.session_token = value("aws_session_token");
-    if (c.session_token.empty()) c.session_token = value("aws_security_token");
-    c.source = "profile:" + profile;
-    return found(std::move(c));
-  }
-  if (std::string command = value("credential_process"); !command.empty()) {
+  if (has_static_keys(p)) return static_keys(p, profile, file);
+  if (std::string command = setting(p, "credential_process"); !command.empty()) {
     return from_credential_process(command, profile);
   }
-  if (!value("role_arn").empty()) {
-    return failed("profile '" + profile + "' uses role_arn (assume role), which is not supported; "
-                  "export credentials for the role instead (e.g. via credential_process)");
+  if (!setting(p, "sso_start_url").empty() || !setting(p, "sso_session").empty()) {
+    return failed("profile '" + profile + "' uses IAM Identity Center (SSO), whose token cache "
+                  "ttl-auditor does not read; give the profile a credential_process such as "
+                  "`aws configure export-credentials --profile " + profile + " --format process`");
   }
-  if (!value("sso_start_url").empty() || !value("sso_session").empty()) {
-    return failed("profile '" + profile + "' uses AWS SSO, which is not supported; use "
-                  "credential_process with `aws configure export-credentials`");
-  }
+  if (nested) return failed("source_profile '" + profile + "' in " + file + " has no credentials");
   return not_found("profile '" + profile + "' in " + file + " has no credentials");
+}
+
+// `explicit_profile`: the profile was named (config or AWS_PROFILE); then a missing profile is
+// an error, never a fall-through to another identity.
+ProviderResult from_shared_files(const std::string& profile, bool explicit_profile,
+                                 const std::string& region, const std::string& guard_url) {
+  ProfileContext ctx{load_shared_files(), region, guard_url};
+  if (!lookup_profile(ctx.files, profile)) {
+    std::string msg = "profile '" + profile + "' not found in " + describe_files(ctx.files);
+    return explicit_profile ? failed(msg) : not_found(msg);
+  }
+  std::vector<std::string> chain;
+  return resolve_profile(ctx, profile, chain);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -548,22 +690,24 @@ ProviderResult from_web_identity(const std::string& region_option) {
   // Only both together configure this provider (as in the SDKs); one alone is noted and skipped.
   if (!token_file) return not_found("AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not");
   if (!role_arn) return not_found("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
+  std::string session = env("AWS_ROLE_SESSION_NAME")
+                            .value_or("ttl-auditor-" + std::to_string(static_cast<int64_t>(wall_now())));
+  std::string region = region_option;
+  if (region.empty()) region = env("AWS_REGION").value_or(env("AWS_DEFAULT_REGION").value_or(""));
+  return from_web_identity_with(*token_file, *role_arn, session, region, "");
+}
+
+ProviderResult from_web_identity_with(const std::string& token_file_in, const std::string& role_arn_in,
+                                      const std::string& session, const std::string& region,
+                                      const std::string& profile) {
+  const std::optional<std::string> token_file = token_file_in;
+  const std::optional<std::string> role_arn = role_arn_in;
   // The token file is rotated by the platform: read it on every fetch.
   auto token = read_file(*token_file);
   if (!token) return failed("cannot read token file " + *token_file);
   std::string token_text = trim(*token);
   if (token_text.empty()) return failed("token file " + *token_file + " is empty");
-  std::string session = env("AWS_ROLE_SESSION_NAME")
-                            .value_or("ttl-auditor-" + std::to_string(static_cast<int64_t>(wall_now())));
-
-  std::string endpoint;
-  if (auto override_url = env("AWS_ENDPOINT_URL_STS")) {
-    endpoint = *override_url;
-  } else {
-    std::string region = region_option;
-    if (region.empty()) region = env("AWS_REGION").value_or(env("AWS_DEFAULT_REGION").value_or(""));
-    endpoint = region.empty() ? "https://sts.amazonaws.com" : "https://sts." + region + ".amazonaws.com";
-  }
+  std::string endpoint = sts_endpoint(region, profile);
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
 
   HttpRequest req;
@@ -795,9 +939,22 @@ class DefaultChain final : public CredentialsProvider {
       std::function<ProviderResult()> run;
     };
     std::string profile = profile_name();
+    const bool explicit_profile = !options_.profile.empty() || env("AWS_PROFILE").has_value();
     const Step steps[] = {
-        {"environment", [] { return from_environment(); }},
-        {"shared files", [&] { return from_shared_files(profile); }},
+        {"environment",
+         [&] {
+           // An explicitly named profile skips the environment, as the SDKs do for a profile
+           // given to the client: the config asked for that identity.
+           if (!options_.profile.empty()) {
+             return not_found("skipped: profile '" + options_.profile + "' named in the config");
+           }
+           return from_environment();
+         }},
+        {"shared files",
+         [&] {
+           return from_shared_files(profile, explicit_profile, options_.region,
+                                    options_.target_endpoint_url);
+         }},
         {"web identity", [&] { return from_web_identity(options_.region); }},
         {"container", [] { return from_container(); }},
         {"imds", [] { return from_imds(); }},
@@ -832,6 +989,58 @@ class DefaultChain final : public CredentialsProvider {
   std::optional<Credentials> cached_;
 };
 
+// A role assumed on top of another provider's credentials (a target's own role_arn).
+class AssumeRoleProvider final : public CredentialsProvider {
+ public:
+  AssumeRoleProvider(std::shared_ptr<CredentialsProvider> base, AssumeRoleParams params)
+      : base_(std::move(base)), params_(std::move(params)) {}
+
+  Credentials get() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    double now = wall_now();
+    if (cached_ && (!cached_->expiration || now < *cached_->expiration - kRefreshWindowSeconds)) {
+      return *cached_;
+    }
+    try {
+      Credentials base = base_->get();
+      Credentials c = assume_role(base, params_);
+      c.source = "assume_role:" + params_.role_arn + "<-" + base.source;
+      spdlog::info("credentials assumed role={} session={} expires_in_s={}", params_.role_arn,
+                   params_.session_name,
+                   c.expiration ? std::to_string(static_cast<int64_t>(*c.expiration - now))
+                                : std::string("never"));
+      cached_ = std::move(c);
+    } catch (const Error& e) {
+      if (cached_ && cached_->expiration && *cached_->expiration > now) {
+        spdlog::warn("credentials refresh_failed source={} seconds_left={:.0f} error=\"{}\"",
+                     cached_->source, *cached_->expiration - now, e.what());
+        return *cached_;
+      }
+      throw;
+    }
+    return *cached_;
+  }
+
+ private:
+  std::shared_ptr<CredentialsProvider> base_;
+  AssumeRoleParams params_;
+  std::mutex mu_;
+  std::optional<Credentials> cached_;
+};
+
+// Role session names allow [\w+=,.@-], 2 to 64 characters.
+std::string session_name_for(const std::string& wanted) {
+  std::string out;
+  for (char c : wanted) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) ||
+              std::string_view("_+=,.@-").find(c) != std::string_view::npos;
+    out += ok ? c : '-';
+  }
+  if (out.size() > 64) out.resize(64);
+  if (out.size() < 2) out = "ttl-auditor-" + std::to_string(static_cast<int64_t>(wall_now()));
+  return out;
+}
+
 class StaticProvider final : public CredentialsProvider {
  public:
   explicit StaticProvider(Credentials c) : credentials_(std::move(c)) {
@@ -846,7 +1055,127 @@ class StaticProvider final : public CredentialsProvider {
 }  // namespace
 
 std::shared_ptr<CredentialsProvider> make_default_chain(ChainOptions options) {
-  return std::make_shared<DefaultChain>(std::move(options));
+  if (options.role_arn.empty()) return std::make_shared<DefaultChain>(std::move(options));
+  AssumeRoleParams params;
+  params.role_arn = options.role_arn;
+  params.external_id = options.external_id;
+  params.session_name = options.session_name;
+  params.region = options.region;
+  params.profile = options.profile;
+  params.target_endpoint_url = options.target_endpoint_url;
+  ChainOptions base = options;
+  base.role_arn.clear();
+  base.external_id.clear();
+  return make_assume_role_provider(std::make_shared<DefaultChain>(std::move(base)), std::move(params));
+}
+
+std::shared_ptr<CredentialsProvider> make_assume_role_provider(
+    std::shared_ptr<CredentialsProvider> base, AssumeRoleParams params) {
+  return std::make_shared<AssumeRoleProvider>(std::move(base), std::move(params));
+}
+
+IniFile parse_aws_ini(const std::string& text) { return parse_ini(text); }
+
+std::string effective_profile(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  return env("AWS_PROFILE").value_or("default");
+}
+
+std::optional<IniSection> find_profile(const std::string& profile) {
+  return lookup_profile(load_shared_files(), profile);
+}
+
+std::string profile_setting(const std::string& profile, const std::string& key) {
+  auto p = find_profile(effective_profile(profile));
+  if (!p) return {};
+  auto it = p->find(key);
+  return it == p->end() ? std::string() : it->second;
+}
+
+IniSection config_section(const std::string& section) {
+  SharedFiles f = load_shared_files();
+  if (!f.config) return {};
+  for (auto& [name, values] : *f.config) {
+    // "services  name" with extra blanks is the same section.
+    std::string normal;
+    bool space = false;
+    for (char c : trim(name)) {
+      if (std::isspace(static_cast<unsigned char>(c))) {
+        space = true;
+        continue;
+      }
+      if (space && !normal.empty()) normal += ' ';
+      space = false;
+      normal += c;
+    }
+    if (normal == section) return values;
+  }
+  return {};
+}
+
+std::string shared_files_read() { return describe_files(load_shared_files()); }
+
+std::string sts_endpoint(const std::string& region, const std::string& profile) {
+  std::string configured = configured_endpoint("sts", profile);
+  if (!configured.empty()) return configured;
+  // Regional endpoints (the SDKs' default since 2022): the global one only without a region.
+  if (region.empty()) return "https://sts.amazonaws.com";
+  return public_endpoint("sts", region);
+}
+
+Credentials assume_role(const Credentials& base, const AssumeRoleParams& p) {
+  std::string endpoint = sts_endpoint(p.region, p.profile);
+  std::string session = session_name_for(
+      p.session_name.empty() ? "ttl-auditor-" + std::to_string(static_cast<int64_t>(wall_now()))
+                             : p.session_name);
+  const std::string where = "STS AssumeRole " + p.role_arn + " at " + endpoint;
+  if (!p.target_endpoint_url.empty() && is_loopback_url(p.target_endpoint_url) &&
+      !is_loopback_url(endpoint)) {
+    throw Error(ErrorKind::kConfig,
+                "refusing " + where + ": the target's endpoint " + p.target_endpoint_url +
+                    " is a local server; point STS there too with AWS_ENDPOINT_URL_STS or "
+                    "AWS_ENDPOINT_URL");
+  }
+  ServiceConfig sc;
+  sc.region = p.region.empty() ? "us-east-1" : p.region;  // the global endpoint signs for us-east-1
+  sc.endpoint_url = endpoint;
+  sc.http.connect_timeout_ms = 3100;
+  sc.http.total_timeout_ms = 10000;
+  sc.http.max_response_bytes = 1 << 20;
+  sc.retry.max_attempts = 3;
+  sc.retry.deadline_seconds = 20;
+  AwsClient client(sc, make_static_provider(base));
+  std::vector<std::pair<std::string, std::string>> params = {
+      {"RoleArn", p.role_arn},
+      {"RoleSessionName", session},
+      {"DurationSeconds", std::to_string(p.duration_seconds)}};
+  if (!p.external_id.empty()) params.emplace_back("ExternalId", p.external_id);
+  std::string body;
+  try {
+    body = client.sts("AssumeRole", params);
+  } catch (const Error& e) {
+    throw Error(e.kind() == ErrorKind::kNetwork ? ErrorKind::kNetwork : ErrorKind::kAuth,
+                where + ": " + e.what());
+  }
+  pugi::xml_document doc;
+  if (!doc.load_buffer(body.data(), body.size())) {
+    throw Error(ErrorKind::kAuth, where + ": response is not XML");
+  }
+  // By member name, wherever the root element is (as the SDKs read it).
+  pugi::xml_node creds = doc.select_node("//AssumeRoleResult/Credentials").node();
+  if (!creds) creds = doc.select_node("//Credentials").node();
+  Credentials c;
+  c.access_key_id = trim(creds.child_value("AccessKeyId"));
+  c.secret_access_key = trim(creds.child_value("SecretAccessKey"));
+  c.session_token = trim(creds.child_value("SessionToken"));
+  if (c.access_key_id.empty() || c.secret_access_key.empty() || c.session_token.empty()) {
+    throw Error(ErrorKind::kAuth, where + ": response lacks Credentials");
+  }
+  std::string exp = trim(creds.child_value("Expiration"));
+  c.expiration = parse_iso8601(exp);
+  if (!c.expiration) throw Error(ErrorKind::kAuth, where + ": Expiration '" + exp + "' is not ISO 8601");
+  c.source = "assume_role:" + p.role_arn;
+  return c;
 }
 
 std::shared_ptr<CredentialsProvider> make_static_provider(Credentials credentials) {

@@ -34,11 +34,11 @@ const std::vector<std::string> kCommonKeys = {"name", "kind", "anomalies", "top_
 const std::map<std::string, std::vector<std::string>>& kind_keys() {
   static const std::map<std::string, std::vector<std::string>> keys = {
       {"dynamodb",
-       {"table", "region", "endpoint_url", "profile", "ttl_attribute", "filter", "group_by", "sample",
+       {"table", "region", "endpoint_url", "profile", "role_arn", "external_id", "ttl_attribute", "filter", "group_by", "sample",
         "segments", "max_read_units_per_second", "max_read_units", "cloudwatch", "tables",
         "cloudwatch_endpoint_url", "deletion_window"}},
       {"s3",
-       {"bucket", "prefix", "region", "endpoint_url", "profile", "path_style", "retention",
+       {"bucket", "prefix", "region", "endpoint_url", "profile", "role_arn", "external_id", "path_style", "retention",
         "multipart_max_age", "noncurrent_retention", "group_by", "orphans", "max_requests",
         "read_tags"}},
       {"postgres",
@@ -607,6 +607,16 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
     t.deletion_window = *d;
   } else if (key == "profile") {
     str(t.profile);
+  } else if (key == "role_arn") {
+    auto s = v.non_empty_string(n, p);
+    if (!s) return;
+    if (s->rfind("arn:", 0) != 0 || s->find(":role/") == std::string::npos) {
+      v.error(p, "expected an IAM role ARN like arn:aws:iam::123456789012:role/name, got \"" + *s + "\"");
+      return;
+    }
+    t.role_arn = *s;
+  } else if (key == "external_id") {
+    str(t.external_id);
   } else if (key == "path_style") {
     if (auto b = v.boolean(n, p)) t.path_style = *b;
   } else if (key == "table") {

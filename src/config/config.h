@@ -65,6 +65,8 @@ struct TargetConfig {
   std::string region;
   std::string endpoint_url;
   std::string profile;
+  std::string role_arn;     // assumed for this target (cross-account audits)
+  std::string external_id;  // with role_arn
   std::optional<bool> path_style;  // s3: default true with endpoint_url, false on AWS
 
   // dynamodb

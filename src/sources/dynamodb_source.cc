@@ -5,13 +5,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <exception>
-#include <fstream>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
+#include "aws/endpoints.h"
 #include "core/error.h"
 #include "core/time.h"
 #include "sources/deletion_rate.h"
@@ -29,46 +29,6 @@ std::string env_or_empty(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
-std::string trim(std::string s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
-// `region` of [default] / [profile NAME] in the shared config file; empty when absent.
-std::string profile_region(const std::string& profile_name) {
-  std::string path = env_or_empty("AWS_CONFIG_FILE");
-  if (path.empty()) {
-    std::string home = env_or_empty("HOME");
-    if (home.empty()) return "";
-    path = home + "/.aws/config";
-  }
-  std::ifstream in(path);
-  if (!in) return "";
-  const std::string profile = profile_name.empty()
-                                  ? (env_or_empty("AWS_PROFILE").empty() ? "default"
-                                                                          : env_or_empty("AWS_PROFILE"))
-                                  : profile_name;
-  const std::string want1 = profile == "default" ? "[default]" : "[profile " + profile + "]";
-  bool in_section = false;
-  std::string line;
-  while (std::getline(in, line)) {
-    line = trim(line);
-    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
-    if (line[0] == '[') {
-      in_section = (line == want1) || (profile == "default" && line == "[profile default]");
-      continue;
-    }
-    if (!in_section) continue;
-    size_t eq = line.find('=');
-    if (eq != std::string::npos && trim(line.substr(0, eq)) == "region") {
-      return trim(line.substr(eq + 1));
-    }
-  }
-  return "";
-}
-
 double steady_now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
@@ -82,7 +42,18 @@ struct SegmentResult {
   uint64_t returned = 0;  // Count
   double units = 0;
   std::array<uint64_t, kItemClassCount> classes{};
+  std::string failure;  // set when a request of this segment failed after its retries
 };
+
+// A segment's request that outlasted its retries (throttling, 5xx, a connection that keeps
+// failing) costs only that segment: the others are still counted. Credentials, permissions,
+// DNS and TLS failures concern every segment alike and fail the target.
+bool segment_failure_is_local(const Error& e) {
+  std::string_view what = e.what();
+  if (what.rfind("transport dns", 0) == 0 || what.rfind("transport tls", 0) == 0) return false;
+  return e.kind() == ErrorKind::kNetwork || e.kind() == ErrorKind::kThrottled ||
+         e.kind() == ErrorKind::kHttp;
+}
 
 enum class StopReason { kNone, kBudget, kCancelled, kError };
 
@@ -114,7 +85,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
 
   aws::ServiceConfig service;
   service.region = resolve_dynamodb_region(target);
-  service.endpoint_url = target.endpoint_url;
+  service.endpoint_url = aws::resolve_endpoint("dynamodb", target.endpoint_url, target.profile);
   service.http = options_.http;
   service.retry = options_.retry;
   std::shared_ptr<aws::CredentialsProvider> credentials =
@@ -285,8 +256,17 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
             should_stop();
             return;
           }
-          std::string body = client.dynamodb(
-              "Scan", dynamodb::scan_request_body(plan, seg.segment, total_segments, start_key));
+          std::string body;
+          try {
+            body = client.dynamodb(
+                "Scan", dynamodb::scan_request_body(plan, seg.segment, total_segments, start_key));
+          } catch (const Error& e) {
+            if (!segment_failure_is_local(e)) throw;
+            seg.failure = e.what();
+            spdlog::warn("dynamodb segment_failed target={} segment={} items_so_far={} error=\"{}\"",
+                         target.name, seg.segment, seg.scanned, seg.failure);
+            break;
+          }
           dynamodb::ScanPageResult page =
               parser.parse(dynamodb::pad_in_place(body), ctx.as_of, stats);
           if (plan.server_drops_not_yet_expired) {
@@ -310,7 +290,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
           if (page.last_evaluated_key.empty()) break;
           start_key = std::move(page.last_evaluated_key);
         }
-        seg.complete = true;
+        if (seg.failure.empty()) seg.complete = true;
       }
     } catch (...) {
       std::lock_guard<std::mutex> lock(shared.mu);
@@ -398,6 +378,29 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
         static_cast<double>(*table.item_count);
   }
 
+  std::vector<const SegmentResult*> failed_segments;
+  for (const SegmentResult& r : results) {
+    if (!r.failure.empty()) failed_segments.push_back(&r);
+  }
+  if (!failed_segments.empty()) {
+    // What was scanned is kept: exact counts become lower bounds (sample estimates come from
+    // the completed segments only).
+    nlohmann::json failed = nlohmann::json::array();
+    for (const SegmentResult* r : failed_segments) {
+      failed.push_back({{"segment", r->segment}, {"items_scanned", r->scanned}, {"error", r->failure}});
+    }
+    extra_dynamodb["failed_segments"] = failed;
+    if (!sampling) extra_dynamodb["counts_are_lower_bounds"] = true;
+    report.status = Status::kPartial;
+    report.error = std::to_string(failed_segments.size()) + " of " +
+                   std::to_string(results.size()) + " segments failed after retries (segment " +
+                   std::to_string(failed_segments.front()->segment) + ": " +
+                   failed_segments.front()->failure + "); " +
+                   (sampling ? "the estimate uses the " + std::to_string(complete) +
+                                   " completed segments"
+                             : "counts are lower bounds from the " + std::to_string(complete) +
+                                   " completed segments");
+  }
   if (shared.stop == StopReason::kBudget) {
     report.status = Status::kPartial;
     report.error = "read budget of " + fmt::format("{:g}", target.max_read_units) +
@@ -429,9 +432,13 @@ std::string resolve_dynamodb_region(const TargetConfig& target) {
     std::string v = env_or_empty(name);
     if (!v.empty()) return v;
   }
-  std::string from_profile = profile_region(target.profile);
+  std::string from_profile = aws::profile_setting(target.profile, "region");
   if (!from_profile.empty()) return from_profile;
-  if (!target.endpoint_url.empty()) return "us-east-1";
+  // A local or custom endpoint (the target's own or a configured one) needs some region to sign.
+  if (!target.endpoint_url.empty() ||
+      !aws::configured_endpoint(target.kind == "s3" ? "s3" : "dynamodb", target.profile).empty()) {
+    return "us-east-1";
+  }
   throw Error(ErrorKind::kConfig,
               "no AWS region for target " + target.name +
                   ": set region, AWS_REGION or AWS_DEFAULT_REGION (or a profile region)");
@@ -440,10 +447,25 @@ std::string resolve_dynamodb_region(const TargetConfig& target) {
 std::shared_ptr<aws::CredentialsProvider> credentials_for(
     const TargetConfig& target, const std::string& region,
     std::shared_ptr<aws::CredentialsProvider> given) {
-  if (given) return given;
+  const std::string endpoint =
+      aws::resolve_endpoint(target.kind == "s3" ? "s3" : "dynamodb", target.endpoint_url, target.profile);
+  if (given && target.role_arn.empty()) return given;
+  // Each target with a role_arn gets its own session (and its own refresh).
+  aws::AssumeRoleParams role;
+  role.role_arn = target.role_arn;
+  role.external_id = target.external_id;
+  role.session_name = "ttl-auditor-" + target.name;
+  role.region = region;
+  role.profile = target.profile;
+  role.target_endpoint_url = endpoint;
+  if (given) return aws::make_assume_role_provider(std::move(given), std::move(role));
   aws::ChainOptions chain;
   chain.profile = target.profile;
   chain.region = region;
+  chain.target_endpoint_url = endpoint;
+  chain.role_arn = role.role_arn;
+  chain.external_id = role.external_id;
+  chain.session_name = role.session_name;
   return aws::make_default_chain(chain);
 }
 

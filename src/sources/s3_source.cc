@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "aws/endpoints.h"
 #include "core/error.h"
 #include "core/time.h"
 #include "sources/dynamodb_source.h"
@@ -109,8 +110,8 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
 
   aws::ServiceConfig service;
   service.region = resolve_dynamodb_region(target);
-  service.endpoint_url = target.endpoint_url;
-  service.s3_path_style = target.path_style.value_or(!target.endpoint_url.empty());
+  service.endpoint_url = aws::resolve_endpoint("s3", target.endpoint_url, target.profile);
+  service.s3_path_style = target.path_style.value_or(!service.endpoint_url.empty());
   service.http = options_.http;
   service.retry = options_.retry;
   std::shared_ptr<aws::CredentialsProvider> credentials =
@@ -421,7 +422,9 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
     if (target.orphans) {
       const Orphans& o = *target.orphans;
       aws::ServiceConfig dynamo = service;
-      dynamo.endpoint_url = o.endpoint_url.empty() ? target.endpoint_url : o.endpoint_url;
+      dynamo.endpoint_url = !o.endpoint_url.empty()    ? o.endpoint_url
+                            : !target.endpoint_url.empty() ? target.endpoint_url
+                                                           : aws::resolve_endpoint("dynamodb", "", target.profile);
       dynamo.s3_path_style = false;
       aws::AwsClient ddb(dynamo, credentials, &call_stats);
       auto call = [&](const char* op, const std::string& body) {

@@ -786,4 +786,57 @@ TEST_F(DynamoAuditTest, ReadBudgetStopsEarlyAsPartial) {
   ASSERT_TRUE(rt->contains("error") && (*rt)["error"].is_string());
 }
 
+TEST_F(DynamoAuditTest, OneSegmentFailingForeverLeavesAPartialReportOfTheOthers) {
+  // Every Scan of segment 3 gets a 503, however often it is retried.
+  FaultProxy proxy(dir_, "proxy-segment", {"--mode", "503", "--fail-segment", "3"});
+  ASSERT_GT(proxy.port(), 0) << "fault_proxy.py did not start";
+  Target t = main_target("holey", 8);
+  t.endpoint = proxy.url();
+  Run r = audit("segment-fails", {t, main_target("healthy")});
+  EXPECT_EQ(r.result.exit_code, 3) << describe(r.result);  // partial
+  json st = proxy.stats(dir_);
+  EXPECT_GE(st.value("faults", 0), 2) << "segment 3 was not retried: " << st;
+  const json* rt = find_target(r.report, "holey");
+  ASSERT_NE(rt, nullptr);
+  EXPECT_EQ(rt->value("status", ""), "partial") << rt->dump().substr(0, 1500);
+  ASSERT_TRUE(rt->contains("error") && (*rt)["error"].is_string());
+  const std::string error = (*rt)["error"].get<std::string>();
+  EXPECT_NE(error.find("segment 3"), std::string::npos) << error;
+  EXPECT_NE(error.find("ServiceUnavailable"), std::string::npos) << error;
+  EXPECT_NE(error.find("lower bounds"), std::string::npos) << error;
+  EXPECT_EQ((*rt)["scan"]["segments_total"].get<int>(), 8);
+  EXPECT_EQ((*rt)["scan"]["segments_scanned"].get<int>(), 7);
+  ASSERT_TRUE(rt->contains("dynamodb")) << rt->dump().substr(0, 1500);
+  EXPECT_EQ((*rt)["dynamodb"].value("counts_are_lower_bounds", false), true);
+  ASSERT_EQ((*rt)["dynamodb"]["failed_segments"].size(), 1u);
+  EXPECT_EQ((*rt)["dynamodb"]["failed_segments"][0]["segment"].get<int>(), 3);
+  // The other seven segments are all counted: the items of segment 3, counted independently
+  // with boto3, are exactly the ones missing.
+  Result seg = run({kPython, "-c",
+                    "import boto3,sys\n"
+                    "c=boto3.client('dynamodb',endpoint_url=sys.argv[1],region_name='us-east-1')\n"
+                    "n=0;k=None\n"
+                    "while True:\n"
+                    "  a=dict(TableName=sys.argv[2],Segment=3,TotalSegments=8,Select='COUNT')\n"
+                    "  if k: a['ExclusiveStartKey']=k\n"
+                    "  p=c.scan(**a);n+=p['Count'];k=p.get('LastEvaluatedKey')\n"
+                    "  if not k: break\n"
+                    "print(n)\n",
+                    endpoint(), table("main")},
+                   dir_, "count-segment-3");
+  ASSERT_EQ(seg.exit_code, 0) << describe(seg);
+  const uint64_t in_segment_3 = std::stoull(seg.out);
+  ASSERT_GT(in_segment_3, 0u);
+  const uint64_t total = main_truth_["items"].get<uint64_t>();
+  EXPECT_EQ((*rt)["scan"]["items_scanned"].get<uint64_t>(), total - in_segment_3);
+  // Lower bounds of the truth, and not empty.
+  const uint64_t expired = static_cast<uint64_t>((*rt)["expired"]["count"].get<double>());
+  EXPECT_GT(expired, 0u);
+  EXPECT_LE(expired, static_cast<uint64_t>(main_truth_["expired"]["count"].get<double>()));
+  // The healthy target of the same run is whole.
+  const json* h = find_target(r.report, "healthy");
+  ASSERT_NE(h, nullptr);
+  expect_matches_truth(*h, main_truth_);
+}
+
 }  // namespace

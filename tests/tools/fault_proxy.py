@@ -12,6 +12,8 @@ instead of (or on top of) the upstream answer:
   reset      the connection is closed without an answer (retryable connection error)
 
 Faulted requests are not forwarded, so a correct client that retries gets every item exactly once.
+With --fail-segment S every Scan of segment S (its "Segment" field) gets the --mode fault,
+forever, whatever --after/--every say: a segment that outlasts any retry policy.
 With --once-per-request a request body (Segment + ExclusiveStartKey) is faulted at most once, so
 a retry always gets through: tests of retryable faults stay deterministic whatever the client's
 attempt limit and however parallel segments interleave.
@@ -96,7 +98,15 @@ def make_handler(args, state):
                 if op in ops:
                     state.matched += 1
                     n = state.matched - args.after
-                    if n > 0 and n % args.every == 0:
+                    if args.fail_segment is not None:
+                        try:
+                            segment = json.loads(body or b"{}").get("Segment")
+                        except ValueError:
+                            segment = None
+                        if segment == args.fail_segment:
+                            fault = args.mode
+                            state.faults += 1
+                    elif n > 0 and n % args.every == 0:
                         key = hashlib.sha256(body).digest()
                         if not (args.once_per_request and key in state.faulted_bodies):
                             state.faulted_bodies.add(key)
@@ -141,6 +151,8 @@ def main():
     p.add_argument("--ops", default="Scan", help="comma-separated operations to fault")
     p.add_argument("--once-per-request", action="store_true",
                    help="fault each distinct request body at most once")
+    p.add_argument("--fail-segment", type=int, default=None,
+                   help="fault every Scan of this segment, forever")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
     if args.every < 1:

@@ -94,11 +94,52 @@ TEST(IamPolicy, ScopedResources) {
   const auto* objects = statement(policy, "S3AuditObjects");
   ASSERT_NE(objects, nullptr);
   EXPECT_EQ((*objects)["Resource"], nlohmann::json({"arn:aws:s3:::video-uploads/uploads/*"}));
-  EXPECT_EQ((*objects)["Action"], nlohmann::json({"s3:GetObject", "s3:ListMultipartUploadParts"}));
+  // Object contents are never read, and no CloudWatch metric either.
+  EXPECT_EQ((*objects)["Action"], nlohmann::json({"s3:ListMultipartUploadParts"}));
+  EXPECT_EQ(statement(policy, "CloudWatchReadMetrics"), nullptr);
+  EXPECT_FALSE(all_actions(policy).count("s3:GetObject"));
+  EXPECT_FALSE(all_actions(policy).count("cloudwatch:GetMetricData"));
+  EXPECT_EQ(statement(policy, "AssumeTargetRoles"), nullptr);
+}
 
-  const auto* cw = statement(policy, "CloudWatchReadMetrics");
-  ASSERT_NE(cw, nullptr);
-  EXPECT_EQ((*cw)["Resource"], nlohmann::json({"*"}));
+TEST(IamPolicy, PartitionsInArns) {
+  unsetenv("AWS_REGION");
+  unsetenv("AWS_DEFAULT_REGION");
+  const Config c = parse(
+      "targets:\n"
+      "  - {name: a, kind: dynamodb, table: T, region: cn-north-1}\n"
+      "  - {name: b, kind: dynamodb, table: G, region: us-gov-west-1}\n"
+      "  - {name: c, kind: s3, bucket: bk, region: cn-northwest-1}\n");
+  const auto policy = iam_policy(c);
+  EXPECT_EQ((*statement(policy, "DynamoDbAuditTables"))["Resource"],
+            nlohmann::json({"arn:aws-cn:dynamodb:cn-north-1:*:table/T",
+                            "arn:aws-us-gov:dynamodb:us-gov-west-1:*:table/G"}));
+  EXPECT_EQ((*statement(policy, "S3AuditBuckets"))["Resource"], nlohmann::json({"arn:aws-cn:s3:::bk"}));
+  EXPECT_EQ((*statement(policy, "S3AuditObjects"))["Resource"], nlohmann::json({"arn:aws-cn:s3:::bk/*"}));
+}
+
+TEST(IamPolicy, TargetRolesNeedAssumeRole) {
+  const Config c = parse(
+      "defaults: {role_arn: \"arn:aws:iam::111111111111:role/Reader\", external_id: e}\n"
+      "targets:\n"
+      "  - {name: a, kind: dynamodb, table: T, region: eu-west-1}\n"
+      "  - {name: b, kind: s3, bucket: bk, region: eu-west-1, role_arn: \"arn:aws:iam::222222222222:role/R\"}\n");
+  EXPECT_EQ(c.targets.at(0).role_arn, "arn:aws:iam::111111111111:role/Reader");
+  EXPECT_EQ(c.targets.at(0).external_id, "e");
+  EXPECT_EQ(c.targets.at(1).role_arn, "arn:aws:iam::222222222222:role/R");
+  const auto policy = iam_policy(c);
+  const auto* s = statement(policy, "AssumeTargetRoles");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ((*s)["Action"], nlohmann::json({"sts:AssumeRole"}));
+  EXPECT_EQ((*s)["Resource"], nlohmann::json({"arn:aws:iam::111111111111:role/Reader",
+                                              "arn:aws:iam::222222222222:role/R"}));
+}
+
+TEST(IamPolicy, RoleArnMustBeARoleArn) {
+  auto r = parse_config("targets: [{name: a, kind: dynamodb, table: T, role_arn: Reader}]\n");
+  ASSERT_FALSE(r.config);
+  ASSERT_FALSE(r.errors.empty());
+  EXPECT_EQ(r.errors[0].path, "targets[0].role_arn");
 }
 
 TEST(IamPolicy, WildcardRegionWhenUnknown) {

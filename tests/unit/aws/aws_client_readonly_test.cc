@@ -173,8 +173,14 @@ TEST(AwsClientReadOnly, S3AndCloudWatchWritesAreRefusedBeforeAnyIo) {
   for (const char* action : {"PutMetricData", "PutMetricAlarm", "DeleteAlarms", "GetMetricStatistics"}) {
     EXPECT_EQ(kind_of([&] { client.cloudwatch(action, {}); }), ErrorKind::kForbidden) << action;
   }
+  // STS: only the calls that obtain credentials (AssumeRole for role_arn profiles and targets).
   EXPECT_TRUE(is_allowed_sts_operation("AssumeRoleWithWebIdentity"));
-  EXPECT_FALSE(is_allowed_sts_operation("AssumeRole"));
+  EXPECT_TRUE(is_allowed_sts_operation("AssumeRole"));
+  for (const char* action : {"GetCallerIdentity", "AssumeRoleWithSAML", "GetSessionToken",
+                             "DecodeAuthorizationMessage", "SetSourceIdentity"}) {
+    EXPECT_FALSE(is_allowed_sts_operation(action)) << action;
+    EXPECT_EQ(kind_of([&] { client.sts(action, {}); }), ErrorKind::kForbidden) << action;
+  }
   EXPECT_EQ(server.request_count(), 0u);
   EXPECT_EQ(creds->calls.load(), 0);
 }

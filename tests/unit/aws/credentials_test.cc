@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -125,6 +126,13 @@ std::string sts_success(const std::string& key, double expiration) {
          "<ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>";
 }
 
+ChainOptions named(const std::string& profile, const std::string& region = "") {
+  ChainOptions o;
+  o.profile = profile;
+  o.region = region;
+  return o;
+}
+
 std::string json_credentials(const std::string& key, double expiration) {
   return R"({"AccessKeyId":")" + key + R"(","SecretAccessKey":"JSON-SECRET","Token":"JSON-TOKEN",)" +
          R"("Expiration":")" + iso_utc(expiration) + R"("})";
@@ -196,20 +204,268 @@ TEST_F(CredentialsTest, OptionsProfileBeatsAwsProfileAndCredentialsFileBeatsConf
   EXPECT_EQ(make_default_chain()->get().access_key_id, "AKIDB");
 }
 
-TEST_F(CredentialsTest, ProfileNotFoundIsReportedAndChainContinues) {
+TEST_F(CredentialsTest, ConfiguredProfileNotFoundIsAnErrorNamingTheFilesRead) {
   write(".aws/credentials", "[default]\naws_access_key_id = A\naws_secret_access_key = B\n");
-  std::string msg = expect_auth_error(ChainOptions{"missing", ""});
+  // A web identity that would answer if the chain went on: it must not be asked.
+  std::atomic<int> sts_hits{0};
+  TestHttpServer sts([&](const ReceivedRequest&) {
+    ++sts_hits;
+    CannedResponse r;
+    r.body = sts_success("ASIAWRONG", now_epoch() + 3600);
+    return r;
+  });
+  set("AWS_WEB_IDENTITY_TOKEN_FILE", write("token", "jwt"));
+  set("AWS_ROLE_ARN", "arn:aws:iam::1:role/other");
+  set("AWS_ENDPOINT_URL_STS", sts.url("/"));
+  std::string msg = expect_auth_error(named("missing"));
   EXPECT_NE(msg.find("shared files: profile 'missing' not found in " + (dir_ / ".aws/credentials").string()),
             std::string::npos) << msg;
   EXPECT_NE(msg.find((dir_ / ".aws/config").string() + " (missing)"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("imds: disabled"), std::string::npos) << msg;  // went on to the end
+  EXPECT_EQ(msg.find("web identity:"), std::string::npos) << msg;  // stopped there
+  EXPECT_EQ(sts_hits.load(), 0);
+  // The same through AWS_PROFILE.
+  set("AWS_PROFILE", "missing");
+  msg = expect_auth_error();
+  EXPECT_NE(msg.find("profile 'missing' not found"), std::string::npos) << msg;
+  EXPECT_EQ(sts_hits.load(), 0);
 }
 
-TEST_F(CredentialsTest, RoleArnProfileIsReportedUnsupported) {
-  write(".aws/config", "[profile r]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = default\n");
-  std::string msg = expect_auth_error(ChainOptions{"r", ""});
-  EXPECT_NE(msg.find("role_arn"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("not supported"), std::string::npos) << msg;
+TEST_F(CredentialsTest, UnnamedDefaultProfileMissingFallsThrough) {
+  // No profile named anywhere: "default" being absent is not an error, the chain goes on.
+  std::string msg = expect_auth_error();
+  EXPECT_NE(msg.find("profile 'default' not found"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("imds: disabled"), std::string::npos) << msg;
+}
+
+// ----------------------------------------------------------------------------- role_arn
+
+// An STS stand-in for the unit tests (the integration tests use moto): answers AssumeRole with
+// credentials named after the role, and records who signed each call.
+struct FakeSts {
+  std::mutex mu;
+  std::vector<ReceivedRequest> calls;
+  std::atomic<int> lifetime_seconds{3600};  // of the credentials handed out
+  TestHttpServer server{[this](const ReceivedRequest& req) {
+    std::lock_guard<std::mutex> lock(mu);
+    calls.push_back(req);
+    std::string body = req.body;
+    size_t at = body.find("RoleArn=");
+    std::string arn = body.substr(at + 8, body.find('&', at) - at - 8);
+    std::string role = arn.substr(arn.rfind("%2F") + 3);
+    CannedResponse r;
+    r.headers = {{"Content-Type", "text/xml"}};
+    r.body = "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>"
+             "<Credentials><AccessKeyId>ASIA" + role + "</AccessKeyId><SecretAccessKey>S-" + role +
+             "</SecretAccessKey><SessionToken>T-" + role + "</SessionToken><Expiration>" +
+             iso_utc(now_epoch() + lifetime_seconds.load()) + "</Expiration></Credentials><AssumedRoleUser><Arn>x</Arn>"
+             "</AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>";
+    return r;
+  }};
+  // "Credential=AKID/..." of the n-th call.
+  std::string signer(size_t n) {
+    std::lock_guard<std::mutex> lock(mu);
+    const std::string& auth = calls.at(n).headers.at("authorization");
+    size_t c = auth.find("Credential=") + 11;
+    return auth.substr(c, auth.find('/', c) - c);
+  }
+  std::string body(size_t n) {
+    std::lock_guard<std::mutex> lock(mu);
+    return calls.at(n).body;
+  }
+  size_t count() {
+    std::lock_guard<std::mutex> lock(mu);
+    return calls.size();
+  }
+};
+
+TEST_F(CredentialsTest, RoleArnWithSourceProfileAssumesTheRoleSigned) {
+  FakeSts sts;
+  set("AWS_ENDPOINT_URL_STS", sts.server.url("/"));
+  write(".aws/credentials", "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = SB\n");
+  write(".aws/config",
+        "[profile audit]\nrole_arn = arn:aws:iam::123456789012:role/Reader\nsource_profile = base\n"
+        "external_id = ext-42\nrole_session_name = nightly\nduration_seconds = 1800\n");
+  Credentials c = make_default_chain(named("audit", "eu-west-1"))->get();
+  EXPECT_EQ(c.access_key_id, "ASIAReader");
+  EXPECT_EQ(c.session_token, "T-Reader");
+  ASSERT_TRUE(c.expiration);
+  EXPECT_NE(c.source.find("assume_role:audit"), std::string::npos) << c.source;
+  ASSERT_EQ(sts.count(), 1u);
+  EXPECT_EQ(sts.signer(0), "AKIDBASE");
+  std::string body = sts.body(0);
+  for (const char* part : {"Action=AssumeRole", "Version=2011-06-15",
+                           "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2FReader",
+                           "RoleSessionName=nightly", "DurationSeconds=1800", "ExternalId=ext-42"}) {
+    EXPECT_NE(body.find(part), std::string::npos) << part << " in " << body;
+  }
+}
+
+TEST_F(CredentialsTest, ChainedProfilesAssumeEachRoleInTurn) {
+  FakeSts sts;
+  set("AWS_ENDPOINT_URL_STS", sts.server.url("/"));
+  write(".aws/config",
+        "[profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = SB\n"
+        "[profile hop]\nrole_arn = arn:aws:iam::1:role/Hop\nsource_profile = base\n"
+        "[profile audit]\nrole_arn = arn:aws:iam::2:role/Final\nsource_profile = hop\n");
+  Credentials c = make_default_chain(named("audit"))->get();
+  EXPECT_EQ(c.access_key_id, "ASIAFinal");
+  ASSERT_EQ(sts.count(), 2u);
+  EXPECT_EQ(sts.signer(0), "AKIDBASE");  // base -> Hop
+  EXPECT_EQ(sts.signer(1), "ASIAHop");   // Hop -> Final
+}
+
+TEST_F(CredentialsTest, SourceProfileWithStaticKeysUsesThemEvenWithItsOwnRole) {
+  FakeSts sts;
+  set("AWS_ENDPOINT_URL_STS", sts.server.url("/"));
+  // As in botocore: a source profile's static keys win over its role_arn; a profile naming
+  // itself assumes its role with its own keys.
+  write(".aws/config",
+        "[profile self]\naws_access_key_id = AKIDSELF\naws_secret_access_key = S\n"
+        "role_arn = arn:aws:iam::1:role/Self\nsource_profile = self\n"
+        "[profile top]\nrole_arn = arn:aws:iam::1:role/Top\nsource_profile = self\n");
+  EXPECT_EQ(make_default_chain(named("self"))->get().access_key_id, "ASIASelf");
+  EXPECT_EQ(sts.signer(0), "AKIDSELF");
+  EXPECT_EQ(make_default_chain(named("top"))->get().access_key_id, "ASIATop");
+  ASSERT_EQ(sts.count(), 2u);
+  EXPECT_EQ(sts.signer(1), "AKIDSELF");
+}
+
+TEST_F(CredentialsTest, SourceProfileCycleIsAnError) {
+  FakeSts sts;
+  set("AWS_ENDPOINT_URL_STS", sts.server.url("/"));
+  write(".aws/config",
+        "[profile a]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = b\n"
+        "[profile b]\nrole_arn = arn:aws:iam::1:role/B\nsource_profile = c\n"
+        "[profile c]\nrole_arn = arn:aws:iam::1:role/C\nsource_profile = a\n");
+  std::string msg = expect_auth_error(named("a"));
+  EXPECT_NE(msg.find("source_profile cycle: a -> b -> c -> a"), std::string::npos) << msg;
+  EXPECT_EQ(sts.count(), 0u);
+}
+
+TEST_F(CredentialsTest, MissingSourceProfileNamesFiles) {
+  write(".aws/config", "[profile a]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = nowhere\n");
+  std::string msg = expect_auth_error(named("a"));
+  EXPECT_NE(msg.find("source_profile 'nowhere' of profile 'a' not found in " +
+                     (dir_ / ".aws/credentials").string() + " (missing), " +
+                     (dir_ / ".aws/config").string()),
+            std::string::npos) << msg;
+}
+
+TEST_F(CredentialsTest, CredentialSourceEnvironment) {
+  FakeSts sts;
+  set("AWS_ENDPOINT_URL_STS", sts.server.url("/"));
+  write(".aws/config", "[profile r]\nrole_arn = arn:aws:iam::1:role/FromEnv\ncredential_source = Environment\n"
+                       "[profile bad]\nrole_arn = arn:aws:iam::1:role/X\ncredential_source = Somewhere\n");
+  std::string msg = expect_auth_error(named("r"));
+  EXPECT_NE(msg.find("credential_source Environment: AWS_ACCESS_KEY_ID not set"), std::string::npos) << msg;
+  msg = expect_auth_error(named("bad"));
+  EXPECT_NE(msg.find("credential_source 'Somewhere' is not Environment, Ec2InstanceMetadata or EcsContainer"),
+            std::string::npos) << msg;
+  EXPECT_EQ(sts.count(), 0u);
+  // A profile named in the config skips the environment provider (as the SDKs do for an
+  // explicit profile); its credential_source takes the keys from there.
+  set("AWS_ACCESS_KEY_ID", "AKIDENV");
+  set("AWS_SECRET_ACCESS_KEY", "SE");
+  Credentials c = make_default_chain(named("r"))->get();
+  EXPECT_EQ(c.access_key_id, "ASIAFromEnv");
+  ASSERT_EQ(sts.count(), 1u);
+  EXPECT_EQ(sts.signer(0), "AKIDENV");
+}
+
+TEST_F(CredentialsTest, CredentialSourceEc2InstanceMetadataWhenDisabledFailsClearly) {
+  write(".aws/config", "[profile r]\nrole_arn = arn:aws:iam::1:role/R\ncredential_source = Ec2InstanceMetadata\n");
+  std::string msg = expect_auth_error(named("r"));
+  EXPECT_NE(msg.find("credential_source Ec2InstanceMetadata: disabled"), std::string::npos) << msg;
+}
+
+TEST_F(CredentialsTest, TargetRoleIsAssumedOnTopOfTheChain) {
+  FakeSts sts;
+  set("AWS_ENDPOINT_URL_STS", sts.server.url("/"));
+  set("AWS_ACCESS_KEY_ID", "AKIDENV");
+  set("AWS_SECRET_ACCESS_KEY", "SE");
+  ChainOptions o;
+  o.role_arn = "arn:aws:iam::210987654321:role/WorkloadReader";
+  o.external_id = "x-1";
+  o.session_name = "ttl-auditor-sessions table";  // the space is not allowed in a session name
+  auto provider = make_default_chain(o);
+  Credentials c = provider->get();
+  EXPECT_EQ(c.access_key_id, "ASIAWorkloadReader");
+  EXPECT_EQ(provider->get().access_key_id, "ASIAWorkloadReader");  // cached
+  ASSERT_EQ(sts.count(), 1u);
+  EXPECT_EQ(sts.signer(0), "AKIDENV");
+  EXPECT_NE(sts.body(0).find("RoleSessionName=ttl-auditor-sessions-table"), std::string::npos)
+      << sts.body(0);
+  EXPECT_NE(sts.body(0).find("ExternalId=x-1"), std::string::npos);
+}
+
+TEST_F(CredentialsTest, AssumedRoleIsRefreshedBeforeItExpires) {
+  FakeSts sts;
+  sts.lifetime_seconds = 200;  // inside the 5-minute refresh window from the start
+  set("AWS_ENDPOINT_URL_STS", sts.server.url("/"));
+  set("AWS_ACCESS_KEY_ID", "AKIDENV");
+  set("AWS_SECRET_ACCESS_KEY", "SE");
+  ChainOptions o;
+  o.role_arn = "arn:aws:iam::1:role/Short";
+  auto provider = make_default_chain(o);
+  EXPECT_EQ(provider->get().access_key_id, "ASIAShort");
+  EXPECT_EQ(provider->get().access_key_id, "ASIAShort");
+  EXPECT_EQ(sts.count(), 2u);  // due for refresh: assumed again
+  sts.lifetime_seconds = 3600;
+  provider->get();
+  provider->get();
+  EXPECT_EQ(sts.count(), 3u);  // fresh for an hour: cached
+  // Profiles' roles too (the chain caches and refreshes what the profile yields).
+  sts.lifetime_seconds = 200;
+  write(".aws/config", "[profile r]\nrole_arn = arn:aws:iam::1:role/P\ncredential_source = Environment\n");
+  auto chain = make_default_chain(named("r"));
+  chain->get();
+  chain->get();
+  EXPECT_EQ(sts.count(), 5u);
+}
+
+TEST_F(CredentialsTest, TargetRoleRefusesPublicStsForALocalTarget) {
+  set("AWS_ACCESS_KEY_ID", "AKIDENV");
+  set("AWS_SECRET_ACCESS_KEY", "SE");
+  ChainOptions o;
+  o.region = "us-east-1";
+  o.role_arn = "arn:aws:iam::1:role/R";
+  o.target_endpoint_url = "http://127.0.0.1:4566";
+  try {
+    make_default_chain(o)->get();
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("https://sts.us-east-1.amazonaws.com"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("AWS_ENDPOINT_URL_STS"), std::string::npos) << msg;
+  }
+}
+
+TEST_F(CredentialsTest, SsoProfileFailsWithAClearMessage) {
+  write(".aws/config", "[profile sso]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n"
+                       "[sso-session corp]\nsso_start_url = https://x.awsapps.com/start\nsso_region = eu-west-1\n");
+  std::string msg = expect_auth_error(named("sso"));
+  EXPECT_NE(msg.find("IAM Identity Center (SSO)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("aws configure export-credentials --profile sso --format process"),
+            std::string::npos) << msg;
+}
+
+TEST_F(CredentialsTest, IniNestedSettingsAndProfileSettings) {
+  IniFile f = parse_aws_ini(
+      "[profile p]\nregion = eu-west-1 # comment\ns3 =\n  addressing_style = path\n"
+      "services = local\n[services local]\ndynamodb =\n  endpoint_url = http://127.0.0.1:1\n"
+      "sts =\n endpoint_url=http://127.0.0.1:2\n");
+  EXPECT_EQ(f["profile p"]["region"], "eu-west-1");
+  EXPECT_EQ(f["profile p"]["s3.addressing_style"], "path");
+  EXPECT_EQ(f["profile p"]["services"], "local");
+  EXPECT_EQ(f["services local"]["dynamodb.endpoint_url"], "http://127.0.0.1:1");
+  EXPECT_EQ(f["services local"]["sts.endpoint_url"], "http://127.0.0.1:2");
+  write(".aws/config", "[default]\nregion = ap-south-1\n[profile p]\nregion = eu-west-1\n");
+  write(".aws/credentials", "[p]\nregion = eu-north-1\n");
+  EXPECT_EQ(profile_setting("", "region"), "ap-south-1");
+  EXPECT_EQ(profile_setting("p", "region"), "eu-north-1");  // the credentials file wins
+  set("AWS_PROFILE", "p");
+  EXPECT_EQ(profile_setting("", "region"), "eu-north-1");
+  EXPECT_EQ(profile_setting("nope", "region"), "");
 }
 
 // ----------------------------------------------------------------------------- credential_process
@@ -222,7 +478,7 @@ TEST_F(CredentialsTest, CredentialProcessRunsWithoutShellAndParsesExpiration) {
                              "\"SessionToken\": \"P-TOKEN\", \"Expiration\": \"2031-01-02T03:04:05Z\"}' \"$1\"\n",
                              true);
   write(".aws/config", "[profile proc]\ncredential_process = \"" + script + "\" 'AKID PROC'\n");
-  Credentials c = make_default_chain(ChainOptions{"proc", ""})->get();
+  Credentials c = make_default_chain(named("proc"))->get();
   EXPECT_EQ(c.source, "process:proc");
   EXPECT_EQ(c.access_key_id, "AKID PROC");
   EXPECT_TRUE(c.secret_access_key == "P-SECRET");
@@ -549,12 +805,11 @@ TEST_F(CredentialsTest, ProviderOrderPrecedence) {
 }
 
 TEST_F(CredentialsTest, ErrorListsEveryProviderTried) {
-  set("AWS_PROFILE", "x");
   std::string msg = expect_auth_error();
   std::string cred_path = (dir_ / ".aws/credentials").string();
   for (const std::string& part :
        {std::string("environment: AWS_ACCESS_KEY_ID not set"),
-        "shared files: profile 'x' not found in " + cred_path + " (missing)",
+        "shared files: profile 'default' not found in " + cred_path + " (missing)",
         std::string("web identity: AWS_WEB_IDENTITY_TOKEN_FILE not set"),
         std::string("container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and AWS_CONTAINER_CREDENTIALS_FULL_URI not set"),
         std::string("imds: disabled")}) {
