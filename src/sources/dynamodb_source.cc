@@ -198,10 +198,14 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
       static_cast<uint64_t>(ctx.threads > 0 ? ctx.threads : std::max(1, options_.default_workers))));
   RateLimiter limiter(target.max_read_units_per_second);
   // Bound on one page's cost: with a rate limit, each worker's share of the bucket (so all of them
-  // can have a page in flight at once); with a budget, a quarter of the budget split over the
-  // workers (so stopping overshoots it by at most one such page per worker). No Limit otherwise.
+  // can have a page in flight at once) but at least 2 units (4 blocks of 4 KB) when the bucket
+  // holds that much, since every page pays for its last block whole; with a budget, a quarter of
+  // the budget split over the workers (so stopping overshoots it by at most one such page per
+  // worker). No Limit otherwise.
   double page_units = 0;
-  if (limiter.rate() > 0) page_units = limiter.burst() / workers;
+  if (limiter.rate() > 0) {
+    page_units = std::max(limiter.burst() / workers, std::min(limiter.burst(), 2.0));
+  }
   if (target.max_read_units > 0) {
     const double share = target.max_read_units / (4.0 * workers);
     page_units = page_units > 0 ? std::min(page_units, share) : share;
