@@ -50,13 +50,13 @@ measure() {  # appends "wall_seconds max_rss_kb" to $1
   cat "$dir/t" >> "$out"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-audit() { "$bin" run --config "$dir/config.yaml" --report "$dir/r.json" --fail-on never --no-progress; }
+audit=("$bin" run --config "$dir/config.yaml" --report "$dir/r.json" --fail-on never --no-progress)
 
 side_by_side() {  # LABEL RUNS
   : > "$dir/a"; : > "$dir/p"
   for ((i = 0; i < $2; i++)); do
     measure "$dir/p" psql -X -q -A -t "$TTLA_PG_DSN" -c "$dba_sql"
-    measure "$dir/a" audit
+    measure "$dir/a" "${audit[@]}"
   done
   local pw aw
   pw="$(cut -d' ' -f1 "$dir/p" | median)"; aw="$(cut -d' ' -f1 "$dir/a" | median)"
@@ -70,7 +70,7 @@ if [ "${1:-}" = "--rss-flatness" ]; then
   for rows in 100000 1000000; do
     load_table "$rows"
     : > "$dir/a"
-    for i in 1 2 3; do measure "$dir/a" audit; done
+    for i in 1 2 3; do measure "$dir/a" "${audit[@]}"; done
     echo "rows=$rows ttl-auditor median peak RSS $(cut -d' ' -f2 "$dir/a" | median) KB, wall $(cut -d' ' -f1 "$dir/a" | median) s"
   done
   exit 0
