@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Side by side on one generated tree: ttl-auditor's filesystem audit against
 #   find DIR -type f -mmin +10080 -printf '%s\n' | awk '{n++; b+=$1} END {print n, b}'
-# Alternating runs, medians of wall time and peak RSS (GNU time). The tree has FILES files in
-# nested folders with modification times spread over 30 days, generated once and reused.
+# Alternating runs, medians of wall time and peak RSS (GNU time), and the ratio. The tree has FILES
+# files, 100 per folder (1M files: 10k folders under 100 top-level ones), with modification times
+# spread over 30 days, generated once and reused. TTLA_FS_THREADS sets --threads (default: auto).
+# RUNS=0 only generates the tree.
 #   bench/peer/run_filesystem_peers.sh [FILES] [RUNS]     (default 1000000 files, 5 runs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,19 +22,22 @@ import os, random, sys, time
 root, n = sys.argv[1], int(sys.argv[2])
 rng = random.Random(42)
 now = time.time()
-per_dir = 500
+per_dir = 100
 for i in range(n):
     d = os.path.join(root, f"u{i // (per_dir * 100) % 100:02d}", f"s{i // per_dir:05d}")
     if i % per_dir == 0:
         os.makedirs(d, exist_ok=True)
     p = os.path.join(d, f"f{i}.bin")
     with open(p, "wb") as f:
-        f.write(b"x" * (i % 4096))
+        f.write(b"x" * (i % 1024))
     t = now - rng.uniform(0, 30 * 86400)
     os.utime(p, (t, t))
 open(os.path.join(root, ".complete"), "w").close()
 PY
 fi
+[ "$runs" -gt 0 ] || exit 0
+threads=()
+[ -n "${TTLA_FS_THREADS:-}" ] && threads=(--threads "$TTLA_FS_THREADS")
 
 cfg="$(mktemp /tmp/ttla-fs-bench.XXXXXX.yaml)"
 cat > "$cfg" <<YAML
@@ -53,12 +58,14 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 for ((i = 0; i < runs; i++)); do
   measure bash -c "find '$tree' -type f -mmin +10080 -printf '%s\n' | awk '{n++; b+=\$1} END {print n, b}'" >> /tmp/ttla-find.$$
   cp /tmp/ttla-out.$$ /tmp/ttla-find-out.$$
-  measure "$bin" run --config "$cfg" --report /tmp/ttla-fs-report.$$.json --fail-on never --no-progress >> /tmp/ttla-audit.$$
+  measure "$bin" run --config "$cfg" --report /tmp/ttla-fs-report.$$.json --fail-on never --no-progress "${threads[@]}" >> /tmp/ttla-audit.$$
 done
-echo "files=$files runs=$runs (medians)"
+echo "files=$files runs=$runs threads=${TTLA_FS_THREADS:-auto} load=$(cut -d' ' -f1-3 /proc/loadavg) (medians)"
 printf '%-14s %10s %12s\n' tool wall_s peak_rss_kb
 printf '%-14s %10s %12s\n' find+awk "$(cut -d' ' -f1 /tmp/ttla-find.$$ | median)" "$(cut -d' ' -f2 /tmp/ttla-find.$$ | median)"
 printf '%-14s %10s %12s\n' ttl-auditor "$(cut -d' ' -f1 /tmp/ttla-audit.$$ | median)" "$(cut -d' ' -f2 /tmp/ttla-audit.$$ | median)"
+fw="$(cut -d' ' -f1 /tmp/ttla-find.$$ | median)"; aw="$(cut -d' ' -f1 /tmp/ttla-audit.$$ | median)"
+awk -v a="$aw" -v f="$fw" 'BEGIN {printf "ratio ttl-auditor/find wall: %.2f\n", a / f}'
 echo "find+awk says (files bytes): $(cat /tmp/ttla-find-out.$$)"
 /usr/bin/python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['targets'][0]; print('ttl-auditor says (files bytes):', t['expired']['count'], t['expired']['bytes'])" /tmp/ttla-fs-report.$$.json
 rm -f /tmp/ttla-*.$$ /tmp/ttla-fs-report.$$.json "$cfg"

@@ -43,7 +43,7 @@ const std::map<std::string, std::vector<std::string>>& kind_keys() {
         "read_tags"}},
       {"postgres",
        {"dsn", "table", "query", "timestamp_column", "key_column", "retention", "where", "sample",
-        "statement_timeout"}},
+        "statement_timeout", "timestamp_unit"}},
       {"filesystem", {"path", "retention", "pattern"}},
   };
   return keys;
@@ -666,6 +666,14 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
     str(t.timestamp_column);
   } else if (key == "key_column") {
     str(t.key_column);
+  } else if (key == "timestamp_unit") {
+    auto s = v.string(n, p);
+    if (!s) return;
+    if (*s != "seconds" && *s != "milliseconds") {
+      v.error(p, "expected seconds or milliseconds (integer epoch columns), got \"" + *s + "\"");
+      return;
+    }
+    t.timestamp_unit = *s;
   } else if (key == "where") {
     str(t.where);
   } else if (key == "statement_timeout") {

@@ -103,6 +103,8 @@ struct TargetConfig {
   std::string query;  // instead of table: returns (key, timestamp)
   std::string timestamp_column;
   std::string key_column;
+  // Empty: a date/time column. seconds | milliseconds: an integer (or numeric) epoch column.
+  std::string timestamp_unit;
   std::string where;
   int64_t statement_timeout = 300;  // seconds
 

@@ -67,7 +67,7 @@ ScanPlan make_scan_plan(const std::string& table, const ItemSchema& schema,
 }
 
 std::string scan_request_body(const ScanPlan& plan, uint64_t segment, uint64_t total_segments,
-                              std::string_view exclusive_start_key) {
+                              std::string_view exclusive_start_key, uint64_t limit) {
   nlohmann::json j = {
       {"TableName", plan.table},
       {"ProjectionExpression", plan.projection},
@@ -79,6 +79,7 @@ std::string scan_request_body(const ScanPlan& plan, uint64_t segment, uint64_t t
   };
   if (!plan.filter_expression.empty()) j["FilterExpression"] = plan.filter_expression;
   if (!plan.values.empty()) j["ExpressionAttributeValues"] = plan.values;
+  if (limit > 0) j["Limit"] = limit;
   std::string body = j.dump();
   if (!exclusive_start_key.empty()) {
     // The key goes back byte for byte as DynamoDB sent it (no re-encoding of its values).

@@ -32,9 +32,10 @@ ScanPlan make_scan_plan(const std::string& table, const ItemSchema& schema,
                         bool drop_not_yet_expired);
 
 // One Scan request: eventually consistent, ReturnConsumedCapacity TOTAL, segment `segment` of
-// `total_segments`, continuing after `exclusive_start_key` (raw JSON object; empty: from start).
+// `total_segments`, continuing after `exclusive_start_key` (raw JSON object; empty: from start);
+// `limit` > 0 caps the items the page evaluates (and so what it costs).
 std::string scan_request_body(const ScanPlan& plan, uint64_t segment, uint64_t total_segments,
-                              std::string_view exclusive_start_key);
+                              std::string_view exclusive_start_key, uint64_t limit = 0);
 
 std::string describe_table_body(const std::string& table);
 std::string describe_ttl_body(const std::string& table);

@@ -189,6 +189,20 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
       std::max<uint64_t>(1, segments.size()),
       static_cast<uint64_t>(ctx.threads > 0 ? ctx.threads : std::max(1, options_.default_workers))));
   RateLimiter limiter(target.max_read_units_per_second);
+  // Bound on one page's cost: with a rate limit, each worker's share of the bucket (so all of them
+  // can have a page in flight at once) but at least 2 units (4 blocks of 4 KB) when the bucket
+  // holds that much, since every page pays for its last block whole; with a budget, a quarter of
+  // the budget split over the workers (so stopping overshoots it by at most one such page per
+  // worker). No Limit otherwise.
+  double page_units = 0;
+  if (limiter.rate() > 0) {
+    page_units = std::max(limiter.burst() / workers, std::min(limiter.burst(), 2.0));
+  }
+  if (target.max_read_units > 0) {
+    const double share = target.max_read_units / (4.0 * workers);
+    page_units = page_units > 0 ? std::min(page_units, share) : share;
+  }
+  if (page_units > 0) page_units = std::min(std::max(page_units, 0.5), 128.0);
   Shared shared;
   std::atomic<size_t> next_segment{0};
   std::vector<SegmentResult> results(segments.size());
@@ -243,6 +257,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
       aws::AwsClient client(service, credentials, &call_stats);
       dynamodb::ScanPageParser parser(schema);
       TargetStats& stats = worker_stats[static_cast<size_t>(w)];
+      PageSizer sizer(page_units);
       while (true) {
         if (should_stop()) return;
         const size_t i = next_segment.fetch_add(1);
@@ -252,20 +267,26 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
         std::string start_key;
         while (true) {
           if (must_abandon()) return;
-          if (!limiter.acquire(ctx.cancel)) {
+          const double reserved = sizer.reservation();
+          if (!limiter.reserve(reserved, ctx.cancel)) {
             should_stop();
             return;
           }
           std::string body;
           try {
-            body = client.dynamodb(
-                "Scan", dynamodb::scan_request_body(plan, seg.segment, total_segments, start_key));
+            body = client.dynamodb("Scan", dynamodb::scan_request_body(
+                                               plan, seg.segment, total_segments, start_key,
+                                               sizer.limit()));
           } catch (const Error& e) {
+            limiter.settle(reserved, 0);
             if (!segment_failure_is_local(e)) throw;
             seg.failure = e.what();
             spdlog::warn("dynamodb segment_failed target={} segment={} items_so_far={} error=\"{}\"",
                          target.name, seg.segment, seg.scanned, seg.failure);
             break;
+          } catch (...) {
+            limiter.settle(reserved, 0);
+            throw;
           }
           dynamodb::ScanPageResult page =
               parser.parse(dynamodb::pad_in_place(body), ctx.as_of, stats);
@@ -275,7 +296,8 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
             stats.count(ItemClass::kNotYetExpired, dropped);
           }
           const double units = page.consumed_capacity.value_or(0);
-          limiter.consume(units);
+          limiter.settle(reserved, units);
+          sizer.observe(page.scanned_count, units);
           seg.scanned += page.scanned_count;
           seg.returned += page.count;
           seg.units += units;

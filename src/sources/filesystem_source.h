@@ -2,8 +2,10 @@
 // kind: filesystem — files whose modification time + retention has passed, found read-only.
 // The walk uses lstat semantics only (fstatat with AT_SYMLINK_NOFOLLOW): it never follows a
 // symlink (symlinks are counted and reported), never opens a regular file, never changes
-// anything. Memory is bounded by the tree's depth, not its size: one open directory stream per
-// level and bounded statistics.
+// anything. The walk is parallel (--threads workers, default up to 4): each worker walks depth
+// first and hands subdirectories to a shared queue only while it is short, so memory is bounded by
+// the tree's depth, not its size: at most workers x (depth + 2) open directory streams and
+// bounded statistics per worker, merged at the end (counts identical to a serial walk).
 #include <cstdint>
 #include <string>
 

@@ -89,14 +89,24 @@ std::string fmt_double(double v) {
   return os.str();
 }
 
-// Parameters of every query: $1 = as_of - retention (epoch seconds, the cut-off), $2 = seed.
+// Parameters of the statement: $1 = as_of - retention (epoch seconds, the cut-off, an integer),
+// $2 = seed (only where referenced).
+//
+// One statement, one read of the expired rows: they are selected by a condition on the bare
+// timestamp column (`col <= cut-off`, so a b-tree index on it gives an index range scan over the
+// expired rows only) into a materialized CTE, and the summary with exact quantiles, the histogram
+// buckets, the K oldest and the K seeded-sample keys are all computed from that CTE. The rows not
+// expired (and NULL timestamps) are only counted, by the statement's last branch.
 PostgresQueries build_queries(PGconn* conn, const TargetConfig& t, size_t k) {
   std::string key_expr;
   std::string ts_expr;
   std::string from;
+  std::string with_src;
   if (!t.query.empty()) {
-    // Any query returning (key, timestamp): its first two columns are renamed k0 and t0.
-    from = "(" + t.query + ") AS src(k0, t0)";
+    // Any query returning (key, timestamp): its first two columns are renamed k0 and t0. It runs
+    // once, materialized, for both the expired rows and the count of the others.
+    with_src = "src_q AS MATERIALIZED (SELECT * FROM (" + t.query + ") AS q0(k0, t0)), ";
+    from = "src_q AS src";
     key_expr = "src.k0::text";
     ts_expr = "src.t0";
   } else {
@@ -107,29 +117,41 @@ PostgresQueries build_queries(PGconn* conn, const TargetConfig& t, size_t k) {
     key_expr = t.key_column.empty() ? std::string("ctid::text") : quote_ident(conn, t.key_column) + "::text";
     ts_expr = quote_ident(conn, t.timestamp_column);
   }
-  std::string where = t.where.empty() ? "" : " WHERE (" + t.where + ")";
+  // The expiry condition on the bare column (index-friendly) and the seconds past the deadline
+  // (timestamp + retention); NULL timestamps are in neither.
+  std::string expired_cond, ov_expr;
+  if (t.timestamp_unit == "seconds") {
+    expired_cond = ts_expr + " <= $1::bigint";
+    ov_expr = "$1::float8 - " + ts_expr + "::float8";
+  } else if (t.timestamp_unit == "milliseconds") {
+    expired_cond = ts_expr + " <= $1::bigint * 1000";
+    ov_expr = "$1::float8 - " + ts_expr + "::float8 / 1000.0";
+  } else {
+    expired_cond = ts_expr + " <= to_timestamp($1::float8)";
+    ov_expr = "$1::float8 - EXTRACT(EPOCH FROM " + ts_expr + ")::float8";
+  }
+  const std::string user_where = t.where.empty() ? "" : "(" + t.where + ") AND ";
   PostgresQueries q;
-  // ov: seconds past the deadline (timestamp + retention); NULL timestamps give NULL ov.
-  q.base = "SELECT " + key_expr + " AS k, " + ts_expr + " AS t, $1::float8 - EXTRACT(EPOCH FROM " +
-           ts_expr + ")::float8 AS ov FROM " + from + where;
-  q.summary =
-      "SELECT count(*), count(*) FILTER (WHERE t IS NULL), count(*) FILTER (WHERE ov >= 0), "
-      "count(*) FILTER (WHERE ov < 0), min(ov) FILTER (WHERE ov >= 0), max(ov) FILTER (WHERE ov >= 0), "
-      "percentile_disc(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY ov) FILTER (WHERE ov >= 0) "
-      "FROM (" + q.base + ") AS base";
+  q.base = "SELECT " + key_expr + " AS k, " + ts_expr + " AS t, " + ov_expr + " AS ov FROM " +
+           from + " WHERE " + user_where + expired_cond;
   std::string coarse = "CASE";
   const auto& bounds = OverdueHistogram::bounds();
   for (size_t i = 0; i < bounds.size(); ++i) {
     coarse += " WHEN ov <= " + fmt_double(bounds[i]) + " THEN " + std::to_string(i);
   }
   coarse += " ELSE " + std::to_string(bounds.size()) + " END";
-  q.buckets = "SELECT " + coarse + " AS hb, floor(ln(greatest(ov, 1)) / ln(" + fmt_double(kFineBucketBase) +
-              ")) AS fb, count(*), min(ov), max(ov) FROM (" + q.base +
-              ") AS base WHERE ov >= 0 GROUP BY 1, 2";
-  q.oldest = "SELECT k, ov FROM (" + q.base + ") AS base WHERE ov >= 0 ORDER BY t, k LIMIT " +
+  q.summary =
+      "SELECT 's', count(*)::text, min(ov)::text, max(ov)::text, "
+      "(percentile_disc(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY ov))::text FROM e";
+  q.buckets = "SELECT 'h', count(*)::text, min(ov)::text, max(ov)::text, NULL FROM e GROUP BY " +
+              coarse + ", floor(ln(greatest(ov, 1)) / ln(" + fmt_double(kFineBucketBase) + "))";
+  q.oldest = "SELECT 'o', k, ov::text, NULL, NULL FROM e ORDER BY t, k LIMIT " + std::to_string(k);
+  q.sample = "SELECT 'm', k, ov::text, NULL, NULL FROM e ORDER BY hashtextextended(k, $2::bigint), k LIMIT " +
              std::to_string(k);
-  q.sample = "SELECT k, ov FROM (" + q.base + ") AS base WHERE ov >= 0 ORDER BY md5(k || $2::text), k LIMIT " +
-             std::to_string(k);
+  q.rest = "SELECT 'c', count(*)::text, (count(*) FILTER (WHERE " + ts_expr + " IS NULL))::text, NULL, NULL FROM " +
+           from + " WHERE " + user_where + "(NOT (" + expired_cond + ") OR " + ts_expr + " IS NULL)";
+  q.statement = "WITH " + with_src + "e AS MATERIALIZED (" + q.base + ") " + q.summary + " UNION ALL " +
+                q.buckets + " UNION ALL (" + q.oldest + ") UNION ALL (" + q.sample + ") UNION ALL " + q.rest;
   return q;
 }
 
@@ -185,40 +207,40 @@ class PostgresSource final : public Source {
     const auto q = build_queries(conn.get(), target, k);
     const double cutoff = static_cast<double>(ctx.as_of - *target.retention);
     const std::vector<std::string> params = {fmt_double(cutoff), std::to_string(ctx.seed % 1000000007ULL)};
-    // $2 only appears in sampled or sample-item queries; PostgreSQL rejects unused parameters
-    // whose type it cannot infer, so pass exactly what each statement references.
-    auto params_for = [&](const std::string& sql) {
-      return sql.find("$2") != std::string::npos ? params : std::vector<std::string>{params[0]};
-    };
 
-    Result summary = db.exec(q.summary, params_for(q.summary));
-    const uint64_t total = get_u64(summary.get(), 0, 0);
-    const uint64_t nulls = get_u64(summary.get(), 0, 1);
-    const uint64_t expired = get_u64(summary.get(), 0, 2);
-    const uint64_t pending = get_u64(summary.get(), 0, 3);
-    if (expired > 0 && !PQgetisnull(summary.get(), 0, 6)) {
-      auto qs = parse_float_array(PQgetvalue(summary.get(), 0, 6));
-      if (qs.size() == 3) report.exact_quantiles = std::array<double, 3>{qs[0], qs[1], qs[2]};
+    Result res = db.exec(q.statement, params);
+    uint64_t expired = 0, pending = 0, nulls = 0;
+    std::vector<int> oldest_rows, sample_rows;
+    for (int row = 0; row < PQntuples(res.get()); ++row) {
+      const std::string tag = PQgetvalue(res.get(), row, 0);
+      if (tag == "s") {
+        expired = get_u64(res.get(), row, 1);
+        if (expired > 0 && !PQgetisnull(res.get(), row, 4)) {
+          auto qs = parse_float_array(PQgetvalue(res.get(), row, 4));
+          if (qs.size() == 3) report.exact_quantiles = std::array<double, 3>{qs[0], qs[1], qs[2]};
+        }
+      } else if (tag == "h") {
+        report.stats.add_expired_range(get_u64(res.get(), row, 1), get_double(res.get(), row, 2),
+                                       get_double(res.get(), row, 3), 0);
+      } else if (tag == "o") {
+        oldest_rows.push_back(row);
+      } else if (tag == "m") {
+        sample_rows.push_back(row);
+      } else if (tag == "c") {
+        nulls = get_u64(res.get(), row, 2);
+        pending = get_u64(res.get(), row, 1) - nulls;
+      }
+    }
+    for (int row : oldest_rows) {
+      const double ov = get_double(res.get(), row, 2);
+      report.stats.offer_oldest(PQgetvalue(res.get(), row, 1), static_cast<double>(ctx.as_of) - ov, ov, 0);
+    }
+    for (int row : sample_rows) {
+      const double ov = get_double(res.get(), row, 2);
+      report.stats.offer_sample(PQgetvalue(res.get(), row, 1), static_cast<double>(ctx.as_of) - ov, ov, 0);
     }
     report.stats.count(ItemClass::kNotYetExpired, pending);
-
-    if (expired > 0) {
-      Result buckets = db.exec(q.buckets, params_for(q.buckets));
-      for (int row = 0; row < PQntuples(buckets.get()); ++row) {
-        report.stats.add_expired_range(get_u64(buckets.get(), row, 2), get_double(buckets.get(), row, 3),
-                                       get_double(buckets.get(), row, 4), 0);
-      }
-      Result oldest = db.exec(q.oldest, params_for(q.oldest));
-      for (int row = 0; row < PQntuples(oldest.get()); ++row) {
-        const double ov = get_double(oldest.get(), row, 1);
-        report.stats.offer_oldest(PQgetvalue(oldest.get(), row, 0), static_cast<double>(ctx.as_of) - ov, ov, 0);
-      }
-      Result sample = db.exec(q.sample, params_for(q.sample));
-      for (int row = 0; row < PQntuples(sample.get()); ++row) {
-        const double ov = get_double(sample.get(), row, 1);
-        report.stats.offer_sample(PQgetvalue(sample.get(), row, 0), static_cast<double>(ctx.as_of) - ov, ov, 0);
-      }
-    }
+    const uint64_t total = expired + pending + nulls;
     db.exec("COMMIT");
 
     report.scan.items_scanned = total;
@@ -252,6 +274,10 @@ class PostgresSource final : public Source {
 };
 
 }  // namespace
+
+PostgresQueries postgres_queries(PGconn* conn, const TargetConfig& target, size_t k) {
+  return build_queries(conn, target, k);
+}
 
 std::unique_ptr<Source> make_postgres_source() { return std::make_unique<PostgresSource>(); }
 

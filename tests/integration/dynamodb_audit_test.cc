@@ -840,3 +840,107 @@ TEST_F(DynamoAuditTest, OneSegmentFailingForeverLeavesAPartialReportOfTheOthers)
 }
 
 }  // namespace
+
+namespace {
+
+// tests/tools/recording_proxy.py in front of dynalite with --capacity-log: the read units the
+// server charged, with when each response came back.
+class CapacityProxy {
+ public:
+  CapacityProxy(const fs::path& dir, const std::string& tag)
+      : out_(dir / (tag + ".proxy.out")), capacity_(dir / (tag + ".capacity.log")) {
+    std::error_code ec;
+    fs::remove(capacity_, ec);
+    std::string upstream = endpoint();
+    if (upstream.rfind("http://", 0) == 0) upstream = upstream.substr(7);
+    child_ = std::make_unique<Child>(
+        std::vector<std::string>{kPython, tool("recording_proxy.py"), "--upstream", upstream,
+                                 "--log", (dir / (tag + ".requests.log")).string(),
+                                 "--capacity-log", capacity_.string()},
+        out_, dir / (tag + ".proxy.err"));
+    for (int i = 0; i < 1200 && port_ == 0; ++i) {  // up to 30 s on a busy machine
+      std::string s = read_file(out_);
+      if (s.rfind("PORT ", 0) == 0 && s.find('\n') != std::string::npos) {
+        port_ = std::stoi(s.substr(5));
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      }
+    }
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+  // (seconds since the first response, units), in arrival order.
+  std::vector<std::pair<double, double>> events() const {
+    std::vector<std::pair<double, double>> ev;
+    std::istringstream in(read_file(capacity_));
+    double t, u;
+    while (in >> t >> u) ev.emplace_back(t, u);
+    std::sort(ev.begin(), ev.end());
+    if (!ev.empty()) {
+      const double t0 = ev.front().first;
+      for (auto& e : ev) e.first -= t0;
+    }
+    return ev;
+  }
+
+ private:
+  fs::path out_, capacity_;
+  std::unique_ptr<Child> child_;
+  int port_ = 0;
+};
+
+class DynamoRateLimitTest : public DynamoAuditTest, public ::testing::WithParamInterface<int> {};
+
+// max_read_units_per_second as the server sees it: a 2400-item table (about 40 read units) read
+// at 8 units/s with 1, 4 and 16 segments (one worker per segment) takes about five seconds; after
+// the first second no window of 3 s or more consumes more than 1.1x the limit, and the whole run
+// after the first second stays under it too. Every item is still read exactly once.
+TEST_P(DynamoRateLimitTest, ServerSideRateStaysWithinTheLimit) {
+  constexpr double kRate = 8;
+  static json truth;
+  if (truth.is_null()) truth = generate("rate", 2400, 21, {});
+  ASSERT_TRUE(Shared::setup_error.empty()) << Shared::setup_error;
+  const int segments = GetParam();
+  const std::string tag = "rate" + std::to_string(segments);
+  CapacityProxy proxy(dir_, tag);
+  ASSERT_GT(proxy.port(), 0) << "recording_proxy.py did not start";
+  Target t{"rated", table("rate"), proxy.url(), segments, std::nullopt, true, ""};
+  t.extra = "    max_read_units_per_second: 8\n";
+  Run r = audit(tag, {t}, {"--threads", std::to_string(segments)});
+  const json* rt = find_target(r.report, "rated");
+  ASSERT_NE(rt, nullptr) << describe(r.result);
+  expect_matches_truth(*rt, truth);
+
+  const auto ev = proxy.events();
+  ASSERT_GE(ev.size(), 10u) << "too few Scan pages seen by the proxy";
+  double total = 0;
+  for (const auto& e : ev) total += e.second;
+  // The proxy saw every unit the report counts (DescribeTable/TTL carry no ConsumedCapacity).
+  EXPECT_NEAR(total, (*rt)["scan"]["consumed_read_units"].get<double>(), 1e-6);
+  const double end = ev.back().first;
+  ASSERT_GE(end, 3.5) << "the run was too short to measure a rate: " << total << " units";
+  // Pages stay small: none costs more than the bucket (a quarter second's worth) plus one block.
+  for (const auto& e : ev) EXPECT_LE(e.second, kRate * 0.25 + 0.5);
+  auto sum_in = [&](double from, double to) {
+    double s = 0;
+    for (const auto& e : ev) {
+      if (e.first > from && e.first <= to) s += e.second;
+    }
+    return s;
+  };
+  const double after_first = sum_in(1.0, end);
+  EXPECT_LE(after_first, 1.1 * kRate * (end - 1.0))
+      << "rate after the first second: " << after_first / (end - 1.0) << " units/s";
+  const double width = std::min(10.0, end - 1.0);
+  for (double from = 1.0; from + width <= end + 1e-9; from += 0.1) {
+    const double s = sum_in(from, from + width);
+    EXPECT_LE(s, 1.1 * kRate * width) << "window (" << from << ", " << from + width << "]: "
+                                      << s / width << " units/s";
+  }
+  // And the limit was used, not undershot by an order of magnitude.
+  EXPECT_GE(total / end, 0.25 * kRate) << total << " units in " << end << " s";
+}
+
+INSTANTIATE_TEST_SUITE_P(Segments, DynamoRateLimitTest, ::testing::Values(1, 4, 16));
+
+}  // namespace

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "sources/postgres_source.h"
@@ -249,7 +250,7 @@ TEST_F(PostgresAudit, NothingThatWritesReachesTheServer) {
   std::ifstream in(log);
   std::string line;
   int statements = 0;
-  const std::regex allowed(R"(^(BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY|SET LOCAL |SELECT |COMMIT))");
+  const std::regex allowed(R"(^(BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY|SET LOCAL |SELECT |WITH |COMMIT))");
   while (std::getline(in, line)) {
     if (line.find("app=ttla-logcheck") == std::string::npos) continue;
     auto pos = line.find("statement: ");
@@ -312,6 +313,162 @@ TEST_F(PostgresAudit, UnreachableServerIsANetworkError) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kNetwork);
   }
+}
+
+}  // namespace
+}  // namespace ttla
+
+namespace ttla {
+namespace {
+
+// Integer epoch columns: the same instants as a timestamptz table, stored as bigint seconds and
+// bigint milliseconds (with sub-second parts), audited with timestamp_unit.
+TEST_F(PostgresAudit, IntegerEpochColumnsWithTimestampUnit) {
+  Db db;
+  Truth truth = make_table(db, "epoch_src", 4000, 23);
+  db.exec("DROP TABLE IF EXISTS epoch_ints");
+  // Milliseconds: the second's value times 1000 plus 0..999 ms (0 for a row exactly on the
+  // whole-second cut-off), so no row changes class.
+  db.exec("CREATE TABLE epoch_ints AS SELECT id, tenant_id, "
+          "EXTRACT(EPOCH FROM deleted_at)::bigint AS ts_s, "
+          "EXTRACT(EPOCH FROM deleted_at)::bigint * 1000 + (id % 1000) * "
+          "(EXTRACT(EPOCH FROM deleted_at)::bigint <> " + std::to_string(kAsOf - 30 * kDay) +
+          ")::int AS ts_ms FROM epoch_src");
+  db.exec("ANALYZE epoch_ints");
+  auto sorted = truth.overdue;
+  std::sort(sorted.begin(), sorted.end());
+  for (const char* unit : {"seconds", "milliseconds"}) {
+    SCOPED_TRACE(unit);
+    auto t = target_for("epoch_ints");
+    t.timestamp_column = std::string(unit) == "seconds" ? "ts_s" : "ts_ms";
+    t.timestamp_unit = unit;
+    auto r = audit(t);
+    ASSERT_EQ(r.status, Status::kOk) << r.error.value_or("");
+    EXPECT_EQ(r.stats.expired_count(), truth.expired);
+    EXPECT_EQ(r.stats.class_count(ItemClass::kNotYetExpired), truth.pending);
+    EXPECT_EQ(r.extra["postgres"]["null_timestamp"], truth.nulls);
+    ASSERT_TRUE(r.exact_quantiles.has_value());
+    // Milliseconds make each value up to 0.999 s younger than its second.
+    const double tol = std::string(unit) == "seconds" ? 0.0 : 1.0;
+    EXPECT_NEAR((*r.exact_quantiles)[0], truth.quantile(0.5), tol);
+    EXPECT_NEAR((*r.exact_quantiles)[1], truth.quantile(0.9), tol);
+    EXPECT_NEAR((*r.exact_quantiles)[2], truth.quantile(0.99), tol);
+    EXPECT_NEAR(r.stats.oldest_overdue_seconds(), sorted.back().first, tol);
+    auto oldest = r.stats.oldest_items();
+    ASSERT_FALSE(oldest.empty());
+    EXPECT_EQ(oldest[0].key, sorted.back().second);
+    EXPECT_EQ(r.stats.sample_items().size(), 10u);
+  }
+  // Without the unit, an integer column is an error the server names, not a wrong answer.
+  auto t = target_for("epoch_ints");
+  t.timestamp_column = "ts_s";
+  EXPECT_THROW(audit(t), Error);
+}
+
+// EXPLAIN (FORMAT JSON) of the statement the source sends, with its parameters bound.
+nlohmann::json explain(const TargetConfig& t) {
+  PGconn* conn = PQconnectdb(dsn());
+  const PostgresQueries q = postgres_queries(conn, t, 10);
+  const std::string cutoff = std::to_string(kAsOf - *t.retention);
+  const char* values[] = {cutoff.c_str(), "1"};
+  const std::string sql = "EXPLAIN (FORMAT JSON) " + q.statement;
+  PGresult* r = PQexecParams(conn, sql.c_str(), 2, nullptr, values, nullptr, nullptr, 0);
+  std::string text = PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : "";
+  std::string err = PQresultErrorMessage(r);
+  PQclear(r);
+  PQfinish(conn);
+  if (text.empty()) throw std::runtime_error("EXPLAIN failed: " + err);
+  return nlohmann::json::parse(text)[0]["Plan"];
+}
+
+void collect(const nlohmann::json& node, std::vector<const nlohmann::json*>& out) {
+  out.push_back(&node);
+  if (node.contains("Plans")) {
+    for (const auto& c : node["Plans"]) collect(c, out);
+  }
+}
+
+const nlohmann::json* cte_plan(const nlohmann::json& root, const std::string& name) {
+  std::vector<const nlohmann::json*> all;
+  collect(root, all);
+  for (const auto* n : all) {
+    if (n->value("Subplan Name", "") == "CTE " + name) return n;
+  }
+  return nullptr;
+}
+
+// The plan reads the table for the expired rows once, in CTE e, which four branches then scan;
+// with a b-tree index on the timestamp that read is an index range scan on `deleted_at <= ...`
+// (no sequential scan of the table inside it); without the index it is one filtered scan.
+TEST_F(PostgresAudit, PlanReadsTheExpiredRowsOnceByIndexRange) {
+  Db db;
+  db.exec("DROP TABLE IF EXISTS plan_rows");
+  db.exec("CREATE TABLE plan_rows (id bigint PRIMARY KEY, deleted_at timestamptz, tenant_id int, body text)");
+  // 20000 rows, 2% of them past retention (30 days) at kAsOf.
+  db.exec("INSERT INTO plan_rows SELECT g, to_timestamp(" + std::to_string(kAsOf) +
+          " - CASE WHEN g % 50 = 0 THEN 31 * 86400 + g ELSE g % (29 * 86400) END), g % 7, "
+          "repeat('x', 60) FROM generate_series(1, 20000) g");
+  db.exec("ANALYZE plan_rows");
+  auto t = target_for("plan_rows");
+
+  auto scans_of_table = [](const nlohmann::json& n) {
+    std::vector<const nlohmann::json*> all, out;
+    collect(n, all);
+    for (const auto* x : all) {
+      if (x->value("Relation Name", "") == "plan_rows") out.push_back(x);
+    }
+    return out;
+  };
+  auto cte_scans = [](const nlohmann::json& root) {
+    std::vector<const nlohmann::json*> all;
+    collect(root, all);
+    return std::count_if(all.begin(), all.end(), [](const nlohmann::json* x) {
+      return x->value("Node Type", "") == "CTE Scan" && x->value("CTE Name", "") == "e";
+    });
+  };
+
+  {
+    SCOPED_TRACE("no index");
+    nlohmann::json plan = explain(t);
+    const nlohmann::json* e = cte_plan(plan, "e");
+    ASSERT_NE(e, nullptr) << plan.dump(1);
+    auto in_e = scans_of_table(*e);
+    ASSERT_EQ(in_e.size(), 1u) << e->dump(1);
+    EXPECT_EQ((*in_e[0]).value("Node Type", ""), "Seq Scan");
+    EXPECT_NE((*in_e[0]).value("Filter", "").find("deleted_at <="), std::string::npos) << e->dump(1);
+    EXPECT_EQ(cte_scans(plan), 4);
+    EXPECT_EQ(scans_of_table(plan).size(), 2u) << "the table is read once for e, once to count the rest";
+  }
+
+  db.exec("CREATE INDEX plan_rows_deleted_at ON plan_rows (deleted_at)");
+  db.exec("ANALYZE plan_rows");
+  {
+    SCOPED_TRACE("b-tree index on deleted_at");
+    nlohmann::json plan = explain(t);
+    const nlohmann::json* e = cte_plan(plan, "e");
+    ASSERT_NE(e, nullptr) << plan.dump(1);
+    std::vector<const nlohmann::json*> nodes;
+    collect(*e, nodes);
+    bool range = false;
+    for (const auto* n : nodes) {
+      const std::string type = n->value("Node Type", "");
+      EXPECT_NE(type, "Seq Scan") << e->dump(1);
+      if ((type == "Index Scan" || type == "Index Only Scan" || type == "Bitmap Index Scan") &&
+          n->value("Index Name", "") == "plan_rows_deleted_at" &&
+          n->value("Index Cond", "").find("deleted_at <=") != std::string::npos) {
+        range = true;
+      }
+    }
+    EXPECT_TRUE(range) << "no index range scan on deleted_at in CTE e:\n" << e->dump(1);
+    EXPECT_EQ(cte_scans(plan), 4);
+    EXPECT_EQ(scans_of_table(plan).size(), 2u) << plan.dump(1);
+  }
+  // And the answer is the same as the truth by plain SQL.
+  auto r = audit(t);
+  ASSERT_EQ(r.status, Status::kOk) << r.error.value_or("");
+  EXPECT_EQ(std::to_string(r.stats.expired_count()),
+            db.scalar("SELECT count(*) FROM plan_rows WHERE tenant_id <> 0 AND deleted_at <= to_timestamp(" +
+                      std::to_string(kAsOf - 30 * kDay) + ")"));
 }
 
 }  // namespace

@@ -196,6 +196,31 @@ TEST(Config, PostgresOwnQueryReplacesDefaultTable) {
   EXPECT_EQ(r.config->targets[1].timestamp_column, "deleted_at");
 }
 
+TEST(Config, PostgresTimestampUnit) {
+  auto r = ttla::parse_config(
+      "targets:\n"
+      "  - {name: a, kind: postgres, dsn: x, table: t, timestamp_column: c, retention: 1d, "
+      "timestamp_unit: seconds}\n"
+      "  - {name: b, kind: postgres, dsn: x, table: t, timestamp_column: c, retention: 1d, "
+      "timestamp_unit: milliseconds}\n"
+      "  - {name: c, kind: postgres, dsn: x, table: t, timestamp_column: c, retention: 1d}\n");
+  ASSERT_TRUE(r.config) << r.errors[0].str();
+  EXPECT_EQ(r.config->targets[0].timestamp_unit, "seconds");
+  EXPECT_EQ(r.config->targets[1].timestamp_unit, "milliseconds");
+  EXPECT_EQ(r.config->targets[2].timestamp_unit, "");
+  auto errs = errors_of(
+      "targets: [{name: a, kind: postgres, dsn: x, table: t, timestamp_column: c, retention: 1d, "
+      "timestamp_unit: ms}]");
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0],
+            "targets[0].timestamp_unit: expected seconds or milliseconds (integer epoch columns), "
+            "got \"ms\"");
+  EXPECT_EQ(errors_of("targets: [{name: a, kind: filesystem, path: /x, retention: 1d, "
+                      "timestamp_unit: seconds}]")
+                .size(),
+            1u);
+}
+
 }  // namespace
 
 namespace {
