@@ -66,6 +66,7 @@ nlohmann::json iam_policy(const Config& config) {
   bool list_tables = false;
   bool read_tags = false;  // s3 read_tags: GetObjectTagging for tag-filtered lifecycle rules
   for (const auto& t : config.targets) {
+    if ((t.kind == "dynamodb" || t.kind == "s3") && !t.role_arn.empty()) roles.insert(t.role_arn);
     if (t.kind == "dynamodb") {
       any_cloudwatch = any_cloudwatch || t.cloudwatch;
       if (!t.tables) {
@@ -85,7 +86,6 @@ nlohmann::json iam_policy(const Config& config) {
       read_tags = read_tags || t.read_tags > 0;
       if (t.orphans) orphan_tables.insert(table_arn(region_of(t), t.orphans->dynamodb_table));
     }
-    if ((t.kind == "dynamodb" || t.kind == "s3") && !t.role_arn.empty()) roles.insert(t.role_arn);
   }
   nlohmann::json statements = nlohmann::json::array();
   if (!tables.empty()) {

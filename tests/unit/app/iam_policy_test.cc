@@ -94,11 +94,13 @@ TEST(IamPolicy, ScopedResources) {
   const auto* objects = statement(policy, "S3AuditObjects");
   ASSERT_NE(objects, nullptr);
   EXPECT_EQ((*objects)["Resource"], nlohmann::json({"arn:aws:s3:::video-uploads/uploads/*"}));
-  // Object contents are never read, and no CloudWatch metric either.
+  // Object contents are never read. CloudWatch is read only for the DynamoDB deletion rate
+  // (on by default for DynamoDB targets; CloudWatchOnlyWhileADynamoTargetReadsTheDeletionRate covers `cloudwatch: false`).
   EXPECT_EQ((*objects)["Action"], nlohmann::json({"s3:ListMultipartUploadParts"}));
-  EXPECT_EQ(statement(policy, "CloudWatchReadMetrics"), nullptr);
   EXPECT_FALSE(all_actions(policy).count("s3:GetObject"));
-  EXPECT_FALSE(all_actions(policy).count("cloudwatch:GetMetricData"));
+  const auto* cw = statement(policy, "CloudWatchReadMetrics");
+  ASSERT_NE(cw, nullptr);
+  EXPECT_EQ((*cw)["Action"], nlohmann::json({"cloudwatch:GetMetricData"}));
   EXPECT_EQ(statement(policy, "AssumeTargetRoles"), nullptr);
 }
 
