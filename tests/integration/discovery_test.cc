@@ -92,7 +92,7 @@ class Discovery : public ::testing::Test {
     std::string cmd = std::string("AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
                                   "AWS_EC2_METADATA_DISABLED=true '") +
                       TTLA_BINARY + "' run --config '" + (dir_ / (tag + ".yaml")).string() +
-                      "' --as-of " + std::to_string(kAsOf) + " --seed 11 --fail-on never --report '" +
+                      "' --as-of " + std::to_string(kAsOf) + " --record-history --seed 11 --fail-on never --report '" +
                       (dir_ / (tag + ".json")).string() + "' --textfile '" +
                       (dir_ / (tag + ".prom")).string() + "'";
     for (const auto& a : args) cmd += " '" + a + "'";

@@ -421,6 +421,9 @@ TEST_F(PrometheusE2E, PushedRunFeedsEveryDashboardQueryAndTheAlerts) {
       {"ttl_auditor_multipart_oldest_age_seconds", "S3-only metric; this test audits DynamoDB only"},
       {"ttl_auditor_noncurrent_expired_items", "S3-only metric (versioned buckets)"},
       {"ttl_auditor_noncurrent_expired_bytes", "S3-only metric (versioned buckets)"},
+      {"ttl_auditor_expired_bytes",
+       "DynamoDB does not measure item sizes, so the family is absent rather than 0; S3, SQL and "
+       "filesystem targets export it"},
       {"ttl_auditor_backlog_drain_estimate_seconds",
        "needs a history of runs with a shrinking backlog or a CloudWatch deletion rate above 0; "
        "dynalite never deletes"},
