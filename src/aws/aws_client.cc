@@ -392,26 +392,38 @@ HttpResponse AwsClient::s3(std::string_view method, std::string_view bucket, std
   return r;
 }
 
-std::string AwsClient::sts(std::string_view action,
-                           const std::vector<std::pair<std::string, std::string>>& params) {
-  if (!is_allowed_sts_operation(action)) {
-    throw Error(ErrorKind::kForbidden, "refusing STS " + std::string(action) +
-                                           ": ttl-auditor only asks STS for credentials");
-  }
+namespace {
+
+// The query protocol STS and CloudWatch share: a form-encoded POST to "/" with Action and Version.
+Call query_call(std::string service, std::string_view action, std::string_view version,
+                const Endpoint& endpoint,
+                const std::vector<std::pair<std::string, std::string>>& params) {
   Call call;
-  call.service = "sts";
+  call.service = std::move(service);
   call.operation = std::string(action);
-  call.endpoint = parse_endpoint(config_.endpoint_url.empty()
-                                     ? public_endpoint("sts", config_.region)
-                                     : config_.endpoint_url);
-  QueryParams form = {{"Action", std::string(action)}, {"Version", "2011-06-15"}};
+  call.endpoint = endpoint;
+  QueryParams form = {{"Action", std::string(action)}, {"Version", std::string(version)}};
   form.insert(form.end(), params.begin(), params.end());
   call.request.method = "POST";
   call.request.path = call.endpoint.base_path + "/";
   call.request.headers = {{"host", call.endpoint.authority},
                           {"content-type", "application/x-www-form-urlencoded; charset=utf-8"}};
   call.request.body = encode_query(form);
-  return impl_->expect_2xx(call, config_.region);
+  return call;
+}
+
+}  // namespace
+
+std::string AwsClient::sts(std::string_view action,
+                           const std::vector<std::pair<std::string, std::string>>& params) {
+  if (!is_allowed_sts_operation(action)) {
+    throw Error(ErrorKind::kForbidden, "refusing STS " + std::string(action) +
+                                           ": ttl-auditor only asks STS for credentials");
+  }
+  const Endpoint endpoint = parse_endpoint(
+      config_.endpoint_url.empty() ? public_endpoint("sts", config_.region) : config_.endpoint_url);
+  return impl_->expect_2xx(query_call("sts", action, "2011-06-15", endpoint, params),
+                           config_.region);
 }
 
 std::string AwsClient::cloudwatch(std::string_view action,
@@ -420,21 +432,12 @@ std::string AwsClient::cloudwatch(std::string_view action,
     throw Error(ErrorKind::kForbidden, "refusing CloudWatch " + std::string(action) +
                                            ": ttl-auditor only sends GetMetricData");
   }
-  Call call;
-  call.service = "monitoring";
-  call.operation = std::string(action);
-  call.endpoint = parse_endpoint(config_.endpoint_url.empty()
-                                     ? "https://monitoring." + config_.region + "." +
-                                           dns_suffix(config_.region)
-                                     : config_.endpoint_url);
-  QueryParams form = {{"Action", std::string(action)}, {"Version", std::string(kCloudWatchVersion)}};
-  form.insert(form.end(), params.begin(), params.end());
-  call.request.method = "POST";
-  call.request.path = call.endpoint.base_path + "/";
-  call.request.headers = {{"host", call.endpoint.authority},
-                          {"content-type", "application/x-www-form-urlencoded; charset=utf-8"}};
-  call.request.body = encode_query(form);
-  return impl_->expect_2xx(call, config_.region);
+  const Endpoint endpoint = parse_endpoint(
+      config_.endpoint_url.empty()
+          ? "https://monitoring." + config_.region + "." + dns_suffix(config_.region)
+          : config_.endpoint_url);
+  return impl_->expect_2xx(
+      query_call("monitoring", action, kCloudWatchVersion, endpoint, params), config_.region);
 }
 
 }  // namespace ttla::aws

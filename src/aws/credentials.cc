@@ -47,6 +47,28 @@ double wall_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// Cached credentials refreshed through `resolve` when they are within the refresh window of their
+// expiry. A failed refresh must not throw away credentials that are still valid for a while: they
+// are kept (with a warning) until they expire; without any, the error propagates.
+template <class Resolve>
+Credentials refresh_or_keep(std::optional<Credentials>& cached, Resolve&& resolve) {
+  const double now = wall_now();
+  if (cached && (!cached->expiration || now < *cached->expiration - kRefreshWindowSeconds)) {
+    return *cached;
+  }
+  try {
+    cached = resolve(now);
+  } catch (const Error& e) {
+    if (cached && cached->expiration && *cached->expiration > now) {
+      spdlog::warn("credentials refresh_failed source={} seconds_left={:.0f} error=\"{}\"",
+                   cached->source, *cached->expiration - now, e.what());
+      return *cached;
+    }
+    throw;
+  }
+  return *cached;
+}
+
 // A variable counts as set only when non-empty (SDKs treat "" as unset).
 std::optional<std::string> env(const char* name) {
   const char* v = std::getenv(name);
@@ -906,27 +928,10 @@ class DefaultChain final : public CredentialsProvider {
 
   Credentials get() override {
     std::lock_guard<std::mutex> lock(mu_);
-    double now = wall_now();
-    if (cached_ && fresh(*cached_, now)) return *cached_;
-    try {
-      cached_ = resolve();
-    } catch (const Error& e) {
-      // A failed refresh must not throw away credentials that are still valid for a while.
-      if (cached_ && cached_->expiration && *cached_->expiration > now) {
-        spdlog::warn("credentials refresh_failed source={} seconds_left={:.0f} error=\"{}\"",
-                     cached_->source, *cached_->expiration - now, e.what());
-        return *cached_;
-      }
-      throw;
-    }
-    return *cached_;
+    return refresh_or_keep(cached_, [this](double) { return resolve(); });
   }
 
  private:
-  static bool fresh(const Credentials& c, double now) {
-    return !c.expiration || now < *c.expiration - kRefreshWindowSeconds;
-  }
-
   std::string profile_name() const {
     if (!options_.profile.empty()) return options_.profile;
     return env("AWS_PROFILE").value_or("default");
@@ -997,11 +1002,7 @@ class AssumeRoleProvider final : public CredentialsProvider {
 
   Credentials get() override {
     std::lock_guard<std::mutex> lock(mu_);
-    double now = wall_now();
-    if (cached_ && (!cached_->expiration || now < *cached_->expiration - kRefreshWindowSeconds)) {
-      return *cached_;
-    }
-    try {
+    return refresh_or_keep(cached_, [this](double now) {
       Credentials base = base_->get();
       Credentials c = assume_role(base, params_);
       c.source = "assume_role:" + params_.role_arn + "<-" + base.source;
@@ -1009,16 +1010,8 @@ class AssumeRoleProvider final : public CredentialsProvider {
                    params_.session_name,
                    c.expiration ? std::to_string(static_cast<int64_t>(*c.expiration - now))
                                 : std::string("never"));
-      cached_ = std::move(c);
-    } catch (const Error& e) {
-      if (cached_ && cached_->expiration && *cached_->expiration > now) {
-        spdlog::warn("credentials refresh_failed source={} seconds_left={:.0f} error=\"{}\"",
-                     cached_->source, *cached_->expiration - now, e.what());
-        return *cached_;
-      }
-      throw;
-    }
-    return *cached_;
+      return c;
+    });
   }
 
  private:
