@@ -433,9 +433,8 @@ std::string AwsClient::cloudwatch(std::string_view action,
                                            ": ttl-auditor only sends GetMetricData");
   }
   const Endpoint endpoint = parse_endpoint(
-      config_.endpoint_url.empty()
-          ? "https://monitoring." + config_.region + "." + dns_suffix(config_.region)
-          : config_.endpoint_url);
+      config_.endpoint_url.empty() ? public_endpoint("cloudwatch", config_.region)
+                                   : config_.endpoint_url);
   return impl_->expect_2xx(
       query_call("monitoring", action, kCloudWatchVersion, endpoint, params), config_.region);
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "aws/endpoints.h"
 #include "core/error.h"
 #include "core/time.h"
 
@@ -53,8 +54,13 @@ nlohmann::json query_dynamodb_deletions(const TargetConfig& target, const std::s
                                         int64_t as_of, double backlog) {
   const DeletionWindow window = deletion_window(as_of, target.deletion_window);
   aws::ServiceConfig service = dynamodb_service;
-  service.endpoint_url = target.cloudwatch_endpoint_url.empty() ? dynamodb_service.endpoint_url
-                                                                : target.cloudwatch_endpoint_url;
+  // CloudWatch's own endpoint, resolved as the SDKs do (AWS_ENDPOINT_URL_CLOUDWATCH, the profile's
+  // endpoint_url, ...), not the DynamoDB one; an explicit cloudwatch_endpoint_url, else the
+  // target's endpoint_url (a local stand-in serving every service), still wins.
+  service.endpoint_url = aws::resolve_endpoint(
+      "cloudwatch",
+      target.cloudwatch_endpoint_url.empty() ? target.endpoint_url : target.cloudwatch_endpoint_url,
+      target.profile);
   cloudwatch::MetricQuery q;
   q.metric_namespace = "AWS/DynamoDB";
   q.metric_name = "TimeToLiveDeletedItemCount";
