@@ -98,10 +98,13 @@ std::string fmt_double(double v) {
 
 // Two statements, one snapshot (REPEATABLE READ), one read of the expired rows:
 //  - `counts` counts every row the target covers by class (expired, not yet, NULL timestamp);
-//  - `stream` returns the expired rows' keys and seconds past their deadline, ordered by the
-//    timestamp, sent as binary COPY. The expired rows are selected by a condition on the bare
-//    timestamp column (`col <= cut-off`), so a b-tree index on it gives an index range scan in
-//    timestamp order with no sort. The client folds the stream into the same TargetStats every
+//  - `stream` returns the expired rows' keys and seconds past their deadline, most overdue first,
+//    sent as binary COPY. The expired rows are selected by a condition on the bare timestamp
+//    column (`col <= cut-off`), so a b-tree index on it gives an index range scan. The order is
+//    by the computed overdue, not the column, on purpose: ordering by the column would let the
+//    planner walk the whole expired range in index order (one random heap read per row, 3.6x
+//    slower than a scan and a sort when 30% of a table is expired); this way the index only
+//    selects and the rows are sorted, as the one-query peer does. The client folds the stream into the same TargetStats every
 //    source uses (histogram, sketch, oldest, seeded sample) in constant memory, and with the count
 //    known beforehand picks the exact quantiles from their ranks as the rows go by.
 // COPY takes no bind parameters: the cut-off (an integer number of seconds the auditor computed)
@@ -143,7 +146,7 @@ PostgresQueries build_queries(PGconn* conn, const TargetConfig& t, int64_t cutof
   q.counts = "SELECT count(*) FILTER (WHERE " + expired_cond + "), count(*) FILTER (WHERE " + ts_expr +
              " IS NULL), count(*) FROM " + from + user_where;
   q.stream = "SELECT " + key_expr + ", " + ov_expr + " FROM " + from +
-             (t.where.empty() ? " WHERE " : user_where + " AND ") + expired_cond + " ORDER BY " + ts_expr;
+             (t.where.empty() ? " WHERE " : user_where + " AND ") + expired_cond + " ORDER BY 2 DESC";
   q.copy = "COPY (" + q.stream + ") TO STDOUT (FORMAT binary)";
   return q;
 }

@@ -2,7 +2,7 @@
 // kind: postgres — rows whose timestamp + retention has passed (soft-delete retention, expiry
 // columns), audited read-only through libpq: one READ ONLY transaction with statement_timeout,
 // lock_timeout and an application_name; identifiers quoted by libpq, never pasted. Rows are
-// counted on the server; the expired rows are read once, streamed in timestamp order (binary COPY)
+// counted on the server; the expired rows are read once, streamed most overdue first (binary COPY)
 // and folded into constant-memory statistics with exact quantiles, whatever the table's size.
 #include <memory>
 
@@ -17,7 +17,7 @@ std::unique_ptr<Source> make_postgres_source();
 
 // The SQL the source sends for a target (for tests and --log-level debug), in one REPEATABLE READ
 // READ ONLY transaction: `counts` (one row: expired, NULL timestamp, all rows), then `copy`, the
-// binary COPY of `stream`: the expired rows' key and seconds past the deadline, in timestamp order.
+// binary COPY of `stream`: the expired rows' key and seconds past the deadline, most overdue first.
 struct PostgresQueries {
   std::string counts;
   std::string stream;
