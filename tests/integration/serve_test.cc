@@ -103,7 +103,7 @@ TEST(Serve, ServesMetricsHealthAndReportThenStops) {
   ServeOptions o;
   o.interval_seconds = 3600;
   o.handle_signals = false;
-  o.audit_once = [&] {
+  o.audit_once = [&](const std::atomic<bool>&) {
     ++audits;
     return testing::crafted_report();
   };
@@ -158,7 +158,7 @@ TEST(Serve, UnhealthyUntilTheFirstAuditFinishes) {
   bool release = false;
   ServeOptions o;
   o.handle_signals = false;
-  o.audit_once = [&] {
+  o.audit_once = [&](const std::atomic<bool>&) {
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return release; });
     return testing::crafted_report();
@@ -185,7 +185,7 @@ TEST(Serve, AuditsRepeatOneAtATimeAndKeepLastSuccessAcrossFailures) {
   o.interval_seconds = 0.2;
   o.jitter = 0.1;
   o.handle_signals = false;
-  o.audit_once = [&]() -> Report {
+  o.audit_once = [&](const std::atomic<bool>&) -> Report {
     int now = ++running;
     max_running = std::max(max_running.load(), now);
     int n = ++calls;
@@ -222,7 +222,7 @@ TEST(Serve, AuditsRepeatOneAtATimeAndKeepLastSuccessAcrossFailures) {
 TEST(Serve, SigtermStopsTheLoop) {
   ServeOptions o;
   o.handle_signals = true;
-  o.audit_once = [] { return testing::crafted_report(); };
+  o.audit_once = [](const std::atomic<bool>&) { return testing::crafted_report(); };
   ServeRunner serve(o);
   ASSERT_TRUE(wait_for([&] { return http_get(serve.port(), "/healthz").status == 200; }));
   auto t0 = std::chrono::steady_clock::now();
@@ -240,7 +240,7 @@ TEST(Serve, BadListenAddressAndMissingAuditReturn2) {
   ServeOptions o;
   o.handle_signals = false;
   EXPECT_EQ(run_serve(Config{}, o), 2) << "no audit function";
-  o.audit_once = [] { return testing::crafted_report(); };
+  o.audit_once = [](const std::atomic<bool>&) { return testing::crafted_report(); };
   // A port another socket already listens on.
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
