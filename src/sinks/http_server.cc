@@ -349,12 +349,12 @@ void HttpServer::serve_connection(int fd) {
   bool head_only = false;
   for (;;) {
     size_t end = head.find("\r\n\r\n");
-    if (end != std::string::npos) {
-      head.resize(end + 2);
+    if ((end == std::string::npos ? head.size() : end) > kMaxHeadBytes) {
+      response = plain(431, "request head too large\n");
       break;
     }
-    if (head.size() > kMaxHeadBytes) {
-      response = plain(431, "request head too large\n");
+    if (end != std::string::npos) {
+      head.resize(end + 2);
       break;
     }
     long n = conn.read(buf, sizeof buf);

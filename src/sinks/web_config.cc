@@ -248,7 +248,7 @@ void use_inline_key(SSL_CTX* ctx, const std::string& pem) {
   if (key == nullptr) tls_fail("cannot read key");
   int ok = SSL_CTX_use_PrivateKey(ctx, key);
   EVP_PKEY_free(key);
-  if (ok != 1) tls_fail("cannot use key");
+  if (ok != 1) tls_fail("cannot use key (does it match the certificate?)");
 }
 
 void use_client_ca(SSL_CTX* ctx, const WebTlsConfig& t) {
@@ -363,6 +363,9 @@ SslCtxPtr make_server_ssl_ctx(const WebTlsConfig& t) {
   }
   if (!t.key_file.empty()) {
     if (SSL_CTX_use_PrivateKey_file(ctx.get(), t.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+      if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+        tls_fail("key_file " + t.key_file + " does not match the certificate");
+      }
       tls_fail("cannot read key_file " + t.key_file);
     }
   } else {
