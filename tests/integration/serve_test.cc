@@ -31,33 +31,7 @@
 namespace ttla {
 namespace {
 
-struct HttpResult {
-  long status = 0;
-  std::string body;
-  std::string content_type;
-};
-
-size_t append(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-HttpResult http_get(int port, const std::string& path) {
-  HttpResult r;
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-  std::string url = "http://127.0.0.1:" + std::to_string(port) + path;
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, append);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &r.body);
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, 5000L);
-  if (curl_easy_perform(curl.get()) != CURLE_OK) return r;
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &r.status);
-  char* ct = nullptr;
-  curl_easy_getinfo(curl.get(), CURLINFO_CONTENT_TYPE, &ct);
-  if (ct) r.content_type = ct;
-  return r;
-}
-
+using testing::http_get;
 using testing::ServeRunner;
 using testing::wait_for;
 

@@ -1,7 +1,11 @@
 #pragma once
 // Runs ttla::run_serve on a thread of the test process (listening on 127.0.0.1:0) and hands out
-// the bound port; used by the serve integration tests.
+// the bound port; http_get scrapes it with libcurl. Used by the serve integration tests.
+#include <curl/curl.h>
+
 #include <chrono>
+#include <memory>
+#include <string>
 #include <functional>
 #include <future>
 #include <stdexcept>
@@ -11,6 +15,34 @@
 #include "app/serve.h"
 
 namespace ttla::testing {
+
+struct HttpResult {
+  long status = 0;
+  std::string body;
+  std::string content_type;
+};
+
+inline size_t append_body(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+inline HttpResult http_get(int port, const std::string& path) {
+  HttpResult r;
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+  std::string url = "http://127.0.0.1:" + std::to_string(port) + path;
+  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, append_body);
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, 5000L);
+  if (curl_easy_perform(curl.get()) != CURLE_OK) return r;
+  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &r.status);
+  char* ct = nullptr;
+  curl_easy_getinfo(curl.get(), CURLINFO_CONTENT_TYPE, &ct);
+  if (ct) r.content_type = ct;
+  return r;
+}
+
 
 class ServeRunner {
  public:
