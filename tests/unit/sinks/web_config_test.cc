@@ -9,10 +9,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <sstream>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include "core/error.h"
 #include "support/require.h"
@@ -206,6 +211,73 @@ TEST(WebConfig, SslContextChecksTheKeyMatchesTheCertificate) {
   t.cert_file = (dir / "missing.crt").string();
   EXPECT_THROW(make_server_ssl_ctx(t), Error);
   fs::remove_all(dir);
+}
+
+std::string repo_file(const std::string& rel) {
+  std::ifstream in(std::string(TTLA_SOURCE_DIR) + "/" + rel);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(WebConfig, DeployExamplesParseAndUseIt) {
+  // systemd: the example file, with certificate names relative to its directory.
+  const std::string example = std::string(TTLA_SOURCE_DIR) + "/deploy/systemd/web-config.example.yml";
+  WebConfig sd = load_web_config(example);
+  EXPECT_TRUE(sd.tls);
+  EXPECT_EQ(sd.tls_config.cert_file, std::string(TTLA_SOURCE_DIR) + "/deploy/systemd/server.crt");
+  EXPECT_EQ(sd.users.count("prometheus"), 1u);
+  const std::string unit = repo_file("deploy/systemd/ttl-auditor-exporter.service");
+  EXPECT_NE(unit.find("--web.config.file %d/web-config.yml"), std::string::npos);
+  EXPECT_NE(unit.find("LoadCredential=server.key:"), std::string::npos);
+
+  // Kubernetes: the Secret's web config, the Deployment's flag, mounts and HTTPS probe.
+  std::vector<YAML::Node> docs = YAML::LoadAll(repo_file("deploy/kubernetes/exporter-deployment.yaml"));
+  bool secret = false, deployment = false;
+  for (const auto& d : docs) {
+    if (!d.IsMap()) continue;
+    const std::string kind = d["kind"].as<std::string>();
+    if (kind == "Secret" && d["metadata"]["name"].as<std::string>() == "ttl-auditor-exporter-web") {
+      WebConfig k = parse_web_config(d["stringData"]["web-config.yml"].as<std::string>(), "/");
+      EXPECT_TRUE(k.tls);
+      EXPECT_EQ(k.tls_config.key_file, "/etc/ttl-auditor/tls/tls.key");
+      EXPECT_FALSE(k.users.empty());
+      secret = true;
+    }
+    if (kind == "Deployment") {
+      const YAML::Node pod = d["spec"]["template"]["spec"];
+      const YAML::Node c = pod["containers"][0];
+      std::string args;
+      for (const auto& a : c["args"]) args += a.as<std::string>() + " ";
+      EXPECT_NE(args.find("--web.config.file=/etc/ttl-auditor/web/web-config.yml"), std::string::npos) << args;
+      EXPECT_NE(args.find("--listen=0.0.0.0:9877"), std::string::npos) << args;
+      EXPECT_EQ(c["readinessProbe"]["httpGet"]["scheme"].as<std::string>(), "HTTPS");
+      std::set<std::string> mounts;
+      for (const auto& m : c["volumeMounts"]) mounts.insert(m["mountPath"].as<std::string>());
+      EXPECT_EQ(mounts.count("/etc/ttl-auditor/web"), 1u);
+      EXPECT_EQ(mounts.count("/etc/ttl-auditor/tls"), 1u);
+      EXPECT_LE(pod["terminationGracePeriodSeconds"].as<int>(), 60) << "SIGTERM stops serve in seconds";
+      deployment = true;
+    }
+  }
+  EXPECT_TRUE(secret && deployment);
+}
+
+TEST(WebConfig, OnePortEverywhere) {
+  // serve's default, help text, README and deploy examples all use 9877.
+  for (const char* file : {"README.md", "src/app/cli.cc", "src/app/serve.h",
+                           "deploy/systemd/ttl-auditor-exporter.service",
+                           "deploy/kubernetes/exporter-deployment.yaml"}) {
+    const std::string text = repo_file(file);
+    ASSERT_FALSE(text.empty()) << file;
+    static const std::regex port_re(R"((?:127\.0\.0\.1|0\.0\.0\.0|localhost|auditor-host|port:?)[: "]*(9[0-9]{3})\b)");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), port_re); it != std::sregex_iterator(); ++it) {
+      const std::string port = (*it)[1];
+      if (port == "9091" || port == "9090") continue;  // Pushgateway, Prometheus
+      EXPECT_EQ(port, "9877") << file << ": " << it->str();
+    }
+    EXPECT_EQ(text.find("9782"), std::string::npos) << file;
+  }
 }
 
 }  // namespace
