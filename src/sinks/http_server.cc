@@ -296,8 +296,8 @@ void HttpServer::accept_loop() {
   block_signals_in_this_thread();
   while (!stopping_) {
     pollfd p[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-    int r = ::poll(p, 2, 1000);
-    reap(false);
+    int r = ::poll(p, 2, -1);  // idle costs no wake-ups; stopping writes to the pipe
+    reap(false);                 // threads of finished connections
     if (r < 0 && errno != EINTR) {
       spdlog::error("serve: poll failed error=\"{}\"", std::strerror(errno));
       return;
