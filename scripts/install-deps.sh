@@ -15,6 +15,8 @@ packages=(
   python3 python3-boto3 python3-botocore python3-jsonschema python3-yaml awscli
   swift-proxy swift-account swift-container swift-object
   time procps
+  # serve --web.config.file tests: htpasswd -B (bcrypt), a TLS client, self-signed certificates
+  apache2-utils curl openssl
 )
 
 # node and npm may come from elsewhere than Debian on a developer machine: only ask apt for them

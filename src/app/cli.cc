@@ -88,9 +88,14 @@ const std::string kIamFooter =
 
 const std::string kServeFooter =
     "Examples:\n"
-    "  ttl-auditor serve --config /etc/ttl-auditor/config.yaml --listen 127.0.0.1:9782 --interval 15m\n"
-    "  curl -s 127.0.0.1:9782/metrics; curl -s 127.0.0.1:9782/report.json; curl -s 127.0.0.1:9782/healthz\n"
+    "  ttl-auditor serve --config /etc/ttl-auditor/config.yaml --listen 127.0.0.1:9877 --interval 15m\n"
+    "  curl -s 127.0.0.1:9877/metrics; curl -s 127.0.0.1:9877/report.json; curl -s 127.0.0.1:9877/healthz\n"
+    "  ttl-auditor serve --config config.yaml --listen 0.0.0.0:9877 --interval 15m \\\n"
+    "      --web.config.file /etc/ttl-auditor/web-config.yml   # TLS and basic auth\n"
     "\n"
+    "Item keys in /report.json (and the report files serve writes) are redacted unless\n"
+    "--serve-report-keys. SIGTERM/SIGINT cancel the running audit; the last complete audit stays\n"
+    "served until the listener closes.\n\n"
     "Exit codes: 0 stopped by SIGTERM/SIGINT; 2 usage or config error.\n";
 
 const std::string kMergeFooter = std::string(
@@ -110,7 +115,7 @@ const std::string kMainFooter = std::string(
     "/var/lib/node_exporter/textfile/ttl_auditor.prom\n"
     "  ttl-auditor run --config config.yaml --report report.json --fail-on warning\n"
     "  ttl-auditor iam-policy --config config.yaml\n"
-    "  ttl-auditor serve --config config.yaml --listen 127.0.0.1:9782 --interval 15m\n"
+    "  ttl-auditor serve --config config.yaml --listen 127.0.0.1:9877 --interval 15m\n"
     "\n"
     "`ttl-auditor COMMAND --help` shows each command's options and examples.\n\n") +
     kExitCodesHelp;
@@ -371,6 +376,8 @@ struct ServeArgs {
   std::string report_dir;
   std::string textfile;
   std::string state_dir;
+  std::string web_config_file;
+  bool report_keys = false;
   LogOptions log;
 };
 
@@ -386,16 +393,18 @@ int cmd_serve(const ServeArgs& a) {
   apply_log_options(a.log, new_run_id());  // replaced by each cycle's run id
   ServeOptions o;
   o.listen = a.listen;
+  o.web_config_file = a.web_config_file;
   o.interval_seconds = static_cast<double>(*interval);
   o.sinks.report_file = a.report;
   o.sinks.report_dir = a.report_dir;
   o.sinks.textfile = a.textfile;
-  const Config& cfg = *config;
+  const Config cfg = serve_audit_config(*config, a.report_keys);
   const std::string state_dir = a.state_dir;
-  o.audit_once = [&cfg, state_dir]() {
+  o.audit_once = [&cfg, state_dir](const std::atomic<bool>& cancel) {
     RunOptions ro;
     ro.run_id = new_run_id();
     ro.state_dir = state_dir;
+    ro.cancel = &cancel;
     set_log_run_id(ro.run_id);  // every line of this cycle carries its run id
     return run_audit(cfg, ro);
   };
@@ -509,13 +518,18 @@ int run_cli(int argc, char** argv) {
   CLI::App* serve = app.add_subcommand(
       "serve", "Run as an exporter: audit every --interval, serve /metrics /healthz /report.json");
   serve->add_option("--config", serve_args.config, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
-  serve->add_option("--listen", serve_args.listen, "ADDR to listen on, e.g. 127.0.0.1:9782")->type_name("ADDR")->required();
+  serve->add_option("--listen", serve_args.listen, "ADDR to listen on, e.g. 127.0.0.1:9877")->type_name("ADDR")->required();
   serve->add_option("--interval", serve_args.interval, "Time between audits, e.g. 15m")->type_name("DURATION")->required();
   serve->add_option("--report", serve_args.report, "Also write each cycle's JSON report to FILE")->type_name("FILE");
   serve->add_option("--report-dir", serve_args.report_dir, "Also write each report into DIR")->type_name("DIR");
   serve->add_option("--textfile", serve_args.textfile, "Also write the metrics to a textfile")->type_name("FILE");
   serve->add_option("--state-dir", serve_args.state_dir,
                     "History of past runs (overrides state_dir in the config)")->type_name("DIR");
+  serve->add_option("--web.config.file", serve_args.web_config_file,
+                    "Web configuration (exporter-toolkit format): TLS and basic auth users")
+      ->type_name("FILE");
+  serve->add_flag("--serve-report-keys", serve_args.report_keys,
+                  "Publish item keys in /report.json (default: redacted, as with redact_keys)");
   add_log_options(serve, serve_args.log);
   serve->footer(kServeFooter);
 

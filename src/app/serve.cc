@@ -22,13 +22,19 @@ namespace {
 // One stop request path for signals and request_serve_stop(). A signal handler may only touch a
 // lock-free atomic, so the loop polls it between condition-variable waits.
 volatile std::sig_atomic_t g_signal = 0;
+// Handed to the running audit; set by the signal handler and request_serve_stop().
+std::atomic<bool> g_cancel{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
 std::mutex g_mu;
 std::condition_variable g_cv;
 bool g_stop = false;
 // How often the loop notices a signal while idle: the shutdown latency, at ~4 wake-ups/s.
 constexpr auto kPoll = std::chrono::milliseconds(250);
 
-extern "C" void on_stop_signal(int sig) { g_signal = sig; }
+extern "C" void on_stop_signal(int sig) {
+  g_signal = sig;
+  g_cancel.store(true);
+}
 
 bool stop_requested() {
   std::lock_guard<std::mutex> lock(g_mu);
@@ -53,6 +59,8 @@ class SignalGuard {
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
+    // A second signal gets the default action: a stuck exporter can still be killed.
+    sa.sa_flags = SA_RESETHAND;
     sigaction(SIGTERM, &sa, &old_term_);
     sigaction(SIGINT, &sa, &old_int_);
   }
@@ -79,6 +87,7 @@ void request_serve_stop() {
   {
     std::lock_guard<std::mutex> lock(g_mu);
     g_stop = true;
+    g_cancel.store(true);
   }
   g_cv.notify_all();
 }
@@ -92,18 +101,19 @@ int run_serve(const Config& config, const ServeOptions& options) {
     std::lock_guard<std::mutex> lock(g_mu);
     g_stop = false;
     g_signal = 0;
+    g_cancel.store(false);
   }
   SignalGuard signals(options.handle_signals);
 
   std::unique_ptr<MetricsExporter> exporter;
   try {
-    exporter = std::make_unique<MetricsExporter>(options.listen);
+    exporter = std::make_unique<MetricsExporter>(options.listen, options.web_config_file);
   } catch (const std::exception& e) {
     spdlog::error("serve: cannot listen address={} error=\"{}\"", options.listen, e.what());
     return 2;
   }
-  spdlog::info("serve: listening address={} port={} interval={}s targets={}", options.listen,
-               exporter->port(), options.interval_seconds, config.targets.size());
+  spdlog::info("serve: listening address={} port={} tls={} interval={}s targets={}", options.listen,
+               exporter->port(), exporter->tls(), options.interval_seconds, config.targets.size());
   if (options.on_listening) options.on_listening(exporter->port());
 
   std::mt19937_64 rng(std::random_device{}());
@@ -121,7 +131,14 @@ int run_serve(const Config& config, const ServeOptions& options) {
     nlohmann::json health;
     bool healthy = false;
     try {
-      Report report = options.audit_once();
+      Report report = options.audit_once(g_cancel);
+      if (stop_requested()) {
+        // Stopped mid-audit: its report is partial. The last complete audit stays served
+        // until the listener closes.
+        spdlog::info("serve: audit cancelled run_id={} seconds={:.3f}", report.run.id,
+                     wall_now() - started_wall);
+        break;
+      }
       ++audits;
       MetricsOptions mo;
       mo.previous_success = last_success;
@@ -145,6 +162,7 @@ int run_serve(const Config& config, const ServeOptions& options) {
                    to_string(report.run.status), wall_now() - started_wall);
       health = {{"status", "ok"}};
     } catch (const std::exception& e) {
+      if (stop_requested()) break;
       // The audit itself broke (not a target: targets fail inside the report). Keep serving
       // the previous metrics; /healthz tells the orchestrator.
       ++failures;
@@ -167,6 +185,14 @@ int run_serve(const Config& config, const ServeOptions& options) {
   int sig = g_signal;
   spdlog::info("serve: stopping signal={} audits={}", sig, audits);
   return 0;
+}
+
+Config serve_audit_config(const Config& config, bool report_keys) {
+  Config out = config;
+  if (!report_keys) {
+    for (auto& t : out.targets) t.redact_keys = true;
+  }
+  return out;
 }
 
 }  // namespace ttla

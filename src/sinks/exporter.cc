@@ -1,14 +1,8 @@
 #include "sinks/exporter.h"
 
-#include <CivetServer.h>
-#include <civetweb.h>
-#include <prometheus/exposer.h>
 #include <spdlog/spdlog.h>
 
-#include <cstring>
-#include <map>
-#include <stdexcept>
-#include <type_traits>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "sinks/metrics.h"
@@ -16,91 +10,58 @@
 namespace ttla {
 namespace {
 
-// prometheus-cpp's Exposer owns its civetweb server and only routes registered collectables, so
-// /healthz and /report.json are answered from civetweb's begin_request callback, which runs
-// before any URI handler.
-// begin_request gets only the connection; the listening port tells which exporter it belongs to.
-std::mutex& routes_mutex() {
-  static std::mutex mu;
-  return mu;
-}
-std::map<int, const MetricsExporter*>& routes() {
-  static std::map<int, const MetricsExporter*> r;
+constexpr const char* kLandingPage =
+    "<!DOCTYPE html>\n"
+    "<html lang=\"en\">\n"
+    "<head><meta charset=\"utf-8\"><title>ttl-auditor</title></head>\n"
+    "<body>\n"
+    "<h1>ttl-auditor</h1>\n"
+    "<p>Audits data expiry and serves the latest audit.</p>\n"
+    "<ul>\n"
+    "<li><a href=\"metrics\">/metrics</a>: Prometheus metrics of the last complete audit</li>\n"
+    "<li><a href=\"healthz\">/healthz</a>: status of the audit loop (JSON)</li>\n"
+    "<li><a href=\"report.json\">/report.json</a>: the last report (JSON)</li>\n"
+    "</ul>\n"
+    "</body>\n"
+    "</html>\n";
+
+HttpResponse json_response(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = std::move(body);
   return r;
-}
-
-const char* reason(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 405: return "Method Not Allowed";
-    case 503: return "Service Unavailable";
-    default: return "Error";
-  }
-}
-
-int begin_request(mg_connection* conn) {
-  const mg_request_info* info = mg_get_request_info(conn);
-  if (info == nullptr || info->local_uri == nullptr) return 0;
-  std::string path = info->local_uri;
-  if (path != "/healthz" && path != "/report.json") return 0;  // /metrics: the Exposer's
-
-  MetricsExporter::Response response;
-  std::string method = info->request_method ? info->request_method : "";
-  bool head = method == "HEAD";
-  if (method != "GET" && !head) {
-    response.status = 405;
-    response.body = R"({"error":"method not allowed"})";
-  } else {
-    std::lock_guard<std::mutex> lock(routes_mutex());
-    auto it = routes().find(info->server_port);
-    if (it == routes().end() || !it->second->handle(path, response)) return 0;
-  }
-  std::string head_text = "HTTP/1.1 " + std::to_string(response.status) + " " +
-                          reason(response.status) +
-                          "\r\nContent-Type: application/json\r\n"
-                          "Cache-Control: no-store\r\nContent-Length: " +
-                          std::to_string(response.body.size()) + "\r\n\r\n";
-  mg_write(conn, head_text.data(), head_text.size());
-  if (!head) mg_write(conn, response.body.data(), response.body.size());
-  return response.status;
 }
 
 }  // namespace
 
-MetricsExporter::MetricsExporter(const std::string& listen)
-    : metrics_(std::make_shared<SwappableCollectable>()) {
-  // CivetCallbacks only adds a constructor (in libcivetweb-cpp) that zeroes mg_callbacks; zero
-  // the plain C struct ourselves and pass it as such. CivetServer copies it.
-  static_assert(sizeof(CivetCallbacks) == sizeof(mg_callbacks));
-  static_assert(std::is_standard_layout_v<mg_callbacks>);
-  static mg_callbacks callbacks = [] {
-    mg_callbacks c;
-    std::memset(&c, 0, sizeof c);
-    c.begin_request = &begin_request;
-    return c;
-  }();
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(
-        listen, 2, reinterpret_cast<const CivetCallbacks*>(&callbacks));
-  } catch (const std::exception& e) {
-    throw Error(ErrorKind::kNetwork, "serve: cannot listen on " + listen + ": " + e.what());
+MetricsExporter::MetricsExporter(const std::string& listen, const std::string& web_config_file)
+    : metrics_(std::make_shared<SwappableCollectable>()), web_config_file_(web_config_file) {
+  HttpServer::TlsContext tls_context;
+  if (!web_config_file_.empty()) {
+    WebConfig config = load_web_config(web_config_file_);  // throws kConfig
+    if (config.tls) {
+      make_server_ssl_ctx(config.tls_config);  // a broken certificate is a start-up error
+      tls_ = true;
+      std::string path = web_config_file_;
+      tls_context = [path] {
+        WebConfig now = load_web_config(path);
+        if (!now.tls) {
+          throw Error(ErrorKind::kConfig,
+                      path + ": tls_server_config was removed; restart to serve plain HTTP");
+        }
+        return make_server_ssl_ctx(now.tls_config);
+      };
+    }
+    spdlog::info("serve: web configuration file={} tls={} basic_auth_users={}", web_config_file_,
+                 config.tls, config.users.size());
   }
-  exposer_->RegisterCollectable(metrics_);
-  auto ports = exposer_->GetListeningPorts();
-  if (ports.empty()) throw Error(ErrorKind::kNetwork, "serve: no listening port for " + listen);
-  port_ = ports.front();
-  std::lock_guard<std::mutex> lock(routes_mutex());
-  routes()[port_] = this;
+  server_ = std::make_unique<HttpServer>(
+      listen, [this](const HttpRequest& r) { return handle(r); }, std::move(tls_context));
+  port_ = server_->port();
 }
 
-MetricsExporter::~MetricsExporter() {
-  {
-    std::lock_guard<std::mutex> lock(routes_mutex());
-    auto it = routes().find(port_);
-    if (it != routes().end() && it->second == this) routes().erase(it);
-  }
-  exposer_.reset();  // stops civetweb (joins its threads) before our state goes away
-}
+MetricsExporter::~MetricsExporter() { server_.reset(); }
 
 void MetricsExporter::set_metrics(std::shared_ptr<prometheus::Collectable> model) {
   metrics_->set(std::move(model));
@@ -113,28 +74,80 @@ void MetricsExporter::set_report(std::string report_json) {
 
 void MetricsExporter::set_health(std::string health_json, bool healthy) {
   std::lock_guard<std::mutex> lock(mu_);
+  try {
+    health_status_ = nlohmann::json::parse(health_json).value("status", "unknown");
+  } catch (const std::exception&) {
+    health_status_ = "unknown";
+  }
   health_json_ = std::move(health_json);
   healthy_ = healthy;
 }
 
-bool MetricsExporter::handle(const std::string& path, Response& out) const {
+HttpResponse MetricsExporter::handle(const HttpRequest& request) {
+  WebConfig config;
+  if (!web_config_file_.empty()) {
+    // Read for every request, as the exporter toolkit does: users change without a restart.
+    try {
+      config = load_web_config(web_config_file_);
+    } catch (const std::exception& e) {
+      spdlog::error("serve: unusable web configuration, request refused error=\"{}\"", e.what());
+      HttpResponse r;
+      r.status = 500;
+      r.body = "internal server error\n";
+      return r;
+    }
+  }
+  HttpResponse response;
+  if (request.method != "GET" && request.method != "HEAD") {
+    response.status = 405;
+    response.body = "method not allowed\n";
+    response.headers.emplace_back("Allow", "GET, HEAD");
+  } else {
+    BasicAuth::Result auth = auth_.check(config, request.header("authorization"));
+    if (auth == BasicAuth::Result::kDenied ||
+        (auth == BasicAuth::Result::kMissing && request.path != "/healthz")) {
+      response.status = 401;
+      response.body = "unauthorized\n";
+      response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"ttl-auditor\", charset=\"UTF-8\"");
+    } else {
+      response = route(request, auth != BasicAuth::Result::kMissing);
+    }
+  }
+  for (const auto& h : config.headers) response.headers.push_back(h);
+  return response;
+}
+
+HttpResponse MetricsExporter::route(const HttpRequest& request, bool authenticated) {
+  const std::string& path = request.path;
+  if (path == "/") {
+    HttpResponse r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = kLandingPage;
+    return r;
+  }
+  if (path == "/metrics") {
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = serialize_metrics(*metrics_);
+    return r;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (path == "/healthz") {
-    out.status = healthy_ ? 200 : 503;
-    out.body = health_json_;
-    return true;
+    if (!authenticated) {
+      // A probe without credentials learns the status code and the word, nothing else.
+      return json_response(healthy_ ? 200 : 503,
+                           nlohmann::json{{"status", health_status_}}.dump());
+    }
+    return json_response(healthy_ ? 200 : 503, health_json_);
   }
   if (path == "/report.json") {
-    if (report_json_.empty()) {
-      out.status = 503;
-      out.body = R"({"error":"no audit finished yet"})";
-    } else {
-      out.status = 200;
-      out.body = report_json_;
-    }
-    return true;
+    if (report_json_.empty()) return json_response(503, R"({"error":"no audit finished yet"})");
+    return json_response(200, report_json_);
   }
-  return false;
+  HttpResponse r;
+  r.status = 404;
+  r.body = "not found; see / for the endpoints\n";
+  return r;
 }
 
 }  // namespace ttla
