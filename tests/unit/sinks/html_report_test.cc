@@ -1,6 +1,6 @@
 // The HTML report page (sinks/html_report.h): every number it shows equals the JSON report's,
 // strings from the data are escaped, it loads nothing, anomalies link their runbook, and the trend
-// draws the history it is given. Rendering in a real browser: tests/integration/html_report_test.cc.
+// draws the history it is given. Rendering in a real browser: tests/integration/html_page_test.cc.
 #include <filesystem>
 #include <fstream>
 #include <regex>
