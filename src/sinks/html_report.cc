@@ -140,7 +140,9 @@ th{font-weight:600;color:var(--muted);font-size:12px}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .summary{background:#fff;border:1px solid var(--line);border-radius:8px;padding:10px 16px;
 margin-bottom:18px}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:18px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(540px,1fr));gap:18px}
+.panes{display:grid;grid-template-columns:repeat(auto-fit,minmax(430px,1fr));gap:0 32px}
+.pane{min-width:0}
 .card{background:#fff;border:1px solid var(--line);border-top:5px solid var(--line);
 border-radius:8px;padding:14px 18px 16px;min-width:0}
 .card.s-ok{border-top-color:var(--ok)}.card.s-partial{border-top-color:var(--partial)}
@@ -156,7 +158,6 @@ color:#fff;background:var(--muted)}
 .kpi .v{font-size:24px;font-weight:600;font-variant-numeric:tabular-nums}
 .kpi .l{color:var(--muted);font-size:12px}
 .ci{color:var(--muted);font-size:12px}
-.cols{display:grid;grid-template-columns:1fr 1fr;gap:0 22px}
 .none{color:var(--muted)}
 .key{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;overflow-wrap:anywhere}
 .bar{height:8px;background:var(--bar);border-radius:2px;min-width:1px}
@@ -265,7 +266,11 @@ std::string trend_svg(const std::vector<TrendPoint>& points) {
            "\"><title>" + esc(format_rfc3339(static_cast<int64_t>(p.at))) + ": " +
            esc(show_number(p.expired)) + " expired (" + esc(status) + ")</title></circle>";
   }
-  return svg + "</svg>";
+  svg += "</svg>";
+  if (points.size() == 1) {
+    svg += "<p class=\"meta\">one run so far: with a state directory each run adds a point</p>";
+  }
+  return svg;
 }
 
 std::string expired_kpis(const json& t) {
@@ -474,13 +479,17 @@ std::string target_card(const json& t, const std::vector<TrendPoint>* trend) {
   }
   out += scan_line(t);
   out += expired_kpis(t);
-  out += "<h3>Expired items by overdue age</h3>" + histogram_svg(t);
-  out += quantiles_table(t);
-  out += "<div class=\"cols\"><div>" + hygiene_table(t) + s3_block(t) + "</div><div>" +
-         groups_table(t) + "</div></div>";
-  out += oldest_items_table(t);
-  out += deletion_block(t);
-  out += trend_block(t, trend);
+  // Panes flow into two columns when the card is wide (a lone target), one when cards share a row.
+  auto pane = [](const std::string& body) {
+    return body.empty() ? std::string() : "<div class=\"pane\">" + body + "</div>";
+  };
+  out += "<div class=\"panes\">";
+  out += pane("<h3>Expired items by overdue age</h3>" + histogram_svg(t) + quantiles_table(t));
+  out += pane(trend_block(t, trend) + deletion_block(t));
+  out += pane(hygiene_table(t) + s3_block(t));
+  out += pane(groups_table(t));
+  out += pane(oldest_items_table(t));
+  out += "</div>";
   out += anomalies_block(t);
   return out + "</section>";
 }
