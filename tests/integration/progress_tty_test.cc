@@ -98,15 +98,7 @@ class ProgressTtyTest : public ::testing::Test {
     char tmpl[] = "/tmp/ttla-progress-it-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    setenv("AWS_ACCESS_KEY_ID", "AKIDTTLAINTEGRATION", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "integration-secret", 1);
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-    auto gen = spawn_and_wait(
-        {"/usr/bin/python3", std::string(TTLA_SOURCE_DIR) + "/tests/tools/dynamo_gen.py",
-         "--endpoint", e, "--table", "ttla_progress_it", "--items", "4000", "--as-of",
-         std::to_string(kAsOf), "--seed", "31", "--truth", (dir_ / "truth.json").string(),
-         "--reuse", "--quiet"},
-        dir_ / "gen.out", dir_ / "gen.err");
+    auto gen = ttla::testing::load_dynamo_table(e, "ttla_progress_it", 4000, 31, kAsOf, dir_);
     ASSERT_EQ(gen.exit_code, 0) << gen.describe();
     // dynalite charges about 1 read unit per 60 of these items: 4,000 items at 25 units/s take
     // about 2.7 s. ItemCount stays 0 in dynalite, so the share counts the 8 segments.

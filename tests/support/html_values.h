@@ -5,9 +5,13 @@
 // Chromium's --dump-dom serialisation of it (both quote attributes with ").
 #include <map>
 #include <regex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace ttla::testing {
 
@@ -48,6 +52,34 @@ inline std::map<std::string, HtmlCard> html_cards(const std::string& page) {
     out[html_unescape((*it)[1])] = std::move(card);
   }
   return out;
+}
+
+// Checks every tagged value of every card against the target of the same name in the JSON report
+// (gtest failures name target and pointer). Returns the pointers seen per target, for a test to
+// require the ones a page must show.
+inline std::map<std::string, std::set<std::string>> expect_cards_match_report(
+    const std::map<std::string, HtmlCard>& cards, const nlohmann::json& report) {
+  std::map<std::string, std::set<std::string>> seen;
+  for (const auto& [name, card] : cards) {
+    const nlohmann::json* target = nullptr;
+    for (const auto& t : report["targets"]) {
+      if (t["name"] == name) target = &t;
+    }
+    if (target == nullptr) {
+      ADD_FAILURE() << "card " << name << " has no target in the report";
+      continue;
+    }
+    for (const auto& [ptr, value] : card.values) {
+      const nlohmann::json::json_pointer p(ptr);
+      if (!target->contains(p)) {
+        ADD_FAILURE() << name << ": " << ptr << " is not in the report";
+        continue;
+      }
+      EXPECT_EQ(nlohmann::json::parse(value), target->at(p)) << name << " " << ptr;
+      seen[name].insert(ptr);
+    }
+  }
+  return seen;
 }
 
 }  // namespace ttla::testing

@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -59,6 +61,24 @@ inline SpawnResult spawn_and_wait(const std::vector<std::string>& argv,
   r.out = slurp(out);
   r.err = slurp(err);
   return r;
+}
+
+// Sets the dummy credentials dynalite wants (a signature must be present; the auditor started
+// later inherits them) and loads a seeded table with tests/tools/dynamo_gen.py (--reuse: a table
+// already loaded the same way is kept). The generator's truth and logs go to `dir`.
+inline SpawnResult load_dynamo_table(const std::string& endpoint, const std::string& table,
+                                     int items, int seed, int64_t as_of,
+                                     const std::filesystem::path& dir) {
+  setenv("AWS_ACCESS_KEY_ID", "AKIDTTLAINTEGRATION", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "integration-secret", 1);
+  setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+  return spawn_and_wait({"/usr/bin/python3",  // Debian's, with boto3
+                         std::string(TTLA_SOURCE_DIR) + "/tests/tools/dynamo_gen.py",
+                         "--endpoint", endpoint, "--table", table, "--items",
+                         std::to_string(items), "--as-of", std::to_string(as_of), "--seed",
+                         std::to_string(seed), "--truth", (dir / (table + ".truth.json")).string(),
+                         "--reuse", "--quiet"},
+                        dir / (table + ".gen.out"), dir / (table + ".gen.err"));
 }
 
 }  // namespace ttla::testing
