@@ -61,11 +61,11 @@ sed 's/^dynamo_gen: /demo: /; s/ classes=.*//' "$work/gen.log"
 
 cp scripts/demo/ttl-auditor.yaml "$work/ttl-auditor.yaml"
 mkdir -p "$work/reports"
-echo "demo: $bin run --config $work/ttl-auditor.yaml --report-dir $work/reports --textfile $work/ttl_auditor.prom"
+echo "demo: $bin run --config $work/ttl-auditor.yaml --report-dir $work/reports --textfile $work/ttl_auditor.prom --html $work/report.html"
 echo
 set +e
 "$bin" run --config "$work/ttl-auditor.yaml" --as-of "$as_of" --report-dir "$work/reports" \
-  --textfile "$work/ttl_auditor.prom" --log-level warn
+  --textfile "$work/ttl_auditor.prom" --html "$work/report.html" --log-level warn
 rc=$?
 set -e
 
@@ -95,6 +95,7 @@ PY
 # The demo is only a success when the audit agrees with that truth, class by class.
 "$py" scripts/demo/check_truth.py "$report" "$work/truth.json" || { echo "demo: the report does not match the truth" >&2; exit 1; }
 echo "report: $report"
+[[ -f "$work/report.html" ]] && echo "html: $work/report.html (one self-contained page: open it in a browser)"
 echo "truth: $work/truth.json"
 echo "config: $work/ttl-auditor.yaml"
 

@@ -18,6 +18,11 @@ packages=(
   # serve --web.config.file tests: htpasswd -B (bcrypt), a TLS client, self-signed certificates
   apache2-utils curl openssl
 )
+# Needed by the tests only, never by ttl-auditor itself: a headless browser that renders the
+# --html page (tests/integration/html_page_test.cc). Set TTLA_NO_TEST_DEPS=1 to leave it out on a
+# machine that only builds and runs the auditor.
+test_packages=(chromium)
+if [ "${TTLA_NO_TEST_DEPS:-0}" != 1 ]; then packages+=("${test_packages[@]}"); fi
 
 # node and npm may come from elsewhere than Debian on a developer machine: only ask apt for them
 # when they are not on PATH at all.

@@ -176,6 +176,7 @@ struct RunArgs {
   std::string report_dir;
   std::string textfile;
   std::string pushgateway;
+  std::string html;
   std::optional<uint64_t> seed;
   bool record_history = false;
   std::vector<std::string> targets;
@@ -244,6 +245,7 @@ int cmd_run(const RunArgs& a) {
   o.sinks.textfile = a.textfile;
   o.sinks.pushgateway_url = a.pushgateway;
   o.sinks.envelope = a.envelope;
+  o.html_file = a.html;
 
   apply_log_options(a.log, o.run_id);
   ProgressLine progress(progress_wanted(a.no_progress));
@@ -484,6 +486,8 @@ int run_cli(int argc, char** argv) {
   run->add_option("--textfile", run_args.textfile,
                   "Write Prometheus metrics for the node_exporter textfile collector")->type_name("FILE");
   run->add_option("--pushgateway", run_args.pushgateway, "Push metrics to a Pushgateway URL")->type_name("URL");
+  run->add_option("--html", run_args.html,
+                  "Write the report as one self-contained HTML page to FILE")->type_name("FILE");
   run->add_option("--seed", run_args.seed,
                   "Seed for sampling and reservoirs (default: a fresh one, recorded in scan.seed)")->type_name("N");
   run->add_flag("--record-history", run_args.record_history,

@@ -8,6 +8,7 @@
 #include <exception>
 #include <random>
 
+#include "app/html_output.h"
 #include "app/logging.h"
 #include "checks/anomalies.h"
 #include "checks/history.h"
@@ -279,6 +280,15 @@ RunOutcome run_pipeline(const Config& config, const RunOptions& options) {
     out.sink_errors = publish(out.report, sinks);
   } catch (const std::exception& e) {
     out.sink_errors.push_back(e.what());
+  }
+  if (!options.html_file.empty()) {
+    try {
+      write_html_output(options.html_file, out.report,
+                        options.state_dir.empty() ? config.state_dir : options.state_dir);
+      spdlog::info("sink=html file={}", options.html_file);
+    } catch (const std::exception& e) {
+      out.sink_errors.push_back(std::string("html: ") + e.what());
+    }
   }
   for (const auto& e : out.sink_errors) spdlog::error("sink failed {}", Fields().add("error", e).str());
   out.exit_code = run_exit_code(out.report, options.fail_on, !out.sink_errors.empty());

@@ -34,6 +34,7 @@ struct RunOptions {
   // clock record state: a what-if run must not distort backlog_growth.
   bool record_history = false;
   SinkOptions sinks;                   // used by run_pipeline only
+  std::string html_file;               // --html FILE (app/html_output.h), run_pipeline only
 };
 
 inline constexpr int64_t kCurrentTimeSeconds = 60;

@@ -63,6 +63,7 @@ struct Shared {
   double consumed_units = 0;
   uint64_t items_scanned = 0;
   uint64_t requests = 0;
+  uint64_t segments_done = 0;
   StopReason stop = StopReason::kNone;
   std::exception_ptr error;
   double last_progress = 0;
@@ -207,8 +208,10 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   std::atomic<size_t> next_segment{0};
   std::vector<SegmentResult> results(segments.size());
   std::vector<TargetStats> worker_stats(static_cast<size_t>(workers), TargetStats(stats_options));
+  // Progress: share of ItemCount on full scans (and shards); a sample's segments vary too much in
+  // size for a share of items to mean much, so its progress counts segments.
   std::optional<int64_t> expected_items;
-  if (table.item_count && *table.item_count > 0) {
+  if (!sampling && table.item_count && *table.item_count > 0) {
     expected_items = static_cast<int64_t>(std::llround(
         static_cast<double>(*table.item_count) * static_cast<double>(segments.size()) /
         static_cast<double>(std::max<uint64_t>(1, total_segments))));
@@ -224,7 +227,9 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
       shared.last_progress = now;
       p.items_scanned = shared.items_scanned;
       p.consumed_read_units = shared.consumed_units;
+      p.segments_done = shared.segments_done;
     }
+    p.segments_total = segments.size();
     p.items_expected = expected_items;
     ctx.progress(target.name, p);
   };
@@ -313,6 +318,10 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
           start_key = std::move(page.last_evaluated_key);
         }
         if (seg.failure.empty()) seg.complete = true;
+        {
+          std::lock_guard<std::mutex> lock(shared.mu);
+          shared.segments_done += 1;
+        }
       }
     } catch (...) {
       std::lock_guard<std::mutex> lock(shared.mu);

@@ -17,8 +17,10 @@ namespace ttla {
 // Terminal progress: sources call this now and then (thread-safe callers; may be empty).
 struct Progress {
   uint64_t items_scanned = 0;
-  std::optional<int64_t> items_expected;  // ItemCount when known
+  std::optional<int64_t> items_expected;  // ItemCount when known (approximate), full scans only
   double consumed_read_units = 0;
+  uint64_t segments_total = 0;  // segments this run reads (0: the source has no segments)
+  uint64_t segments_done = 0;   // of which finished (completely read or given up)
 };
 
 struct RunContext {

@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "app/logging.h"
-#include "app/progress.h"
 
 namespace ttla {
 namespace {
@@ -72,18 +71,6 @@ TEST(Logging, ParsesFormatsAndLevels) {
   EXPECT_EQ(parse_log_level("warning"), spdlog::level::warn);
   EXPECT_EQ(parse_log_level("debug"), spdlog::level::debug);
   EXPECT_FALSE(parse_log_level("loud"));
-}
-
-TEST(Progress, LineShowsItemsRatePercentAndUnits) {
-  Progress p;
-  p.items_scanned = 1234567;
-  p.items_expected = 3300000;
-  p.consumed_read_units = 12.5;
-  EXPECT_EQ(format_progress_line("sessions", p, 10.0),
-            "sessions: 1,234,567 items  123.5k/s  37% of ~3,300,000  12.5 RCU");
-  Progress q;
-  q.items_scanned = 999;
-  EXPECT_EQ(format_progress_line("t", q, 0.0), "t: 999 items");
 }
 
 }  // namespace
