@@ -62,8 +62,8 @@ TEST_F(FileSinks, ReportFileIsPrettyContractJson) {
   ASSERT_EQ(j["targets"].size(), 4u);
   EXPECT_EQ(j["targets"][0]["name"], "sessions");
   EXPECT_EQ(j["targets"][3]["status"], "failed");
-  // Only the report and the lock file: no temp file left behind.
-  EXPECT_EQ(names(), (std::vector<std::string>{".ttl-auditor.lock", "report.json"}));
+  // Only the report: no temp file and no lock file left behind.
+  EXPECT_EQ(names(), (std::vector<std::string>{"report.json"}));
 }
 
 TEST_F(FileSinks, ReportDirWritesTimestampedFileAndLatest) {
