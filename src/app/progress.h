@@ -12,6 +12,9 @@
 
 namespace ttla {
 
+// 1234567 -> "1,234,567" (terminal output only; logs keep plain numbers).
+std::string with_commas(uint64_t n);
+
 // True when stderr is a terminal, TERM is not "dumb" and the user did not pass --no-progress.
 bool progress_wanted(bool no_progress);
 
