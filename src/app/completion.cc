@@ -215,7 +215,7 @@ std::vector<CompletionCommand> completion_model(CLI::App& app) {
         CompletionOption o;
         o.flag = "--" + l;
         o.help = opt->get_description();
-        o.takes_value = opt->get_type_size() > 0;
+        o.takes_value = opt->get_expected_max() > 0;  // flags expect 0 values
         o.choices = validator_choices(opt);
         o.value_kind = value_kind_of(opt->get_type_name(), !o.choices.empty());
         c.options.push_back(std::move(o));

@@ -42,11 +42,24 @@ std::string written_line(const WrittenOutput& w) {
   return "report written to " + w.where;
 }
 
+// What the exit code means (cli.h), so a terminal user need not look it up.
+std::string exit_reason(int exit_code) {
+  switch (exit_code) {
+    case 1: return " (anomalies at or above --fail-on)";
+    case 3: return " (a target failed or stopped early, or an output could not be written)";
+    default: return "";
+  }
+}
+
 }  // namespace
 
 std::string human_duration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "-";
   char buf[64];
+  if (seconds < 1 && seconds > 0) {
+    std::snprintf(buf, sizeof buf, "%.0fms", seconds * 1000);
+    return buf;
+  }
   if (seconds < 10 && seconds != std::floor(seconds)) {
     std::snprintf(buf, sizeof buf, "%.1fs", seconds);
     return buf;
@@ -101,7 +114,7 @@ std::string summary_table(const Report& report, const std::vector<WrittenOutput>
          std::to_string(report.targets.size()) +
          (report.targets.size() == 1 ? " target, " : " targets, ") + std::to_string(anomalies) +
          (anomalies == 1 ? " anomaly" : " anomalies") + " (" + std::to_string(critical) +
-         " critical); exit " + std::to_string(exit_code) + "\n";
+         " critical); exit " + std::to_string(exit_code) + exit_reason(exit_code) + "\n";
   return out;
 }
 

@@ -12,7 +12,8 @@ TEST(RunSummary, HumanDurations) {
   EXPECT_EQ(human_duration(2 * 3600 + 5 * 60), "2h 5m");
   EXPECT_EQ(human_duration(65), "1m 5s");
   EXPECT_EQ(human_duration(42), "42s");
-  EXPECT_EQ(human_duration(0.4), "0.4s");
+  EXPECT_EQ(human_duration(0.4), "400ms");
+  EXPECT_EQ(human_duration(2.5), "2.5s");
   EXPECT_EQ(human_duration(0), "0s");
   EXPECT_EQ(human_duration(-1), "-");
 }
@@ -47,7 +48,7 @@ TEST(RunSummary, TableRowsOutputsAndClosingLine) {
   EXPECT_NE(t.find("oldest_overdue (warning), expired_backlog (warning)"), std::string::npos) << t;
   EXPECT_NE(t.find("uploads   failed  -"), std::string::npos) << t;
   EXPECT_NE(t.find("report written to /srv/r.json\nmetrics written to /srv/m.prom\n"), std::string::npos) << t;
-  EXPECT_NE(t.find("run failed in 2.5s: 2 targets, 3 anomalies (1 critical); exit 3\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("run failed in 2.5s: 2 targets, 3 anomalies (1 critical); exit 3 (a target failed or stopped early, or an output could not be written)\n"), std::string::npos) << t;
 }
 
 TEST(RunSummary, LogFields) {
