@@ -139,9 +139,11 @@ std::optional<std::string> output_problem(const std::string& path) {
     if (::fstat(d.stream_fd, &st) != 0) return path + ": " + d.describe() + " is closed";
     return std::nullopt;
   }
+  // A missing directory is created when the output is written (as --report-dir is), so it is
+  // enough that the nearest existing ancestor is a writable directory.
   const fs::path file(d.path);
   const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
-  return writable_dir_problem(dir, path);
+  return writable_dir_problem(existing_ancestor(dir), path);
 }
 
 std::optional<std::string> output_dir_problem(const std::string& dir) {
@@ -163,9 +165,15 @@ OutputDestination write_output(const std::string& path, const std::string& conte
   const OutputDestination d = resolve_output(path);
   if (d.is_stream()) {
     write_stream(d.stream_fd, content);
-  } else {
-    write_file_atomic(d.path, content);
+    return d;
   }
+  const fs::path parent = fs::path(d.path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    if (ec) throw Error(ErrorKind::kIo, "cannot create directory " + parent.string() + ": " + ec.message());
+  }
+  write_file_atomic(d.path, content);
   return d;
 }
 

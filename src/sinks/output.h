@@ -28,14 +28,15 @@ struct OutputDestination {
 OutputDestination resolve_output(const std::string& path);
 
 // Why `path` cannot be written, or nullopt when it can: it resolves (above), and the directory it
-// lands in exists and is writable. Cheap and side-effect free: called before the audit starts.
+// lands in is writable (or, when missing, its nearest existing ancestor is: write_output creates it). Cheap and side-effect free: called before the audit starts.
 std::optional<std::string> output_problem(const std::string& path);
 
 // The same for an output directory that is created when missing (--report-dir): it is a directory
 // we can write into, or its nearest existing ancestor is.
 std::optional<std::string> output_dir_problem(const std::string& dir);
 
-// Writes `content` where `path` resolves to. Returns the destination written. Throws
+// Writes `content` where `path` resolves to, creating a missing parent directory. Returns the
+// destination written. Throws
 // ttla::Error(kConfig) for a refused destination and ttla::Error(kIo) for a failed write.
 OutputDestination write_output(const std::string& path, const std::string& content);
 

@@ -173,7 +173,7 @@ TEST_F(FirstHour, RefusedOrUnwritableOutputsFailBeforeAnyScanning) {
       {{"--report", (dir_ / "images").string()}, "is a directory"},
       {{"--report", (dir_ / "fifo").string()}, "FIFO"},
       {{"--textfile", "/dev/zero"}, "a device"},
-      {{"--report", (dir_ / "missing" / "r.json").string()}, "No such file or directory"},
+      {{"--report", (dir_ / "plain" / "r.json").string()}, "not a directory"},
       {{"--report-dir", (dir_ / "plain" / "reports").string()}, "not a directory"},
   };
   for (const auto& [extra, why] : cases) {

@@ -135,11 +135,14 @@ TEST_F(Output, DirectoryFifoAndDeviceAreRefused) {
 TEST_F(Output, ProblemsFoundBeforeWriting) {
   EXPECT_FALSE(output_problem((dir_ / "r.json").string()));
   EXPECT_FALSE(output_problem("-"));
-  const auto missing = output_problem((dir_ / "no-such" / "r.json").string());
-  ASSERT_TRUE(missing);
-  EXPECT_NE(missing->find("No such file or directory"), std::string::npos) << *missing;
+  // A missing directory under a writable one is created on write.
+  EXPECT_FALSE(output_problem((dir_ / "new" / "r.json").string()));
+  write_output((dir_ / "new" / "r.json").string(), "x");
+  EXPECT_EQ(slurp(dir_ / "new" / "r.json"), "x");
   std::ofstream(dir_ / "file") << "x";
-  EXPECT_TRUE(output_problem((dir_ / "file" / "r.json").string()));
+  const auto under_file = output_problem((dir_ / "file" / "r.json").string());
+  ASSERT_TRUE(under_file);
+  EXPECT_NE(under_file->find("is not a directory"), std::string::npos) << *under_file;
   // A report dir is created on demand: a missing one is fine under a writable ancestor.
   EXPECT_FALSE(output_dir_problem((dir_ / "a" / "b").string()));
   EXPECT_TRUE(output_dir_problem((dir_ / "file").string()));
@@ -148,7 +151,7 @@ TEST_F(Output, ProblemsFoundBeforeWriting) {
   SinkOptions o;
   o.report_file = dir_.string();
   o.report_dir = (dir_ / "reports").string();
-  o.textfile = (dir_ / "no-such" / "m.prom").string();
+  o.textfile = (dir_ / "file" / "m.prom").string();
   const auto problems = check_outputs(o);
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_EQ(problems[0].rfind("--report ", 0), 0u) << problems[0];
