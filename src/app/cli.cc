@@ -345,6 +345,16 @@ int cmd_merge(const MergeArgs& a) {
     config = load_or_report(a.config, &a.log);
     if (!config) return kExitUsage;
   }
+  {
+    SinkOptions outputs;
+    outputs.report_file = a.report;
+    outputs.report_dir = a.report_dir;
+    outputs.textfile = a.textfile;
+    if (const auto problems = check_outputs(outputs); !problems.empty()) {
+      for (const auto& p : problems) usage_error(a.log, p);
+      return kExitUsage;
+    }
+  }
   std::vector<Report> parts;
   for (const auto& path : a.parts) {
     std::ifstream in(path, std::ios::binary);

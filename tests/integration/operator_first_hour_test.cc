@@ -188,6 +188,10 @@ TEST_F(FirstHour, RefusedOrUnwritableOutputsFailBeforeAnyScanning) {
   struct stat st {};
   ASSERT_EQ(::lstat((dir_ / "fifo").c_str(), &st), 0);
   EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  // merge checks its outputs before reading a single part.
+  const Outcome m = ttla({"merge", (dir_ / "no-part.json").string(), "--report", (dir_ / "images").string()});
+  EXPECT_EQ(m.code, 2);
+  EXPECT_NE(m.err.find("--report " + (dir_ / "images").string() + " is a directory"), std::string::npos) << m.err;
 }
 
 // --- 2. A run that reports -----------------------------------------------------------------------

@@ -16,6 +16,7 @@
 #include "sinks/report_sink.h"
 #include "sinks/sinks.h"
 #include "sinks/textfile_sink.h"
+#include "sinks_test_dir.h"
 #include "sinks_test_report.h"
 
 namespace ttla {
@@ -23,31 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class FileSinks : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ttla-sinks-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  std::vector<std::string> names() const {
-    std::vector<std::string> n;
-    for (auto& e : fs::directory_iterator(dir_)) n.push_back(e.path().filename().string());
-    std::sort(n.begin(), n.end());
-    return n;
-  }
-  fs::path dir_;
-};
+class FileSinks : public testing::SinkTestDir {};
 
 TEST_F(FileSinks, ReportFileIsPrettyContractJson) {
   SinkOptions o;

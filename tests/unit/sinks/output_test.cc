@@ -15,37 +15,14 @@
 #include "core/error.h"
 #include "sinks/report_sink.h"
 #include "sinks/sinks.h"
+#include "sinks_test_dir.h"
 
 namespace ttla {
 namespace {
 
 namespace fs = std::filesystem;
 
-class Output : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ttla-output-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  static std::vector<std::string> names(const fs::path& d) {
-    std::vector<std::string> n;
-    for (auto& e : fs::directory_iterator(d)) n.push_back(e.path().filename().string());
-    std::sort(n.begin(), n.end());
-    return n;
-  }
-  fs::path dir_;
-};
+class Output : public testing::SinkTestDir {};
 
 // Runs `fn` with stdout redirected into a pipe; returns what was written to it.
 template <typename Fn>
@@ -68,10 +45,12 @@ std::string capture_stdout(Fn&& fn) {
 }
 
 TEST_F(Output, DashIsStdoutAndNoFileNamedDash) {
+  const fs::path cwd = fs::current_path();
   fs::current_path(dir_);
   const std::string out = capture_stdout([] {
     EXPECT_EQ(write_output("-", "{\"a\":1}\n").describe(), "stdout");
   });
+  fs::current_path(cwd);
   EXPECT_EQ(out, "{\"a\":1}\n");
   EXPECT_TRUE(names(dir_).empty()) << "no file named - (or anything else) created";
 }
