@@ -3,6 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -13,15 +16,19 @@
 #include <iostream>
 #include <sstream>
 
+#include "app/completion.h"
 #include "app/iam_policy.h"
 #include "app/logging.h"
 #include "app/progress.h"
 #include "app/run.h"
+#include "app/run_summary.h"
+#include "app/version_info.h"
 #include "checks/anomalies.h"
 #include "checks/history.h"
 #include "config/config.h"
 #include "core/error.h"
 #include "core/report.h"
+#include "core/suggest.h"
 #include "core/time.h"
 #include "sinks/sinks.h"
 #include "sources/sampling.h"
@@ -135,25 +142,49 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-void print_config_errors(const std::string& path, const std::vector<ConfigError>& errors) {
+struct LogOptions {
+  std::string format = "text";
+  std::string level = "info";
+  bool json() const { return format == "json"; }
+};
+
+void print_config_errors(const std::string& path, const std::vector<ConfigError>& errors,
+                         const LogOptions* log = nullptr) {
+  if (log != nullptr && log->json()) {
+    // Under --log-format json every line on stderr is a JSON object, config errors included.
+    for (const auto& e : errors) {
+      spdlog::error("config error {}",
+                    Fields().add("file", path).add("path", e.path).add("error", e.message).str());
+    }
+    spdlog::error("config invalid {}",
+                  Fields().add("file", path).add("problems", static_cast<uint64_t>(errors.size())).str());
+    spdlog::default_logger()->flush();
+    return;
+  }
   for (const auto& e : errors) std::cerr << e.str() << '\n';
   std::cerr << path << ": " << errors.size() << (errors.size() == 1 ? " problem" : " problems")
             << '\n';
 }
 
-std::optional<Config> load_or_report(const std::string& path) {
+std::optional<Config> load_or_report(const std::string& path, const LogOptions* log = nullptr) {
   ConfigResult r = load_config(path);
   if (!r.config) {
-    print_config_errors(path, r.errors);
+    print_config_errors(path, r.errors, log);
     return std::nullopt;
   }
   return std::move(r.config);
 }
 
-struct LogOptions {
-  std::string format = "text";
-  std::string level = "info";
-};
+// A usage error: plain text, or one JSON line under --log-format json. Returns kExitUsage.
+int usage_error(const LogOptions& log, const std::string& message) {
+  if (log.json()) {
+    spdlog::error("usage error {}", Fields().add("error", message).str());
+    spdlog::default_logger()->flush();
+  } else {
+    std::cerr << message << '\n';
+  }
+  return kExitUsage;
+}
 
 void add_log_options(CLI::App* cmd, LogOptions& o) {
   cmd->add_option("--log-format", o.format, "Log lines on stderr: text (logfmt) or json")->type_name("FORMAT")
@@ -186,41 +217,41 @@ struct RunArgs {
   std::string state_dir;
   int threads = 0;
   bool no_progress = false;
+  int keep = 0;
+  int keep_days = 0;
   LogOptions log;
 };
 
 int cmd_run(const RunArgs& a) {
-  std::optional<Config> config = load_or_report(a.config);
+  // Logging first: under --log-format json even config and usage errors are JSON lines.
+  RunOptions o;
+  o.run_id = new_run_id();
+  apply_log_options(a.log, o.run_id);
+  std::optional<Config> config = load_or_report(a.config, &a.log);
   if (!config) return kExitUsage;
 
-  RunOptions o;
   if (!a.as_of.empty()) {
     o.as_of = parse_time(a.as_of);
     if (!o.as_of) {
-      std::cerr << "--as-of: expected epoch seconds or RFC 3339 (2026-11-22T10:00:00Z), got \""
-                << a.as_of << "\"\n";
-      return kExitUsage;
+      return usage_error(a.log, "--as-of: expected epoch seconds or RFC 3339 (2026-11-22T10:00:00Z), got \"" +
+                                    a.as_of + "\"");
     }
   }
   if (!a.shard.empty()) {
     std::string why;
     o.shard = parse_shard(a.shard, std::getenv("JOB_COMPLETION_INDEX"), why);
-    if (!o.shard) {
-      std::cerr << "--shard: " << why << '\n';
-      return kExitUsage;
-    }
+    if (!o.shard) return usage_error(a.log, "--shard: " + why);
     if (!o.as_of) {
-      std::cerr << "--shard needs --as-of: every shard must audit the same instant for `merge` to "
-                   "combine them (e.g. --as-of 2026-11-22T10:00:00Z, the same for all shards)\n";
-      return kExitUsage;
+      return usage_error(a.log,
+                         "--shard needs --as-of: every shard must audit the same instant for `merge` to "
+                         "combine them (e.g. --as-of 2026-11-22T10:00:00Z, the same for all shards)");
     }
   }
   if (auto missing = unknown_targets(*config, a.targets); !missing.empty()) {
     std::string known;
     for (const auto& t : config->targets) known += (known.empty() ? "" : ", ") + t.name;
     for (const auto& m : missing) {
-      std::cerr << "--target " << m << ": no such target in " << a.config << " (targets: " << known
-                << ")\n";
+      usage_error(a.log, "--target " + m + ": no such target in " + a.config + " (targets: " + known + ")");
     }
     return kExitUsage;
   }
@@ -238,7 +269,6 @@ int cmd_run(const RunArgs& a) {
   o.fail_on = a.fail_on;
   o.state_dir = a.state_dir;
   o.threads = a.threads;
-  o.run_id = new_run_id();
   o.cancel = &g_cancel;
   o.sinks.report_file = a.report;
   o.sinks.report_dir = a.report_dir;
@@ -246,8 +276,23 @@ int cmd_run(const RunArgs& a) {
   o.sinks.pushgateway_url = a.pushgateway;
   o.sinks.envelope = a.envelope;
   o.html_file = a.html;
+  o.sinks.keep = a.keep;
+  o.sinks.keep_days = a.keep_days;
 
-  apply_log_options(a.log, o.run_id);
+  if ((a.keep > 0 || a.keep_days > 0) && a.report_dir.empty()) {
+    return usage_error(a.log, "--keep and --keep-days prune --report-dir: give --report-dir DIR");
+  }
+  // Every output is checked before the audit: a typo in --report must not cost a full scan.
+  if (const auto problems = check_outputs(o.sinks); !problems.empty()) {
+    for (const auto& p : problems) usage_error(a.log, p);
+    return kExitUsage;
+  }
+  if (!has_outputs(o.sinks)) {
+    spdlog::warn("no output configured: results are only in this log {}",
+                 Fields().add("hint", "add --report FILE (- for stdout), --report-dir DIR, --textfile FILE or --pushgateway URL").str());
+  }
+
+  const bool terminal = isatty(STDERR_FILENO) != 0;
   ProgressLine progress(progress_wanted(a.no_progress));
   o.progress = progress.callback();
   o.target_done = [&progress] { progress.finish(); };
@@ -256,6 +301,10 @@ int cmd_run(const RunArgs& a) {
   RunOutcome outcome = run_pipeline(*config, o);
   progress.finish();
   spdlog::default_logger()->flush();
+  if (terminal) {
+    std::cerr << '\n' << summary_table(outcome.report, outcome.written, outcome.exit_code);
+    std::cerr.flush();
+  }
   return outcome.exit_code;
 }
 
@@ -297,10 +346,21 @@ struct MergeArgs {
 };
 
 int cmd_merge(const MergeArgs& a) {
+  apply_log_options(a.log, "");  // the merged run's id once known
   std::optional<Config> config;
   if (!a.config.empty()) {
-    config = load_or_report(a.config);
+    config = load_or_report(a.config, &a.log);
     if (!config) return kExitUsage;
+  }
+  {
+    SinkOptions outputs;
+    outputs.report_file = a.report;
+    outputs.report_dir = a.report_dir;
+    outputs.textfile = a.textfile;
+    if (const auto problems = check_outputs(outputs); !problems.empty()) {
+      for (const auto& p : problems) usage_error(a.log, p);
+      return kExitUsage;
+    }
   }
   std::vector<Report> parts;
   for (const auto& path : a.parts) {
@@ -380,11 +440,14 @@ struct ServeArgs {
   std::string state_dir;
   std::string web_config_file;
   bool report_keys = false;
+  int keep = 0;
+  int keep_days = 0;
   LogOptions log;
 };
 
 int cmd_serve(const ServeArgs& a) {
-  std::optional<Config> config = load_or_report(a.config);
+  apply_log_options(a.log, new_run_id());  // replaced by each cycle's run id
+  std::optional<Config> config = load_or_report(a.config, &a.log);
   if (!config) return kExitUsage;
   const std::optional<int64_t> interval = parse_duration(a.interval);
   if (!interval || *interval <= 0) {
@@ -392,7 +455,6 @@ int cmd_serve(const ServeArgs& a) {
     return kExitUsage;
   }
 #if TTLA_HAVE_SERVE
-  apply_log_options(a.log, new_run_id());  // replaced by each cycle's run id
   ServeOptions o;
   o.listen = a.listen;
   o.web_config_file = a.web_config_file;
@@ -400,6 +462,12 @@ int cmd_serve(const ServeArgs& a) {
   o.sinks.report_file = a.report;
   o.sinks.report_dir = a.report_dir;
   o.sinks.textfile = a.textfile;
+  o.sinks.keep = a.keep;
+  o.sinks.keep_days = a.keep_days;
+  if (const auto problems = check_outputs(o.sinks); !problems.empty()) {
+    for (const auto& p : problems) usage_error(a.log, p);
+    return kExitUsage;
+  }
   const Config cfg = serve_audit_config(*config, a.report_keys);
   const std::string state_dir = a.state_dir;
   o.audit_once = [&cfg, state_dir](const std::atomic<bool>& cancel) {
@@ -418,7 +486,7 @@ int cmd_serve(const ServeArgs& a) {
 }
 
 int cmd_version() {
-  std::cout << "ttl-auditor " << TTLA_VERSION << '\n';
+  std::cout << version_text(version_info());
   std::string built;
   for (const auto& k : source_kinds()) {
     if (make_source(k)) built += (built.empty() ? "" : " ") + k;
@@ -426,6 +494,46 @@ int cmd_version() {
   std::cout << "source kinds: " << (built.empty() ? "(none)" : built) << '\n';
   std::cout << "report schema_version: 1\n";
   return kExitClean;
+}
+
+// "runn" -> "did you mean run?" before CLI11 answers "A subcommand is required".
+bool unknown_subcommand(CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-' || argv[1][0] == '\0') return false;
+  const std::string word = argv[1];
+  std::vector<std::string> names;
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    if (sub->get_name() == word) return false;
+    names.push_back(sub->get_name());
+  }
+  std::cerr << "ttl-auditor: unknown command \"" << word << "\"";
+  if (auto best = closest_match(word, names)) std::cerr << " (did you mean " << *best << "?)";
+  std::cerr << "\nCommands: ";
+  for (size_t i = 0; i < names.size(); ++i) std::cerr << (i ? ", " : "") << names[i];
+  std::cerr << "\nRun ttl-auditor --help for more information.\n";
+  return true;
+}
+
+// After a parse error: "--reprot" -> "did you mean --report?" for each unknown --flag.
+void suggest_flags(CLI::App& app, int argc, char** argv) {
+  CLI::App* cmd = &app;
+  if (argc >= 2) {
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      if (sub->get_name() == argv[1]) cmd = sub;
+    }
+  }
+  std::vector<std::string> flags = {"--help"};
+  for (const CLI::Option* opt : cmd->get_options()) {
+    for (const auto& l : opt->get_lnames()) flags.push_back("--" + l);
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0 || arg.size() <= 2) continue;
+    arg = arg.substr(0, arg.find('='));
+    if (std::find(flags.begin(), flags.end(), arg) != flags.end()) continue;
+    if (auto best = closest_match(arg, flags)) {
+      std::cerr << "ttl-auditor: unknown option " << arg << " (did you mean " << *best << "?)\n";
+    }
+  }
 }
 
 }  // namespace
@@ -505,6 +613,12 @@ int run_cli(int argc, char** argv) {
   run->add_option("--threads", run_args.threads, "Worker threads per target (0 = auto)")->type_name("N")
       ->check(CLI::Range(0, 1024));
   run->add_flag("--no-progress", run_args.no_progress, "Never draw the progress line on stderr");
+  run->add_option("--keep", run_args.keep,
+                  "With --report-dir: keep only the newest N timestamped reports")->type_name("N")
+      ->check(CLI::Range(1, 1000000));
+  run->add_option("--keep-days", run_args.keep_days,
+                  "With --report-dir: delete timestamped reports older than D days")->type_name("D")
+      ->check(CLI::Range(1, 100000));
   add_log_options(run, run_args.log);
   run->footer(kRunFooter);
 
@@ -527,6 +641,11 @@ int run_cli(int argc, char** argv) {
   serve->add_option("--report", serve_args.report, "Also write each cycle's JSON report to FILE")->type_name("FILE");
   serve->add_option("--report-dir", serve_args.report_dir, "Also write each report into DIR")->type_name("DIR");
   serve->add_option("--textfile", serve_args.textfile, "Also write the metrics to a textfile")->type_name("FILE");
+  serve->add_option("--keep", serve_args.keep, "With --report-dir: keep only the newest N reports")
+      ->type_name("N")->check(CLI::Range(1, 1000000));
+  serve->add_option("--keep-days", serve_args.keep_days,
+                    "With --report-dir: delete reports older than D days")->type_name("D")
+      ->check(CLI::Range(1, 100000));
   serve->add_option("--state-dir", serve_args.state_dir,
                     "History of past runs (overrides state_dir in the config)")->type_name("DIR");
   serve->add_option("--web.config.file", serve_args.web_config_file,
@@ -554,13 +673,26 @@ int run_cli(int argc, char** argv) {
   add_log_options(merge, merge_args.log);
   merge->footer(kMergeFooter);
 
-  CLI::App* version = app.add_subcommand("version", "Print the version and the source kinds built in");
+  CLI::App* version = app.add_subcommand(
+      "version", "Print the version, commit, build date, linked libraries and source kinds");
 
+  std::string shell;
+  CLI::App* completion = app.add_subcommand("completion", "Print a shell completion script");
+  completion->add_option("shell", shell, "bash, zsh or fish")->type_name("SHELL")->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  completion->footer(
+      "Examples:\n"
+      "  source <(ttl-auditor completion bash)      # or save it in /etc/bash_completion.d/ttl-auditor\n"
+      "  ttl-auditor completion zsh > \"${fpath[1]}/_ttl_auditor\"\n"
+      "  ttl-auditor completion fish > ~/.config/fish/completions/ttl-auditor.fish\n");
+
+  if (unknown_subcommand(app, argc, argv)) return kExitUsage;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version are "errors" with exit code 0; every real parse error is a usage error.
     const int rc = app.exit(e);
+    if (rc != 0) suggest_flags(app, argc, argv);
     return rc == 0 ? kExitClean : kExitUsage;
   }
 
@@ -571,6 +703,10 @@ int run_cli(int argc, char** argv) {
     if (serve->parsed()) return cmd_serve(serve_args);
     if (merge->parsed()) return cmd_merge(merge_args);
     if (version->parsed()) return cmd_version();
+    if (completion->parsed()) {
+      std::cout << *completion_script(shell, "ttl-auditor", completion_model(app));
+      return kExitClean;
+    }
   } catch (const Error& e) {
     std::cerr << "ttl-auditor: " << to_string(e.kind()) << ": " << e.what() << '\n';
     return e.kind() == ErrorKind::kConfig ? kExitUsage : kExitIncomplete;

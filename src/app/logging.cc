@@ -42,9 +42,10 @@ size_t key_token_length(std::string_view s, size_t i) {
 }
 
 // A value at `i`: "quoted with \" escapes" or bare up to the next space. Advances `i`.
-std::string read_value(std::string_view s, size_t& i) {
+std::string read_value(std::string_view s, size_t& i, bool& quoted) {
   std::string out;
-  if (i < s.size() && s[i] == '"') {
+  quoted = i < s.size() && s[i] == '"';
+  if (quoted) {
     ++i;
     while (i < s.size() && s[i] != '"') {
       if (s[i] == '\\' && i + 1 < s.size()) {
@@ -98,22 +99,17 @@ std::string_view level_name(spdlog::level::level_enum l) {
   }
 }
 
-// A JSON value for a logfmt value: numbers and booleans keep their type.
-nlohmann::json typed(const std::string& v) {
+// A JSON value for a bare logfmt value: numbers and booleans keep their type. Quoted values
+// (Fields quotes strings that look like numbers) always stay strings.
+nlohmann::json typed(const std::string& v, bool quoted) {
+  if (quoted || !logfmt_value_is_typed(v)) return v;
   if (v == "true") return true;
   if (v == "false") return false;
-  if (!v.empty() && v.size() < 32 &&
-      v.find_first_not_of("0123456789+-.eE") == std::string::npos) {
-    char* end = nullptr;
-    const double d = std::strtod(v.c_str(), &end);
-    if (end == v.c_str() + v.size() && std::isfinite(d)) {
-      if (v.find_first_of(".eE") == std::string::npos && std::fabs(d) < 9e15) {
-        return static_cast<int64_t>(d);
-      }
-      return d;
-    }
+  const double d = std::strtod(v.c_str(), nullptr);
+  if (v.find_first_of(".eE") == std::string::npos && std::fabs(d) < 9e15) {
+    return static_cast<int64_t>(d);
   }
-  return v;
+  return d;
 }
 
 class LineFormatter final : public spdlog::formatter {
@@ -183,67 +179,6 @@ void setup_logging(LogFormat format, spdlog::level::level_enum level, const std:
   spdlog::set_default_logger(logger);
 }
 
-std::string logfmt_value(std::string_view value) {
-  bool quote = value.empty();
-  for (char c : value) {
-    if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
-      quote = true;
-      break;
-    }
-  }
-  if (!quote) return std::string(value);
-  std::string out = "\"";
-  for (char c : value) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
-
-Fields& Fields::add(std::string_view key, std::string_view value) {
-  if (!text_.empty()) text_ += ' ';
-  text_.append(key);
-  text_ += '=';
-  text_ += logfmt_value(value);
-  return *this;
-}
-
-Fields& Fields::add(std::string_view key, double value) {
-  char buf[64];
-  if (std::isfinite(value) && value == std::floor(value) && std::fabs(value) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.0f", value);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.6g", value);
-  }
-  return add(key, std::string_view(buf));
-}
-
-Fields& Fields::add(std::string_view key, int64_t value) {
-  return add(key, std::string_view(std::to_string(value)));
-}
-
-Fields& Fields::add(std::string_view key, uint64_t value) {
-  return add(key, std::string_view(std::to_string(value)));
-}
-
-Fields& Fields::add(std::string_view key, bool value) {
-  return add(key, std::string_view(value ? "true" : "false"));
-}
-
 ParsedLogLine parse_log_payload(std::string_view s) {
   ParsedLogLine out;
   size_t i = 0;
@@ -276,11 +211,13 @@ ParsedLogLine parse_log_payload(std::string_view s) {
     }
     std::string key(s.substr(i, klen));
     i += klen + 1;
-    std::string value = read_value(s, i);
+    bool quoted = false;
+    std::string value = read_value(s, i, quoted);
     if (key == "msg" && out.msg.empty()) {
       out.msg = std::move(value);
     } else {
       out.fields.emplace_back(std::move(key), std::move(value));
+      out.quoted.push_back(quoted);
     }
   }
   return out;
@@ -295,10 +232,11 @@ std::string render_log_line(LogFormat format, double epoch_seconds, std::string_
     j["level"] = level;
     j["run_id"] = run_id;
     j["msg"] = parsed.msg;
-    for (const auto& [k, v] : parsed.fields) {
+    for (size_t f = 0; f < parsed.fields.size(); ++f) {
+      const auto& [k, v] = parsed.fields[f];
       // Fixed keys win; a field named like one is kept under a prefixed name.
       const std::string key = (k == "ts" || k == "level" || k == "run_id") ? "field." + k : k;
-      j[key] = typed(v);
+      j[key] = typed(v, parsed.quoted[f]);
     }
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }

@@ -12,6 +12,8 @@
 
 #include <spdlog/common.h>
 
+#include "core/log_fields.h"
+
 namespace ttla {
 
 enum class LogFormat { kText, kJson };
@@ -25,30 +27,11 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text);
 void setup_logging(LogFormat format, spdlog::level::level_enum level, const std::string& run_id);
 void set_log_run_id(const std::string& run_id);
 
-// Quotes a logfmt value when it needs it (spaces, quotes, '=', empty, control characters).
-std::string logfmt_value(std::string_view value);
-
-// key=value builder: Fields().add("target", name).add("items", n).str() -> `target=x items=5`.
-class Fields {
- public:
-  Fields& add(std::string_view key, std::string_view value);
-  Fields& add(std::string_view key, const std::string& value) { return add(key, std::string_view(value)); }
-  Fields& add(std::string_view key, const char* value) { return add(key, std::string_view(value)); }
-  Fields& add(std::string_view key, double value);
-  Fields& add(std::string_view key, int64_t value);
-  Fields& add(std::string_view key, uint64_t value);
-  Fields& add(std::string_view key, int value) { return add(key, static_cast<int64_t>(value)); }
-  Fields& add(std::string_view key, bool value);
-  const std::string& str() const { return text_; }
-
- private:
-  std::string text_;
-};
-
 // `msg` and its fields as parsed from one logged payload (exposed for tests).
 struct ParsedLogLine {
   std::string msg;
   std::vector<std::pair<std::string, std::string>> fields;
+  std::vector<bool> quoted;  // per field: the value was quoted, so it is a string whatever it reads like
 };
 ParsedLogLine parse_log_payload(std::string_view payload);
 // Renders one line (without the trailing newline) as the formatter does.

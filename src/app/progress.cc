@@ -15,17 +15,6 @@ namespace {
 // Set while a progress line is on stderr; the log sink wipes it before writing a line.
 std::atomic<bool> g_line_drawn{false};
 
-std::string with_commas(uint64_t n) {
-  std::string digits = std::to_string(n);
-  std::string out;
-  const size_t lead = digits.size() % 3;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i != 0 && (i - lead) % 3 == 0 && i >= lead) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 std::string human_rate(double per_second) {
   char buf[32];
   if (per_second >= 1e6) {
@@ -52,6 +41,17 @@ int terminal_columns(std::FILE* out) {
 }
 
 }  // namespace
+
+std::string with_commas(uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  const size_t lead = digits.size() % 3;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i != 0 && (i - lead) % 3 == 0 && i >= lead) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
 
 bool progress_wanted(bool no_progress) {
   if (no_progress || !isatty(STDERR_FILENO)) return false;

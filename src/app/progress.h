@@ -19,6 +19,8 @@ namespace ttla {
 // At most this many redraws a second: enough to look alive, few enough to cost nothing on a slow
 // terminal or an SSH session.
 inline constexpr int kProgressRedrawHz = 4;
+// 1234567 -> "1,234,567" (terminal output only; logs keep plain numbers).
+std::string with_commas(uint64_t n);
 
 // True when stderr is a terminal, TERM is not "dumb" and the user did not pass --no-progress.
 bool progress_wanted(bool no_progress);

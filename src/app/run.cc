@@ -10,6 +10,7 @@
 
 #include "app/html_output.h"
 #include "app/logging.h"
+#include "app/run_summary.h"
 #include "checks/anomalies.h"
 #include "checks/history.h"
 #include "sinks/lock.h"
@@ -99,8 +100,8 @@ TargetReport audit_one(const TargetConfig& target, const RunContext& ctx) {
     spdlog::info("target left to shard 0 {}", Fields()
                                                   .add("target", target.name)
                                                   .add("kind", target.kind)
-                                                  .add("shard", std::to_string(ctx.shard->first) + "/" +
-                                                                    std::to_string(ctx.shard->second))
+                                                  .add("shard_index", ctx.shard->first)
+                                                  .add("shard_count", ctx.shard->second)
                                                   .str());
     return empty;
   }
@@ -126,6 +127,8 @@ TargetReport audit_one(const TargetConfig& target, const RunContext& ctx) {
   return r;
 }
 
+void log_target_status(const TargetReport& r, const Fields& f);
+
 void log_target(const TargetReport& r) {
   Fields f;
   f.add("target", r.name).add("kind", r.kind).add("status", std::string(to_string(r.status)));
@@ -135,8 +138,28 @@ void log_target(const TargetReport& r) {
     f.add("oldest_overdue_seconds", r.stats.oldest_overdue_seconds());
   }
   f.add("duration_seconds", r.scan.duration_seconds);
+  if (r.status != Status::kFailed && r.stats.expired_count() > 0) {
+    f.add("oldest_overdue", human_duration(r.stats.oldest_overdue_seconds()));
+  }
   if (r.error) f.add("error", *r.error);
   f.add("anomalies", static_cast<uint64_t>(r.anomalies.size()));
+  log_target_status(r, f);
+  // One warn line per fired rule: visible at the default level and with --log-level warn, so a
+  // run that exits 1 always says why.
+  for (const Anomaly& a : r.anomalies) {
+    spdlog::warn("anomaly {}", Fields()
+                                   .add("rule", a.rule)
+                                   .add("severity", a.severity)
+                                   .add("target", r.name)
+                                   .add("kind", r.kind)
+                                   .add("value", a.value)
+                                   .add("threshold", a.threshold)
+                                   .add("message", a.message)
+                                   .str());
+  }
+}
+
+void log_target_status(const TargetReport& r, const Fields& f) {
   switch (r.status) {
     case Status::kOk:
       spdlog::info("target audited {}", f.str());
@@ -220,7 +243,7 @@ Report run_audit(const Config& config, const RunOptions& options) {
     Fields f;
     f.add("targets", static_cast<uint64_t>(planned.size()));
     f.add("as_of", report.run.as_of);
-    if (report.run.shard) f.add("shard", *report.run.shard);
+    if (options.shard) f.add("shard_index", options.shard->first).add("shard_count", options.shard->second);
     if (!config.source_path.empty()) f.add("config", config.source_path);
     spdlog::info("run started {}", f.str());
   }
@@ -277,7 +300,7 @@ RunOutcome run_pipeline(const Config& config, const RunOptions& options) {
   SinkOptions sinks = options.sinks;
   if (options.shard) sinks.with_state = true;
   try {
-    out.sink_errors = publish(out.report, sinks);
+    out.sink_errors = publish(out.report, sinks, &out.written);
   } catch (const std::exception& e) {
     out.sink_errors.push_back(e.what());
   }
@@ -292,16 +315,9 @@ RunOutcome run_pipeline(const Config& config, const RunOptions& options) {
   }
   for (const auto& e : out.sink_errors) spdlog::error("sink failed {}", Fields().add("error", e).str());
   out.exit_code = run_exit_code(out.report, options.fail_on, !out.sink_errors.empty());
-  uint64_t anomalies = 0;
-  for (const auto& t : out.report.targets) anomalies += t.anomalies.size();
+  // The closing line carries the whole summary (the terminal table shows the same figures).
   spdlog::info("run finished {}",
-               Fields()
-                   .add("status", std::string(to_string(out.report.run.status)))
-                   .add("targets", static_cast<uint64_t>(out.report.targets.size()))
-                   .add("anomalies", anomalies)
-                   .add("duration_seconds", out.report.run.finished_at - out.report.run.started_at)
-                   .add("exit_code", out.exit_code)
-                   .str());
+               summary_fields(out.report, out.written).add("exit_code", out.exit_code).str());
   return out;
 }
 

@@ -65,6 +65,7 @@ int run_exit_code(const Report& report, const std::string& fail_on, bool sink_fa
 struct RunOutcome {
   Report report;
   std::vector<std::string> sink_errors;
+  std::vector<WrittenOutput> written;  // every output written, for the summary
   int exit_code = 0;
 };
 

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "sinks/output.h"
 
 namespace ttla {
 namespace {
@@ -39,10 +40,14 @@ std::map<std::string, Held>& table() {
 
 }  // namespace
 
-RunLock::RunLock(std::string path, double wait_seconds) : path_(std::move(path)) {
+RunLock::RunLock(std::string path, double wait_seconds, Target target) : path_(std::move(path)) {
   std::error_code ec;
   fs::path p(path_);
-  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+  if (target == Target::kDirectory) {
+    fs::create_directories(p, ec);
+  } else if (p.has_parent_path()) {
+    fs::create_directories(p.parent_path(), ec);
+  }
   key_ = fs::weakly_canonical(p, ec).string();
   if (ec || key_.empty()) key_ = fs::absolute(p).string();
 
@@ -52,9 +57,13 @@ RunLock::RunLock(std::string path, double wait_seconds) : path_(std::move(path))
     ++it->second.count;
     return;
   }
-  int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // flock(2) works on a directory's descriptor too: locking the output directory itself
+  // leaves no lock file among the outputs.
+  int fd = target == Target::kDirectory
+               ? ::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+               : ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    throw Error(ErrorKind::kIo, "cannot open lock file " + path_ + ": " + std::strerror(errno));
+    throw Error(ErrorKind::kIo, "cannot open lock " + path_ + ": " + std::strerror(errno));
   }
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::duration<double>(wait_seconds < 0 ? 0 : wait_seconds);
@@ -101,18 +110,21 @@ RunLock::~RunLock() {
 }
 
 std::string RunLock::default_path(const SinkOptions& options) {
-  fs::path dir;
-  if (!options.report_dir.empty()) {
-    dir = options.report_dir;
-  } else if (!options.report_file.empty()) {
-    dir = fs::path(options.report_file).parent_path();
-  } else if (!options.textfile.empty()) {
-    dir = fs::path(options.textfile).parent_path();
-  } else {
-    return "";
+  if (!options.report_dir.empty()) return options.report_dir;
+  // The directory a file output lands in (symlinks followed); streams need no lock.
+  for (const std::string* out : {&options.report_file, &options.textfile}) {
+    if (out->empty()) continue;
+    OutputDestination d;
+    try {
+      d = resolve_output(*out);
+    } catch (const std::exception&) {
+      continue;  // refused outputs fail in their own sink, with their own message
+    }
+    if (d.is_stream()) continue;
+    const fs::path dir = fs::path(d.path).parent_path();
+    return dir.empty() ? std::string(".") : dir.string();
   }
-  if (dir.empty()) dir = ".";
-  return (dir / ".ttl-auditor.lock").string();
+  return "";
 }
 
 }  // namespace ttla

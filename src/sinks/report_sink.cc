@@ -1,12 +1,18 @@
 #include "sinks/report_sink.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
+#include <regex>
+
+#include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "core/log_fields.h"
 #include "sinks/atomic_file.h"
+#include "sinks/output.h"
 
 namespace ttla {
 namespace {
@@ -119,8 +125,49 @@ std::string report_dir_file_name(const Report& report) {
   return std::string("ttl-auditor-") + stamp + "-" + id + ".json";
 }
 
-void write_report_file(const Report& report, const SinkOptions& options) {
-  write_file_atomic(options.report_file, pretty(report_document(report, options)));
+std::string write_report_file(const Report& report, const SinkOptions& options) {
+  return write_output(options.report_file, pretty(report_document(report, options))).describe();
+}
+
+std::optional<int64_t> report_dir_file_time(const std::string& name) {
+  // ttl-auditor-YYYYMMDDTHHMMSSZ-<1..8 alphanumerics>.json, exactly as report_dir_file_name makes.
+  static const std::regex kName("ttl-auditor-(\\d{8}T\\d{6}Z)-[A-Za-z0-9]{1,8}\\.json");
+  std::smatch m;
+  if (!std::regex_match(name, m, kName)) return std::nullopt;
+  std::tm tm{};
+  if (::strptime(m[1].str().c_str(), "%Y%m%dT%H%M%SZ", &tm) == nullptr) return std::nullopt;
+  return static_cast<int64_t>(::timegm(&tm));
+}
+
+std::vector<std::string> prune_report_dir(const std::string& dir, int keep, int keep_days,
+                                          double now, const std::string& protect) {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<std::string, int64_t>> ours;  // (name, start time)
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (!e.is_regular_file(ec) || e.is_symlink(ec)) continue;
+    const std::string name = e.path().filename().string();
+    if (auto t = report_dir_file_time(name)) ours.emplace_back(name, *t);
+  }
+  if (ec) throw Error(ErrorKind::kIo, "cannot list report dir " + dir + ": " + ec.message());
+  // Names sort by start time; the run id breaks ties within one second.
+  std::sort(ours.begin(), ours.end());
+  std::vector<std::string> removed;
+  const double cutoff = now - 86400.0 * keep_days;
+  for (size_t i = 0; i < ours.size(); ++i) {
+    const auto& [name, started] = ours[i];
+    if (name == protect) continue;
+    const bool beyond_count = keep > 0 && ours.size() - i > static_cast<size_t>(keep);
+    const bool too_old = keep_days > 0 && static_cast<double>(started) < cutoff;
+    if (!beyond_count && !too_old) continue;
+    const fs::path p = fs::path(dir) / name;
+    if (fs::remove(p, ec)) {
+      removed.push_back(p.string());
+    } else if (ec) {
+      throw Error(ErrorKind::kIo, "cannot remove old report " + p.string() + ": " + ec.message());
+    }
+  }
+  return removed;
 }
 
 std::string write_report_dir(const Report& report, const SinkOptions& options) {
@@ -135,7 +182,19 @@ std::string write_report_dir(const Report& report, const SinkOptions& options) {
   std::string path = (fs::path(options.report_dir) / report_dir_file_name(report)).string();
   write_file_atomic(path, body);
   // A copy rather than a symlink: readers that copy latest.json elsewhere get the content.
-  write_file_atomic((fs::path(options.report_dir) / "latest.json").string(), body);
+  write_output((fs::path(options.report_dir) / "latest.json").string(), body);
+  if (options.keep > 0 || options.keep_days > 0) {
+    const auto removed = prune_report_dir(options.report_dir, options.keep, options.keep_days,
+                                          report.run.started_at, report_dir_file_name(report));
+    if (!removed.empty()) {
+      spdlog::info("report dir pruned {}", Fields()
+                                               .add("dir", options.report_dir)
+                                               .add("removed", static_cast<uint64_t>(removed.size()))
+                                               .add("keep", options.keep)
+                                               .add("keep_days", options.keep_days)
+                                               .str());
+    }
+  }
   return path;
 }
 

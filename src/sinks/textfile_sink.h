@@ -7,6 +7,7 @@
 
 namespace ttla {
 
-void write_textfile(const Report& report, const std::string& path);
+// `path` goes through write_output (sinks/output.h); returns where the metrics went.
+std::string write_textfile(const Report& report, const std::string& path);
 
 }  // namespace ttla

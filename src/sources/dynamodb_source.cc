@@ -447,8 +447,8 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
                                                         ctx.as_of, report.expired_count_reported());
   }
   spdlog::info(
-      "dynamodb audit done target={} table={} mode={} items_scanned={} expired={} segments={}/{} "
-      "read_units={:.1f} requests={} status={}",
+      "dynamodb audit done target={} table={} mode={} items_scanned={} expired={} "
+      "segments_done={} segments_total={} read_units={:.1f} requests={} status={}",
       target.name, target.table, report.scan.mode, report.scan.items_scanned,
       report.stats.expired_count(), complete, total_segments, report.scan.consumed_read_units,
       report.scan.requests, to_string(report.status));

@@ -16,6 +16,7 @@
 #include "sinks/report_sink.h"
 #include "sinks/sinks.h"
 #include "sinks/textfile_sink.h"
+#include "sinks_test_dir.h"
 #include "sinks_test_report.h"
 
 namespace ttla {
@@ -23,31 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class FileSinks : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ttla-sinks-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  std::vector<std::string> names() const {
-    std::vector<std::string> n;
-    for (auto& e : fs::directory_iterator(dir_)) n.push_back(e.path().filename().string());
-    std::sort(n.begin(), n.end());
-    return n;
-  }
-  fs::path dir_;
-};
+class FileSinks : public testing::SinkTestDir {};
 
 TEST_F(FileSinks, ReportFileIsPrettyContractJson) {
   SinkOptions o;
@@ -62,8 +39,8 @@ TEST_F(FileSinks, ReportFileIsPrettyContractJson) {
   ASSERT_EQ(j["targets"].size(), 4u);
   EXPECT_EQ(j["targets"][0]["name"], "sessions");
   EXPECT_EQ(j["targets"][3]["status"], "failed");
-  // Only the report and the lock file: no temp file left behind.
-  EXPECT_EQ(names(), (std::vector<std::string>{".ttl-auditor.lock", "report.json"}));
+  // Only the report: no temp file and no lock file left behind.
+  EXPECT_EQ(names(), (std::vector<std::string>{"report.json"}));
 }
 
 TEST_F(FileSinks, ReportDirWritesTimestampedFileAndLatest) {
@@ -192,11 +169,12 @@ TEST_F(FileSinks, TextfileKeepsLastSuccessOfAFailedTarget) {
 TEST_F(FileSinks, OneFailingSinkDoesNotStopTheOthers) {
   SinkOptions o;
   o.report_file = (dir_ / "r.json").string();
-  o.textfile = (dir_ / "no-such-dir" / "x.prom").string();
+  fs::create_directories(dir_ / "a-directory");
+  o.textfile = (dir_ / "a-directory").string();  // refused: a directory is not a file
   auto errors = publish(testing::crafted_report(), o);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0].find("textfile"), std::string::npos) << errors[0];
-  EXPECT_NE(errors[0].find("no-such-dir"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("a-directory"), std::string::npos) << errors[0];
   EXPECT_TRUE(fs::exists(o.report_file));
 }
 

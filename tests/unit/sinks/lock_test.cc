@@ -83,18 +83,55 @@ TEST(RunLock, ReentrantInOneProcessAndReleasedOnDestruction) {
   fs::remove(path);
 }
 
-TEST(RunLock, DefaultPathNextToOutputs) {
+TEST(RunLock, DefaultPathIsTheOutputsDirectory) {
   SinkOptions o;
   EXPECT_EQ(RunLock::default_path(o), "");
   o.textfile = "/var/lib/node_exporter/textfile/ttl.prom";
-  EXPECT_EQ(RunLock::default_path(o), "/var/lib/node_exporter/textfile/.ttl-auditor.lock");
+  EXPECT_EQ(RunLock::default_path(o), "/var/lib/node_exporter/textfile");
   o.report_file = "out/report.json";
-  EXPECT_EQ(RunLock::default_path(o), "out/.ttl-auditor.lock");
+  EXPECT_EQ(RunLock::default_path(o), "out");
   o.report_dir = "/srv/reports";
-  EXPECT_EQ(RunLock::default_path(o), "/srv/reports/.ttl-auditor.lock");
+  EXPECT_EQ(RunLock::default_path(o), "/srv/reports");
   SinkOptions bare;
   bare.report_file = "r.json";
-  EXPECT_EQ(RunLock::default_path(bare), "./.ttl-auditor.lock");
+  EXPECT_EQ(RunLock::default_path(bare), ".");
+  // A report on stdout needs no lock; the textfile's directory is locked instead.
+  SinkOptions streamed;
+  streamed.report_file = "-";
+  EXPECT_EQ(RunLock::default_path(streamed), "");
+  streamed.textfile = "/srv/prom/ttl.prom";
+  EXPECT_EQ(RunLock::default_path(streamed), "/srv/prom");
+}
+
+TEST(RunLock, DirectoryLockExcludesAnotherProcessAndCreatesNoFile) {
+  const fs::path dir = lock_path("dir");
+  fs::create_directories(dir);
+  int pipefd[2];
+  ASSERT_EQ(::pipe(pipefd), 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::close(pipefd[0]);
+    try {
+      RunLock lock(dir.string(), 0, RunLock::Target::kDirectory);
+      char c = 'x';
+      (void)!::write(pipefd[1], &c, 1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    } catch (...) {
+      ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  ::close(pipefd[1]);
+  char c;
+  ASSERT_EQ(::read(pipefd[0], &c, 1), 1);
+  ::close(pipefd[0]);
+  EXPECT_THROW(RunLock(dir.string(), 0, RunLock::Target::kDirectory), Error);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  { RunLock after(dir.string(), 0, RunLock::Target::kDirectory); }
+  EXPECT_TRUE(fs::is_empty(dir)) << "a directory lock leaves nothing in the directory";
+  fs::remove_all(dir);
 }
 
 TEST(RunLock, UnopenableLockFileThrows) {
