@@ -158,8 +158,9 @@ std::vector<std::string> iam_policy_notes(const Config& config) {
   for (const auto& t : config.targets) {
     if (t.kind == "postgres" || t.kind == "filesystem") {
       notes.push_back("target " + t.name + " (" + t.kind + ") needs no IAM permissions");
-    } else if (region_of(t) == "*") {
-      wildcard_region = true;
+    } else if (t.kind == "sqs" ? queue_arn(t).find(":sqs:*:") != std::string::npos
+                               : region_of(t) == "*") {
+      wildcard_region = true;  // (a queue URL names its region)
     }
     if (t.tables && !t.tables->exclude.empty()) {
       notes.push_back("target " + t.name +

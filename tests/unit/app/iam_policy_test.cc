@@ -264,7 +264,9 @@ TEST(IamPolicy, SqsQueuesGetAttributeReadsAndGetQueueUrlOnlyWhenNamed) {
   ASSERT_NE(cw, nullptr);
   EXPECT_EQ((*cw)["Action"], nlohmann::json({"cloudwatch:GetMetricData"}));
   for (const auto& a : all_actions(policy)) {
-    if (a.rfind("sqs:", 0) == 0) EXPECT_TRUE(aws::is_allowed_sqs_operation(a.substr(4))) << a;
+    if (a.rfind("sqs:", 0) == 0) {
+      EXPECT_TRUE(aws::is_allowed_sqs_operation(a.substr(4))) << a;
+    }
   }
 
   // A queue by URL with CloudWatch off: no GetQueueUrl, no CloudWatch.
