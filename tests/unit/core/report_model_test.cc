@@ -539,7 +539,9 @@ TEST(ReportModel, KindsWithoutDeadlinesHaveNoExpiredSectionAndKeepItAbsentThroug
   const Report back = report_from_json(report_to_json(r, true));
   ASSERT_EQ(back.targets.size(), 1u);
   EXPECT_FALSE(back.targets[0].has_expired);
-  const Report merged = merge_reports({back, back});
+  Report other = back;
+  other.run.id = "r2";
+  const Report merged = merge_reports({back, other});
   EXPECT_FALSE(report_to_json(merged)["targets"][0].contains("expired"));
 }
 
