@@ -204,11 +204,15 @@ TEST_F(FsOrphans, UntrackedOldFilesAreExactlyTheOrphans) {
 
 TEST_F(FsOrphans, BadDsnOrQueryMakesTheTargetPartialWithTheReason) {
   file("old.jpg", 10, 9 * kDay);
+  exec("CREATE TABLE " + table_ + " (path text)");
   json report;
   std::string metrics;
+  // `writes`: a query that would lock rows is refused by the server inside the READ ONLY
+  // transaction the orphans query shares with the postgres source.
   const int rc = run(
       target_yaml("bad_dsn", "host=127.0.0.1 port=1 dbname=none connect_timeout=2", "SELECT 1") +
-          target_yaml("bad_query", dsn_, "SELECT path FROM no_such_table_" + table_),
+          target_yaml("bad_query", dsn_, "SELECT path FROM no_such_table_" + table_) +
+          target_yaml("writes", dsn_, "SELECT path FROM " + table_ + " FOR UPDATE"),
       &report, &metrics);
   ASSERT_FALSE(report.is_discarded()) << log_;
   EXPECT_EQ(rc, 3) << "a partial target exits 3\n" << log_;
@@ -228,6 +232,11 @@ TEST_F(FsOrphans, BadDsnOrQueryMakesTheTargetPartialWithTheReason) {
   EXPECT_NE((*bad_query)["error"].get<std::string>().find("no_such_table_" + table_),
             std::string::npos)
       << bad_query->dump(1);
+  const json* writes = find_target(report, "writes");
+  ASSERT_NE(writes, nullptr);
+  EXPECT_EQ(writes->value("status", ""), "partial") << writes->dump(1);
+  EXPECT_NE((*writes)["error"].get<std::string>().find("read-only transaction"), std::string::npos)
+      << writes->dump(1);
   EXPECT_EQ(metrics.find("ttl_auditor_orphan_files{kind=\"filesystem\",target=\"bad_query\"}"),
             std::string::npos)
       << metrics;
