@@ -155,6 +155,8 @@ known = {
     "ttl_auditor_multipart_oldest_age_seconds", "ttl_auditor_noncurrent_expired_items",
     "ttl_auditor_noncurrent_expired_bytes", "ttl_auditor_backlog_drain_estimate_seconds",
     "ttl_auditor_ttl_deleted_items_per_hour",
+    "ttl_auditor_sqs_messages", "ttl_auditor_sqs_oldest_message_age_seconds",
+    "ttl_auditor_orphan_files", "ttl_auditor_orphan_bytes",
     "ttl_auditor_run_duration_seconds", "ttl_auditor_last_run_timestamp_seconds",
     "ttl_auditor_build_info",
 }

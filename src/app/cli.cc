@@ -88,8 +88,9 @@ const std::string kIamFooter =
     "  aws iam create-policy --policy-name ttl-auditor --policy-document file://ttl-auditor-policy.json\n"
     "\n"
     "Only read actions (DescribeTable, DescribeTimeToLive, Scan, BatchGetItem for orphan lookups,\n"
-    "S3 bucket reads and ListMultipartUploadParts, sts:AssumeRole for targets with role_arn),\n"
-    "scoped to the configured tables and buckets, in each region's partition.\n"
+    "S3 bucket reads and ListMultipartUploadParts, sqs:GetQueueAttributes (and GetQueueUrl for\n"
+    "queues given by name), cloudwatch:GetMetricData, sts:AssumeRole for targets with role_arn),\n"
+    "scoped to the configured tables, buckets and queues, in each region's partition.\n"
     "Regions come from each target, else AWS_REGION/AWS_DEFAULT_REGION, else \"*\".\n"
     "Exit codes: 0 policy printed; 2 config error.\n";
 

@@ -6,6 +6,7 @@
 
 #include "aws/aws_client.h"
 #include "aws/endpoints.h"
+#include "sources/sqs_source.h"
 
 namespace ttla {
 namespace {
@@ -40,6 +41,20 @@ std::string table_arn(const std::string& region, const std::string& table) {
   return "arn:" + partition(region) + ":dynamodb:" + region + ":*:table/" + table;
 }
 
+// The queue's ARN: account and region from its URL when it names them, else the target's
+// `account` / region (or "*").
+std::string queue_arn(const TargetConfig& t) {
+  std::string region = region_of(t), account = t.queue_account.empty() ? "*" : t.queue_account;
+  std::string name = t.queue;
+  if (!t.queue_url.empty()) {
+    const sqs::QueueRef q = sqs::parse_queue_url(t.queue_url);
+    if (t.region.empty() && !q.region.empty()) region = q.region;
+    account = q.account;
+    name = q.name;
+  }
+  return "arn:" + partition(region) + ":sqs:" + region + ":" + account + ":" + name;
+}
+
 nlohmann::json statement(const std::string& sid, const std::vector<std::string>& actions,
                          const std::set<std::string>& resources) {
   nlohmann::json s = nlohmann::json::object();
@@ -61,12 +76,22 @@ std::vector<std::string> dynamo_actions(const std::vector<std::string>& ops) {
 }  // namespace
 
 nlohmann::json iam_policy(const Config& config) {
-  std::set<std::string> tables, orphan_tables, buckets, objects, roles;
+  std::set<std::string> tables, orphan_tables, buckets, objects, roles, queues;
+  std::set<std::string> named_queues;  // sqs `queue:` resolves its URL with GetQueueUrl
   bool any_cloudwatch = false;
   bool list_tables = false;
   bool read_tags = false;  // s3 read_tags: GetObjectTagging for tag-filtered lifecycle rules
   for (const auto& t : config.targets) {
-    if ((t.kind == "dynamodb" || t.kind == "s3") && !t.role_arn.empty()) roles.insert(t.role_arn);
+    if ((t.kind == "dynamodb" || t.kind == "s3" || t.kind == "sqs") && !t.role_arn.empty()) {
+      roles.insert(t.role_arn);
+    }
+    if (t.kind == "sqs") {
+      // The oldest message's age comes from CloudWatch; off with `cloudwatch: false`.
+      any_cloudwatch = any_cloudwatch || t.cloudwatch;
+      queues.insert(queue_arn(t));
+      if (t.queue_url.empty()) named_queues.insert(queue_arn(t));
+      continue;
+    }
     if (t.kind == "dynamodb") {
       any_cloudwatch = any_cloudwatch || t.cloudwatch;
       if (!t.tables) {
@@ -105,8 +130,15 @@ nlohmann::json iam_policy(const Config& config) {
     if (read_tags) object_actions.push_back("s3:GetObjectTagging");
     statements.push_back(statement("S3AuditObjects", object_actions, objects));
   }
+  if (!queues.empty()) {
+    statements.push_back(statement("SqsReadQueueDepth", {"sqs:GetQueueAttributes"}, queues));
+  }
+  if (!named_queues.empty()) {
+    statements.push_back(statement("SqsResolveQueueUrls", {"sqs:GetQueueUrl"}, named_queues));
+  }
   if (any_cloudwatch) {
-    // The DynamoDB deletion rate (TimeToLiveDeletedItemCount); off with `cloudwatch: false`.
+    // The DynamoDB deletion rate (TimeToLiveDeletedItemCount) and the SQS oldest message age
+    // (ApproximateAgeOfOldestMessage); off with `cloudwatch: false`.
     // GetMetricData has no resource-level permissions.
     statements.push_back(statement("CloudWatchReadMetrics", {"cloudwatch:GetMetricData"}, {"*"}));
   }
@@ -126,8 +158,9 @@ std::vector<std::string> iam_policy_notes(const Config& config) {
   for (const auto& t : config.targets) {
     if (t.kind == "postgres" || t.kind == "filesystem") {
       notes.push_back("target " + t.name + " (" + t.kind + ") needs no IAM permissions");
-    } else if (region_of(t) == "*") {
-      wildcard_region = true;
+    } else if (t.kind == "sqs" ? queue_arn(t).find(":sqs:*:") != std::string::npos
+                               : region_of(t) == "*") {
+      wildcard_region = true;  // (a queue URL names its region)
     }
     if (t.tables && !t.tables->exclude.empty()) {
       notes.push_back("target " + t.name +

@@ -31,6 +31,7 @@ TargetReport failed_target(const TargetConfig& target, const std::string& reason
   r.kind = target.kind;
   r.status = Status::kFailed;
   r.error = reason;
+  r.has_expired = kind_reports_expiry(target.kind);
   return r;
 }
 
@@ -97,6 +98,7 @@ TargetReport audit_one(const TargetConfig& target, const RunContext& ctx) {
     TargetReport empty;
     empty.name = target.name;
     empty.kind = target.kind;
+    empty.has_expired = kind_reports_expiry(target.kind);
     spdlog::info("target left to shard 0 {}", Fields()
                                                   .add("target", target.name)
                                                   .add("kind", target.kind)
@@ -133,7 +135,7 @@ void log_target(const TargetReport& r) {
   Fields f;
   f.add("target", r.name).add("kind", r.kind).add("status", std::string(to_string(r.status)));
   f.add("items_scanned", r.scan.items_scanned);
-  if (r.status != Status::kFailed) {
+  if (r.status != Status::kFailed && r.has_expired) {
     f.add("expired", r.expired_count_reported());
     f.add("oldest_overdue_seconds", r.stats.oldest_overdue_seconds());
   }

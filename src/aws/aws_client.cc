@@ -163,6 +163,22 @@ struct Call {
   bool s3 = false;
 };
 
+// The JSON 1.0 protocol DynamoDB and SQS share: POST / with X-Amz-Target <prefix><operation>.
+Call json_call(std::string service, std::string_view target_prefix, std::string_view operation,
+               const Endpoint& endpoint, std::string_view json_body) {
+  Call call;
+  call.service = std::move(service);
+  call.operation = std::string(operation);
+  call.endpoint = endpoint;
+  call.request.method = "POST";
+  call.request.path = call.endpoint.base_path + "/";
+  call.request.headers = {{"host", call.endpoint.authority},
+                          {"content-type", "application/x-amz-json-1.0"},
+                          {"x-amz-target", std::string(target_prefix) + call.operation}};
+  call.request.body = std::string(json_body);
+  return call;
+}
+
 }  // namespace
 
 const std::vector<std::string>& allowed_dynamodb_operations() {
@@ -184,6 +200,10 @@ bool is_allowed_sts_operation(std::string_view operation) {
 
 bool is_allowed_cloudwatch_operation(std::string_view operation) {
   return operation == "GetMetricData";
+}
+
+bool is_allowed_sqs_operation(std::string_view operation) {
+  return operation == "GetQueueAttributes" || operation == "GetQueueUrl";
 }
 
 struct AwsClient::Impl {
@@ -330,20 +350,23 @@ std::string AwsClient::dynamodb(std::string_view operation, std::string_view jso
                     ": ttl-auditor is read-only and only sends Describe/List/Scan/Query/Get "
                     "operations");
   }
-  Call call;
-  call.service = "dynamodb";
-  call.operation = std::string(operation);
-  call.endpoint = parse_endpoint(config_.endpoint_url.empty()
-                                     ? "https://dynamodb." + config_.region + "." +
-                                           dns_suffix(config_.region)
-                                     : config_.endpoint_url);
-  call.request.method = "POST";
-  call.request.path = call.endpoint.base_path + "/";
-  call.request.headers = {{"host", call.endpoint.authority},
-                          {"content-type", "application/x-amz-json-1.0"},
-                          {"x-amz-target", std::string(kDynamoDbTargetPrefix) + call.operation}};
-  call.request.body = std::string(json_body);
-  return impl_->expect_2xx(call, config_.region);
+  const Endpoint endpoint = parse_endpoint(
+      config_.endpoint_url.empty()
+          ? "https://dynamodb." + config_.region + "." + dns_suffix(config_.region)
+          : config_.endpoint_url);
+  return impl_->expect_2xx(
+      json_call("dynamodb", kDynamoDbTargetPrefix, operation, endpoint, json_body), config_.region);
+}
+
+std::string AwsClient::sqs(std::string_view operation, std::string_view json_body) {
+  if (!is_allowed_sqs_operation(operation)) {
+    throw Error(ErrorKind::kForbidden, "refusing SQS " + std::string(operation) +
+                                           ": ttl-auditor only reads queue attributes");
+  }
+  const Endpoint endpoint = parse_endpoint(
+      config_.endpoint_url.empty() ? public_endpoint("sqs", config_.region) : config_.endpoint_url);
+  return impl_->expect_2xx(json_call("sqs", "AmazonSQS.", operation, endpoint, json_body),
+                           config_.region);
 }
 
 HttpResponse AwsClient::s3(std::string_view method, std::string_view bucket, std::string_view key,

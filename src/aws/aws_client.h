@@ -1,7 +1,8 @@
 #pragma once
 // The one place that builds AWS requests. It knows each operation by name and lets only reads
 // through: DynamoDB Describe*/List*/Scan/Query/GetItem/BatchGetItem, S3 GET/HEAD, STS
-// AssumeRole / AssumeRoleWithWebIdentity, CloudWatch GetMetricData.
+// AssumeRole / AssumeRoleWithWebIdentity, CloudWatch GetMetricData, SQS GetQueueAttributes /
+// GetQueueUrl.
 // Clock skew: a request rejected as RequestTimeTooSkewed, RequestExpired or "Signature expired"
 // is re-signed once with the offset taken from the response's Date header; the offset is kept
 // for the following requests of every client sharing the ServiceConfig.
@@ -47,6 +48,7 @@ bool is_allowed_dynamodb_operation(std::string_view operation);
 bool is_allowed_s3_method(std::string_view method);
 bool is_allowed_sts_operation(std::string_view operation);  // AssumeRole, AssumeRoleWithWebIdentity
 bool is_allowed_cloudwatch_operation(std::string_view operation);  // GetMetricData
+bool is_allowed_sqs_operation(std::string_view operation);  // GetQueueAttributes, GetQueueUrl
 const std::vector<std::string>& allowed_dynamodb_operations();
 
 // Not thread-safe: one AwsClient per worker thread (each owns an HttpClient and so a connection).
@@ -80,6 +82,11 @@ class AwsClient {
   // Returns the 2xx XML body; errors as for dynamodb().
   std::string cloudwatch(std::string_view action,
                          const std::vector<std::pair<std::string, std::string>>& params);
+
+  // SQS JSON 1.0 protocol: POST / with X-Amz-Target AmazonSQS.<operation>, signed for "sqs".
+  // Only GetQueueAttributes and GetQueueUrl are allowed (no message is ever received or
+  // deleted). Returns the 2xx body; errors as for dynamodb().
+  std::string sqs(std::string_view operation, std::string_view json_body);
 
   // STS Query protocol (additive): POST / with Action=<action>&Version=2011-06-15&<params>,
   // signed for service "sts". Only AssumeRole is sent signed. Returns the 2xx XML body.

@@ -138,6 +138,60 @@ void check_s3(TargetReport& r, const Thresholds& t) {
   }
 }
 
+// A number at extra[section][key] (one level of nesting in `sub`), else nullopt.
+std::optional<double> extra_number(const TargetReport& r, const char* section, const char* key,
+                                   const char* sub = nullptr) {
+  if (!r.extra.is_object()) return std::nullopt;
+  auto s = r.extra.find(section);
+  if (s == r.extra.end() || !s->is_object()) return std::nullopt;
+  const nlohmann::json* node = &*s;
+  if (sub != nullptr) {
+    auto it = node->find(sub);
+    if (it == node->end() || !it->is_object()) return std::nullopt;
+    node = &*it;
+  }
+  auto v = node->find(key);
+  if (v == node->end() || !v->is_number()) return std::nullopt;
+  return v->get<double>();
+}
+
+// A dead-letter queue holds messages nobody processed: visible messages above the threshold.
+void check_dlq_depth(TargetReport& r, const Thresholds& t) {
+  if (r.kind != "sqs") return;
+  const auto visible = extra_number(r, "sqs", "visible", "messages");
+  if (!visible) return;
+  const char* severity = nullptr;
+  double threshold = 0;
+  if (t.dlq_depth_critical > 0 && *visible > t.dlq_depth_critical) {
+    severity = kCritical;
+    threshold = t.dlq_depth_critical;
+  } else if (t.dlq_depth_warning > 0 && *visible > t.dlq_depth_warning) {
+    severity = kWarning;
+    threshold = t.dlq_depth_warning;
+  }
+  if (severity == nullptr) return;
+  std::string age;
+  if (auto a = extra_number(r, "sqs", "oldest_message_age_seconds")) {
+    age = fmt::format(", oldest {}", fmt_age(*a));
+  }
+  add(r, "dlq_depth", severity,
+      fmt::format("{} visible messages in the queue{} ({} above {})", fmt_count(*visible), age,
+                  severity, fmt_count(threshold)),
+      *visible, threshold);
+}
+
+// Files older than min_age that the database does not track.
+void check_orphan_files(TargetReport& r, const Thresholds& t) {
+  if (r.kind != "filesystem" || t.orphan_files_warning <= 0) return;
+  const auto count = extra_number(r, "orphans", "count");
+  if (!count || *count < t.orphan_files_warning) return;
+  const double bytes = extra_number(r, "orphans", "bytes").value_or(0);
+  add(r, "orphan_files", kWarning,
+      fmt::format("{} files ({} bytes) that the database does not track", fmt_count(*count),
+                  fmt_count(bytes)),
+      *count, t.orphan_files_warning);
+}
+
 // The deletion section when it holds a measured CloudWatch rate, else null.
 const nlohmann::json* measured_deletion(const TargetReport& r) {
   if (!r.extra.is_object()) return nullptr;
@@ -252,14 +306,18 @@ void evaluate_anomalies(TargetReport& report, const Thresholds& thresholds,
   }
   check_dynamodb_table(report);
   check_stalled(report, thresholds);
-  check_backlog(report, thresholds);
-  check_oldest(report, thresholds);
+  if (report.has_expired) {
+    check_backlog(report, thresholds);
+    check_oldest(report, thresholds);
+  }
   check_hygiene(report, thresholds);
   check_s3(report, thresholds);
+  check_dlq_depth(report, thresholds);
+  check_orphan_files(report, thresholds);
 
   auto past = usable(history, now);
   // Growth and trends compare complete runs only; a partial run's count is a lower bound.
-  if (report.status == Status::kOk) {
+  if (report.status == Status::kOk && report.has_expired) {
     check_growth(report, thresholds, past);
     if (auto trend = backlog_trend(report.expired_count_reported(), now, past)) {
       nlohmann::json j = {{"direction", trend->direction},

@@ -25,7 +25,7 @@ namespace {
 // Key tables. The kind token is the config key, the registry key and the `kind` label.
 
 const std::vector<std::string>& known_kinds() {
-  static const std::vector<std::string> kinds = {"dynamodb", "s3", "postgres", "filesystem"};
+  static const std::vector<std::string> kinds = {"dynamodb", "s3", "postgres", "filesystem", "sqs"};
   return kinds;
 }
 
@@ -45,14 +45,18 @@ const std::map<std::string, std::vector<std::string>>& kind_keys() {
       {"postgres",
        {"dsn", "table", "query", "timestamp_column", "key_column", "retention", "where", "sample",
         "statement_timeout", "timestamp_unit"}},
-      {"filesystem", {"path", "retention", "pattern"}},
+      {"filesystem", {"path", "retention", "pattern", "orphans"}},
+      {"sqs",
+       {"queue_url", "queue", "account", "region", "endpoint_url", "profile", "role_arn",
+        "external_id", "cloudwatch", "cloudwatch_endpoint_url"}},
   };
   return keys;
 }
 
 const std::vector<std::string> kTopLevelKeys = {"defaults", "targets", "anomalies", "state_dir"};
 const std::vector<std::string> kAnomalyKeys = {"expired_backlog", "oldest_overdue", "ttl_hygiene",
-                                               "stale_multipart", "backlog_growth", "history_runs"};
+                                               "stale_multipart", "backlog_growth", "history_runs",
+                                               "dlq_depth", "orphan_files"};
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -337,6 +341,15 @@ void parse_thresholds(Validator& v, const YAML::Node& node, const std::string& p
       levels(n, p, false, [&](const std::string&, const YAML::Node& x, const std::string& q) {
         if (auto d = v.number(x, q, 0, 1e18, false, ">= 0")) t.stale_multipart_warning = *d;
       });
+    } else if (key == "dlq_depth") {
+      levels(n, p, true, [&](const std::string& k, const YAML::Node& x, const std::string& q) {
+        auto d = v.number(x, q, 0, 1e18, false, ">= 0");
+        if (d) (k == "warning" ? t.dlq_depth_warning : t.dlq_depth_critical) = *d;
+      });
+    } else if (key == "orphan_files") {
+      levels(n, p, false, [&](const std::string&, const YAML::Node& x, const std::string& q) {
+        if (auto d = v.number(x, q, 0, 1e18, false, ">= 0")) t.orphan_files_warning = *d;
+      });
     } else if (key == "backlog_growth") {
       if (!v.expect_map(n, p)) return;
       v.each_key(n, p, {"runs", "sigma", "min_items"},
@@ -478,8 +491,26 @@ void parse_group_by(Validator& v, const YAML::Node& n, const std::string& path, 
   t.group_by = std::move(g);
 }
 
+// filesystem `orphans: {dsn, query, min_age, statement_timeout}`.
+void parse_file_orphans(Validator& v, const YAML::Node& n, const std::string& path, TargetConfig& t) {
+  Orphans o;
+  v.each_key(n, path, {"dsn", "query", "min_age", "statement_timeout"},
+             [&](const std::string& key, const YAML::Node& x, const std::string& p) {
+    if (key == "dsn" || key == "query") {
+      if (auto s = v.non_empty_string(x, p)) (key == "dsn" ? o.dsn : o.query) = *s;
+    } else if (auto d = v.duration(x, p)) {
+      (key == "min_age" ? o.min_age : o.statement_timeout) = *d;
+    }
+  });
+  for (const char* required : {"dsn", "query"}) {
+    if (!n[required]) v.error(path, std::string("missing required key \"") + required + "\"");
+  }
+  t.orphans = std::move(o);
+}
+
 void parse_orphans(Validator& v, const YAML::Node& n, const std::string& path, TargetConfig& t) {
   if (!v.expect_map(n, path)) return;
+  if (t.kind == "filesystem") return parse_file_orphans(v, n, path, t);
   Orphans o;
   v.each_key(n, path, {"key_regex", "dynamodb_table", "key_attribute", "min_age", "endpoint_url"},
              [&](const std::string& key, const YAML::Node& x, const std::string& p) {
@@ -651,6 +682,34 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
     str(t.where);
   } else if (key == "statement_timeout") {
     if (auto d = v.duration(n, p)) t.statement_timeout = *d;
+  } else if (key == "queue_url") {
+    auto s = v.non_empty_string(n, p);
+    if (!s) return;
+    static const std::regex kQueueUrl(R"(https?://[^/\s]+/[0-9A-Za-z]+/[A-Za-z0-9_-]{1,80}(\.fifo)?/?)");
+    if (!std::regex_match(*s, kQueueUrl)) {
+      v.error(p, "expected a queue URL like https://sqs.us-east-1.amazonaws.com/123456789012/name, got \"" +
+                     *s + "\"");
+      return;
+    }
+    t.queue_url = *s;
+  } else if (key == "queue") {
+    auto s = v.non_empty_string(n, p);
+    if (!s) return;
+    static const std::regex kQueueName("[A-Za-z0-9_-]{1,80}(\\.fifo)?");
+    if (!std::regex_match(*s, kQueueName)) {
+      v.error(p, "invalid queue name \"" + *s + "\" (1-80 letters, digits, - and _, optional .fifo)");
+      return;
+    }
+    t.queue = *s;
+  } else if (key == "account") {
+    auto s = v.non_empty_string(n, p);
+    if (!s) return;
+    static const std::regex kAccount("[0-9]{12}");
+    if (!std::regex_match(*s, kAccount)) {
+      v.error(p, "expected a 12-digit AWS account id, got \"" + *s + "\"");
+      return;
+    }
+    t.queue_account = *s;
   } else if (key == "path") {
     str(t.path);
   } else if (key == "pattern") {
@@ -685,6 +744,15 @@ void check_required(Validator& v, const YAML::Node& target, const YAML::Node& de
   } else if (t.kind == "filesystem") {
     require("path");
     require("retention");
+  } else if (t.kind == "sqs") {
+    const bool has_url = present("queue_url");
+    if (has_url && present("queue")) {
+      v.error(path, "\"queue_url\" and \"queue\" are mutually exclusive (kind sqs)");
+    } else if (!has_url && !present("queue")) {
+      v.error(path, "kind sqs needs \"queue_url\", or \"queue\" (a name resolved with GetQueueUrl)");
+    } else if (has_url && present("account")) {
+      v.error(path, "\"account\" goes with \"queue\"; a queue_url already names its account");
+    }
   } else if (t.kind == "postgres") {
     require("dsn");
     const bool has_query = present("query");

@@ -25,6 +25,9 @@ struct Thresholds {
   double growth_sigma = 3.0;
   double growth_min_items = 10;  // ignore growth below this many items
   int history_runs = 48;         // how many past runs the state directory keeps
+  double dlq_depth_warning = 50;   // sqs: visible messages above this (0 = off)
+  double dlq_depth_critical = 0;   // 0 = no critical level
+  double orphan_files_warning = 1; // filesystem orphans: at least this many (0 = off)
 };
 
 struct DynamoFilter {
@@ -46,8 +49,13 @@ struct Orphans {                    // s3: objects whose captured id has no item
   std::string key_regex;
   std::string dynamodb_table;
   std::string key_attribute;
-  int64_t min_age = 0;
+  int64_t min_age = 0;              // also filesystem
   std::string endpoint_url;         // optional: the table's endpoint when not the target's (tests)
+  // filesystem: files (older than min_age) that `query` on `dsn` does not return. The query's
+  // first column is a path relative to the target's `path` (or an absolute path under it).
+  std::string dsn;
+  std::string query;
+  int64_t statement_timeout = 300;  // seconds
 };
 
 // dynamodb `tables:` — discovery with ListTables instead of one `table:`. `tables: all` is
@@ -59,9 +67,9 @@ struct TableSelector {
 
 struct TargetConfig {
   std::string name;
-  std::string kind;  // dynamodb | s3 | postgres | filesystem
+  std::string kind;  // dynamodb | s3 | postgres | filesystem | sqs
 
-  // AWS (dynamodb, s3)
+  // AWS (dynamodb, s3, sqs)
   std::string region;
   std::string endpoint_url;
   std::string profile;
@@ -79,7 +87,8 @@ struct TargetConfig {
   double max_read_units_per_second = 0;  // 0 = unlimited
   double max_read_units = 0;             // 0 = unlimited
   bool redact_keys = false;
-  // dynamodb: deletion rate from CloudWatch TimeToLiveDeletedItemCount over deletion_window.
+  // dynamodb: deletion rate from CloudWatch TimeToLiveDeletedItemCount over deletion_window;
+  // sqs: the oldest message's age (ApproximateAgeOfOldestMessage).
   bool cloudwatch = true;
   std::string cloudwatch_endpoint_url;  // else endpoint_url (moto serves both), else AWS
   int64_t deletion_window = 86400;      // seconds, whole hours
@@ -97,6 +106,12 @@ struct TargetConfig {
   // GetObjectTagging budget per run for objects a tag-filtered lifecycle rule may match;
   // 0 = tags are not read (such rules are reported as not evaluated).
   uint64_t read_tags = 0;
+
+  // sqs: `queue_url`, or `queue` (a name, resolved with GetQueueUrl) and optionally `account`
+  // (the owner's account id when the queue is another account's).
+  std::string queue_url;
+  std::string queue;
+  std::string queue_account;
 
   // postgres
   std::string dsn;

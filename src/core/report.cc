@@ -111,8 +111,8 @@ json target_to_json(const TargetReport& t, bool with_state) {
             {"kind", t.kind},
             {"status", to_string(t.status)},
             {"error", t.error ? json(*t.error) : json(nullptr)},
-            {"scan", scan_to_json(t.scan)},
-            {"expired", expired_to_json(t)}};
+            {"scan", scan_to_json(t.scan)}};
+  if (t.has_expired) j["expired"] = expired_to_json(t);
   if (t.has_hygiene) {
     json hygiene = json::object();
     json hygiene_ci95 = json::object();
@@ -239,7 +239,10 @@ TargetReport target_from_json(const json& j, const std::string& where) {
   auto ci = member_or<std::vector<double>>(state, "ci95", {0, 0}, where + ".state");
   if (ci.size() != 2) parse_error(where + ".state.ci95: expected two numbers");
   t.ci95 = {ci[0], ci[1]};
-  t.estimated = member<bool>(member<json>(j, "expired", where), "estimated", where + ".expired");
+  t.has_expired = j.contains("expired");
+  if (t.has_expired) {
+    t.estimated = member<bool>(member<json>(j, "expired", where), "estimated", where + ".expired");
+  }
   t.expired_bytes_measured = member_or<bool>(state, "expired_bytes_measured", true, where + ".state");
   if (state.contains("class_estimates")) {
     auto rows = member<std::vector<std::vector<double>>>(state, "class_estimates", where + ".state");

@@ -106,6 +106,10 @@ struct TargetReport {
   // False when the source cannot see sizes (DynamoDB's projection carries none): `expired.bytes`
   // is then omitted rather than reported as 0.
   bool expired_bytes_measured = true;
+  // False for kinds with no deadlines of their own to audit (sqs reads queue depth, never a
+  // message): `expired` is then omitted, not reported as zeros, and so are the metrics and
+  // anomaly rules that read it.
+  bool has_expired = true;
 
   // Exact p50/p90/p99 of overdue seconds computed by the server (SQL percentile_disc); when set
   // the report shows these instead of the sketch's estimates.

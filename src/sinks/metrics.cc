@@ -81,6 +81,15 @@ struct Families {
         deleted_per_hour(gauge(r, "ttl_auditor_ttl_deleted_items_per_hour",
                                "Items DynamoDB TTL deleted per hour over the deletion window "
                                "(CloudWatch TimeToLiveDeletedItemCount).")),
+        sqs_messages(gauge(r, "ttl_auditor_sqs_messages",
+                           "Messages in the queue by state (SQS's approximate counts).")),
+        sqs_oldest_age(gauge(r, "ttl_auditor_sqs_oldest_message_age_seconds",
+                             "Age of the oldest message in the queue (CloudWatch "
+                             "ApproximateAgeOfOldestMessage; absent when not measured).")),
+        orphan_files(gauge(r, "ttl_auditor_orphan_files",
+                           "Files older than min_age that the database does not track.")),
+        orphan_bytes(gauge(r, "ttl_auditor_orphan_bytes",
+                           "Bytes held by files the database does not track.")),
         run_duration(gauge(r, "ttl_auditor_run_duration_seconds",
                            "Wall time of the last audit run, all targets.")),
         last_run(gauge(r, "ttl_auditor_last_run_timestamp_seconds",
@@ -111,6 +120,10 @@ struct Families {
   Family<Gauge>& noncurrent_bytes;
   Family<Gauge>& drain_estimate;
   Family<Gauge>& deleted_per_hour;
+  Family<Gauge>& sqs_messages;
+  Family<Gauge>& sqs_oldest_age;
+  Family<Gauge>& orphan_files;
+  Family<Gauge>& orphan_bytes;
   Family<Gauge>& run_duration;
   Family<Gauge>& last_run;
   Family<Gauge>& build_info;
@@ -143,6 +156,33 @@ Labels with(const Labels& base, const std::string& key, const std::string& value
 
 void set(Family<Gauge>& f, const Labels& labels, double value) { f.Add(labels).Set(value); }
 
+// A number at section[key] of a report's kind-specific sections, if present.
+std::optional<double> number_at(const nlohmann::json& section, const char* key) {
+  if (!section.is_object()) return std::nullopt;
+  auto it = section.find(key);
+  if (it == section.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
+// Series of the kind-specific report sections: sqs (queue depth, oldest message age) and
+// filesystem orphans. Only what the report measured is exported.
+void add_kind_sections(Families& f, const TargetReport& t, const Labels& base) {
+  if (!t.extra.is_object()) return;
+  if (t.kind == "sqs" && t.extra.contains("sqs")) {
+    const nlohmann::json& q = t.extra["sqs"];
+    const nlohmann::json messages = q.is_object() ? q.value("messages", nlohmann::json()) : nlohmann::json();
+    for (const char* state : {"visible", "in_flight", "delayed"}) {
+      if (auto v = number_at(messages, state)) set(f.sqs_messages, with(base, "state", state), *v);
+    }
+    if (auto age = number_at(q, "oldest_message_age_seconds")) set(f.sqs_oldest_age, base, *age);
+  }
+  if (t.kind == "filesystem" && t.extra.contains("orphans")) {
+    const nlohmann::json& o = t.extra["orphans"];
+    if (auto n = number_at(o, "count")) set(f.orphan_files, base, *n);
+    if (auto b = number_at(o, "bytes")) set(f.orphan_bytes, base, *b);
+  }
+}
+
 void add_target(Families& f, const TargetReport& t, const RunInfo& run,
                 const MetricsOptions& options) {
   const Labels base{{"target", t.name}, {"kind", t.kind}};
@@ -174,6 +214,9 @@ void add_target(Families& f, const TargetReport& t, const RunInfo& run,
 
   // A failed target has no findings: exporting zeros would resolve live backlog alerts.
   if (t.status == Status::kFailed) return;
+
+  add_kind_sections(f, t, base);
+  if (!t.has_expired) return;  // no deadlines audited: no expired/overdue series, not zeros
 
   const TargetStats& s = t.stats;
   set(f.expired_items, base, t.expired_count_reported());
@@ -271,12 +314,14 @@ bool target_succeeded(const TargetReport& target) { return target.status == Stat
 std::vector<std::pair<std::string, std::string>> evaluated_rules(const TargetReport& t) {
   std::vector<std::pair<std::string, std::string>> rules = {{"target_failed", "critical"},
                                                             {"target_partial", "warning"}};
-  if (t.status != Status::kFailed) {
+  if (t.status != Status::kFailed && t.has_expired) {
     rules.insert(rules.end(), {{"expired_backlog", "warning"},
                                {"expired_backlog", "critical"},
                                {"oldest_overdue", "warning"},
                                {"oldest_overdue", "critical"},
                                {"backlog_growth", "warning"}});
+  }
+  if (t.status != Status::kFailed) {
     if (t.kind == "dynamodb" || t.table_metrics) {
       rules.insert(rules.end(), {{"ttl_disabled", "critical"}, {"table_not_active", "warning"}});
     }
@@ -287,6 +332,10 @@ std::vector<std::pair<std::string, std::string>> evaluated_rules(const TargetRep
     }
     if (t.kind == "s3") {
       rules.insert(rules.end(), {{"stale_multipart", "warning"}, {"lifecycle_missing", "warning"}});
+    }
+    if (t.kind == "sqs") rules.insert(rules.end(), {{"dlq_depth", "warning"}, {"dlq_depth", "critical"}});
+    if (t.kind == "filesystem" && t.extra.is_object() && t.extra.contains("orphans")) {
+      rules.emplace_back("orphan_files", "warning");
     }
   }
   // A rule the table does not know (added later) still shows up while it fires.

@@ -48,19 +48,22 @@ nlohmann::json deletion_section(const DeletionRate& rate) {
   return j;
 }
 
+aws::ServiceConfig cloudwatch_service_for(const TargetConfig& target, const aws::ServiceConfig& base) {
+  aws::ServiceConfig service = base;
+  service.endpoint_url = aws::resolve_endpoint(
+      "cloudwatch",
+      target.cloudwatch_endpoint_url.empty() ? target.endpoint_url : target.cloudwatch_endpoint_url,
+      target.profile);
+  return service;
+}
+
 nlohmann::json query_dynamodb_deletions(const TargetConfig& target, const std::string& table,
                                         const aws::ServiceConfig& dynamodb_service,
                                         std::shared_ptr<aws::CredentialsProvider> credentials,
                                         int64_t as_of, double backlog) {
   const DeletionWindow window = deletion_window(as_of, target.deletion_window);
-  aws::ServiceConfig service = dynamodb_service;
-  // CloudWatch's own endpoint, resolved as the SDKs do (AWS_ENDPOINT_URL_CLOUDWATCH, the profile's
-  // endpoint_url, ...), not the DynamoDB one; an explicit cloudwatch_endpoint_url, else the
-  // target's endpoint_url (a local stand-in serving every service), still wins.
-  service.endpoint_url = aws::resolve_endpoint(
-      "cloudwatch",
-      target.cloudwatch_endpoint_url.empty() ? target.endpoint_url : target.cloudwatch_endpoint_url,
-      target.profile);
+  // CloudWatch's own endpoint, not the DynamoDB one.
+  const aws::ServiceConfig service = cloudwatch_service_for(target, dynamodb_service);
   cloudwatch::MetricQuery q;
   q.metric_namespace = "AWS/DynamoDB";
   q.metric_name = "TimeToLiveDeletedItemCount";

@@ -38,6 +38,12 @@ struct DeletionRate {
 DeletionRate summarize_deletions(const std::vector<cloudwatch::Datapoint>& points,
                                  const DeletionWindow& window, double backlog);
 
+// CloudWatch's own endpoint for a target, resolved as the SDKs do (AWS_ENDPOINT_URL_CLOUDWATCH,
+// the profile's endpoint_url, ...); an explicit cloudwatch_endpoint_url, else the target's
+// endpoint_url (a local stand-in serving every service), wins. Region, HTTP and retry settings
+// are `base`'s.
+aws::ServiceConfig cloudwatch_service_for(const TargetConfig& target, const aws::ServiceConfig& base);
+
 // The report section: {source, window_seconds, window_start, window_end, deleted_in_window,
 // rate_per_hour, drain_eta_seconds (null when the rate is 0), datapoints}.
 nlohmann::json deletion_section(const DeletionRate& rate);

@@ -457,6 +457,10 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
 
 }  // namespace
 
+std::string aws_service_id(const std::string& kind) {
+  return kind == "s3" || kind == "sqs" ? kind : std::string("dynamodb");
+}
+
 std::string resolve_dynamodb_region(const TargetConfig& target) {
   if (!target.region.empty()) return target.region;
   for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
@@ -467,7 +471,7 @@ std::string resolve_dynamodb_region(const TargetConfig& target) {
   if (!from_profile.empty()) return from_profile;
   // A local or custom endpoint (the target's own or a configured one) needs some region to sign.
   if (!target.endpoint_url.empty() ||
-      !aws::configured_endpoint(target.kind == "s3" ? "s3" : "dynamodb", target.profile).empty()) {
+      !aws::configured_endpoint(aws_service_id(target.kind), target.profile).empty()) {
     return "us-east-1";
   }
   throw Error(ErrorKind::kConfig,
@@ -479,7 +483,7 @@ std::shared_ptr<aws::CredentialsProvider> credentials_for(
     const TargetConfig& target, const std::string& region,
     std::shared_ptr<aws::CredentialsProvider> given) {
   const std::string endpoint =
-      aws::resolve_endpoint(target.kind == "s3" ? "s3" : "dynamodb", target.endpoint_url, target.profile);
+      aws::resolve_endpoint(aws_service_id(target.kind), target.endpoint_url, target.profile);
   if (given && target.role_arn.empty()) return given;
   // Each target with a role_arn gets its own session (and its own refresh).
   aws::AssumeRoleParams role;

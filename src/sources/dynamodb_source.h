@@ -29,6 +29,10 @@ struct DynamodbSourceOptions {
 std::unique_ptr<Source> make_dynamodb_source();
 std::unique_ptr<Source> make_dynamodb_source(DynamodbSourceOptions options);
 
+// The SDK service id whose configured endpoint an AWS target of `kind` uses ("s3", "sqs",
+// else "dynamodb").
+std::string aws_service_id(const std::string& kind);
+
 // Region for a target: config `region`, else AWS_REGION / AWS_DEFAULT_REGION, else the profile's
 // region in the shared config file, else us-east-1 when endpoint_url is set (local servers),
 // else ttla::Error(kConfig).

@@ -21,6 +21,7 @@
 
 #include "core/error.h"
 #include "core/time.h"
+#include "sources/fs_orphans.h"
 
 namespace ttla {
 namespace {
@@ -217,6 +218,26 @@ void walk(Pending start, Walker& w, WorkQueue& queue, const WalkSettings& cfg) {
   cfg.files_seen->fetch_add(since_progress);
 }
 
+// Orphans are a second finding beside expiry: when the database or the query fails, the expiry
+// audit still stands and the target is partial, with the reason.
+void add_orphans(TargetReport& report, const TargetConfig& target, const RunContext& ctx) {
+  try {
+    const OrphanReport r = find_orphans(target, ctx);
+    report.extra["orphans"] = orphans_section(r, target, ctx.seed);
+    report.scan.requests += r.fetches;
+    if (r.unreadable > 0 && report.status == Status::kOk) {
+      report.status = Status::kPartial;
+      report.error = "orphans: " + std::to_string(r.unreadable) + " entries could not be read";
+    }
+  } catch (const Error& e) {
+    const std::string reason = "orphans: " + std::string(to_string(e.kind())) + ": " + e.what();
+    spdlog::warn("source=filesystem target={} {}", target.name, reason);
+    report.extra["orphans"] = {{"source", "postgres"}, {"error", reason}};
+    report.status = Status::kPartial;
+    report.error = report.error ? *report.error + "; " + reason : reason;
+  }
+}
+
 class FilesystemSource final : public Source {
  public:
   TargetReport audit(const TargetConfig& target, const RunContext& ctx) override {
@@ -315,6 +336,7 @@ class FilesystemSource final : public Source {
       report.error = std::to_string(counters.unreadable) + " entries could not be read (first: " +
                      first_error + ")";
     }
+    if (target.orphans && !was_cancelled) add_orphans(report, target, ctx);
     spdlog::debug("source=filesystem target={} files={} expired={} symlinks={} unreadable={}",
                   target.name, counters.files, report.stats.expired_count(), counters.symlinks,
                   counters.unreadable);

@@ -15,57 +15,16 @@
 
 #include "core/error.h"
 #include "core/time.h"
+#include "sources/pg_session.h"
 #include "sources/sampling.h"
 
 namespace ttla {
 namespace {
 
-struct ConnCloser {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-struct ResultCloser {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using Conn = std::unique_ptr<PGconn, ConnCloser>;
-using Result = std::unique_ptr<PGresult, ResultCloser>;
+using pg::Result;
+using pg::Session;
+using pg::server_message;
 
-std::string server_message(PGconn* conn, const PGresult* res) {
-  std::string msg = res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(conn);
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  return msg;
-}
-
-class Session {
- public:
-  explicit Session(PGconn* conn) : conn_(conn) {}
-
-  Result exec(const std::string& sql, const std::vector<std::string>& params = {}) {
-    std::vector<const char*> values;
-    values.reserve(params.size());
-    for (const auto& p : params) values.push_back(p.c_str());
-    ++queries_;
-    Result res(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                            values.data(), nullptr, nullptr, 0));
-    auto status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
-    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-      throw Error(ErrorKind::kDatabase, server_message(conn_, res.get()));
-    }
-    return res;
-  }
-  // Sends a COPY ... TO STDOUT; the rows are then read with PQgetCopyData (CopyReader).
-  void start_copy(const std::string& sql) {
-    ++queries_;
-    Result res(PQexec(conn_, sql.c_str()));
-    if (!res || PQresultStatus(res.get()) != PGRES_COPY_OUT) {
-      throw Error(ErrorKind::kDatabase, server_message(conn_, res.get()));
-    }
-  }
-  uint64_t queries() const { return queries_; }
-
- private:
-  PGconn* conn_;
-  uint64_t queries_ = 0;
-};
 
 std::string quote_ident(PGconn* conn, std::string_view ident) {
   char* q = PQescapeIdentifier(conn, ident.data(), ident.size());
@@ -291,20 +250,10 @@ class PostgresSource final : public Source {
     const auto k = static_cast<size_t>(target.top_k);
     report.stats = TargetStats(StatsOptions{k, ctx.seed, target.redact_keys, k});
 
-    // connect_timeout first so the DSN may override it; fallback_application_name after it so a
-    // DSN's own application_name wins but there is always one.
-    const char* keywords[] = {"connect_timeout", "dbname", "fallback_application_name", nullptr};
-    const char* values[] = {"10", target.dsn.c_str(), "ttl-auditor", nullptr};
-    Conn conn(PQconnectdbParams(keywords, values, 1));
-    if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
-      throw Error(ErrorKind::kNetwork, "cannot connect: " + server_message(conn.get(), nullptr));
-    }
+    pg::Conn conn = pg::connect(target.dsn);
     Session db(conn.get());
     // Read-only by construction: the server itself refuses any write inside this transaction.
-    db.exec("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    db.exec("SET LOCAL statement_timeout = " + std::to_string(target.statement_timeout * 1000));
-    db.exec("SET LOCAL lock_timeout = 5000");
-    db.exec("SET LOCAL TimeZone = 'UTC'");  // timestamp without time zone is read as UTC
+    db.begin_read_only(target.statement_timeout);
 
     db.exec("SET LOCAL jit = off");  // compiling expressions costs more than this scan saves
 

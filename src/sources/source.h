@@ -43,5 +43,7 @@ class Source {
 std::unique_ptr<Source> make_source(const std::string& kind);
 // Kinds the registry knows, for config validation and --help.
 const std::vector<std::string>& source_kinds();
+// False for kinds that audit no deadlines (sqs): their reports have no `expired` section.
+bool kind_reports_expiry(const std::string& kind);
 
 }  // namespace ttla

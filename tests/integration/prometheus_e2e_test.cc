@@ -421,6 +421,10 @@ TEST_F(PrometheusE2E, PushedRunFeedsEveryDashboardQueryAndTheAlerts) {
       {"ttl_auditor_multipart_oldest_age_seconds", "S3-only metric; this test audits DynamoDB only"},
       {"ttl_auditor_noncurrent_expired_items", "S3-only metric (versioned buckets)"},
       {"ttl_auditor_noncurrent_expired_bytes", "S3-only metric (versioned buckets)"},
+      {"ttl_auditor_sqs_messages", "sqs-only metric (tests/integration/sqs_audit_test.cc)"},
+      {"ttl_auditor_sqs_oldest_message_age_seconds", "sqs-only metric (CloudWatch age)"},
+      {"ttl_auditor_orphan_files", "filesystem orphans only (tests/integration/fs_orphans_test.cc)"},
+      {"ttl_auditor_orphan_bytes", "filesystem orphans only"},
       {"ttl_auditor_expired_bytes",
        "DynamoDB does not measure item sizes, so the family is absent rather than 0; S3, SQL and "
        "filesystem targets export it"},

@@ -232,3 +232,53 @@ TEST(IamPolicy, DiscoveryListsTablesAndScopesToTheIncludeGlobs) {
 
 }  // namespace
 }  // namespace ttla
+
+namespace ttla {
+namespace {
+
+TEST(IamPolicy, SqsQueuesGetAttributeReadsAndGetQueueUrlOnlyWhenNamed) {
+  unsetenv("AWS_REGION");
+  unsetenv("AWS_DEFAULT_REGION");
+  auto r = parse_config(
+      "targets:\n"
+      "  - {name: dlq, kind: sqs, queue_url: \"https://sqs.eu-west-2.amazonaws.com/123456789012/cleanup-dlq\"}\n"
+      "  - {name: named, kind: sqs, queue: uploads-dlq, account: \"210987654321\", region: us-east-2,\n"
+      "     cloudwatch: false}\n"
+      "  - {name: img, kind: filesystem, path: /x, retention: 1d,\n"
+      "     orphans: {dsn: x, query: \"SELECT p FROM t\"}}\n");
+  ASSERT_TRUE(r.config) << r.errors[0].str();
+  const nlohmann::json policy = iam_policy(*r.config);
+  const auto* read = statement(policy, "SqsReadQueueDepth");
+  ASSERT_NE(read, nullptr) << policy.dump(1);
+  EXPECT_EQ((*read)["Action"], nlohmann::json({"sqs:GetQueueAttributes"}));
+  EXPECT_EQ((*read)["Resource"],
+            nlohmann::json({"arn:aws:sqs:eu-west-2:123456789012:cleanup-dlq",
+                            "arn:aws:sqs:us-east-2:210987654321:uploads-dlq"}));
+  const auto* resolve = statement(policy, "SqsResolveQueueUrls");
+  ASSERT_NE(resolve, nullptr);
+  EXPECT_EQ((*resolve)["Action"], nlohmann::json({"sqs:GetQueueUrl"}));
+  EXPECT_EQ((*resolve)["Resource"],
+            nlohmann::json({"arn:aws:sqs:us-east-2:210987654321:uploads-dlq"}));
+  // The first queue keeps CloudWatch on (oldest message age).
+  const auto* cw = statement(policy, "CloudWatchReadMetrics");
+  ASSERT_NE(cw, nullptr);
+  EXPECT_EQ((*cw)["Action"], nlohmann::json({"cloudwatch:GetMetricData"}));
+  for (const auto& a : all_actions(policy)) {
+    if (a.rfind("sqs:", 0) == 0) {
+      EXPECT_TRUE(aws::is_allowed_sqs_operation(a.substr(4))) << a;
+    }
+  }
+
+  // A queue by URL with CloudWatch off: no GetQueueUrl, no CloudWatch.
+  auto off = parse_config(
+      "targets: [{name: dlq, kind: sqs, cloudwatch: false,\n"
+      "           queue_url: \"https://sqs.eu-west-2.amazonaws.com/123456789012/q\"}]\n");
+  ASSERT_TRUE(off.config) << off.errors[0].str();
+  const nlohmann::json p2 = iam_policy(*off.config);
+  EXPECT_EQ(statement(p2, "SqsResolveQueueUrls"), nullptr);
+  EXPECT_EQ(statement(p2, "CloudWatchReadMetrics"), nullptr);
+  EXPECT_NE(statement(p2, "SqsReadQueueDepth"), nullptr);
+}
+
+}  // namespace
+}  // namespace ttla

@@ -370,3 +370,37 @@ TEST(AwsClientReadOnly, DebugLogNeverContainsSecretTokenOrSignature) {
   EXPECT_EQ(log.find("uthorization"), std::string::npos);
   EXPECT_EQ(log.find("ecurity-token"), std::string::npos);
 }
+
+TEST(AwsClientReadOnly, SqsSendsOnlyAttributeReadsSignedForSqs) {
+  TestHttpServer server([](const ReceivedRequest&) {
+    return CannedResponse{200, {{"Content-Type", "application/x-amz-json-1.0"}}, R"({"Attributes":{}})"};
+  });
+  auto creds = std::make_shared<CountingProvider>();
+  AwsClient client(config_for(server), creds);
+  // Anything that would receive, delete, send or change a queue is refused before any I/O.
+  for (const char* op : {"ReceiveMessage", "DeleteMessage", "DeleteMessageBatch", "SendMessage",
+                         "PurgeQueue", "SetQueueAttributes", "CreateQueue", "DeleteQueue",
+                         "ChangeMessageVisibility", "StartMessageMoveTask", "getqueueattributes", ""}) {
+    EXPECT_EQ(kind_of([&] { client.sqs(op, "{}"); }), ErrorKind::kForbidden) << op;
+    EXPECT_FALSE(is_allowed_sqs_operation(op)) << op;
+  }
+  EXPECT_EQ(server.request_count(), 0u);
+  EXPECT_EQ(creds->calls.load(), 0);
+
+  for (const char* op : {"GetQueueAttributes", "GetQueueUrl"}) {
+    EXPECT_EQ(client.sqs(op, R"({"QueueUrl":"q"})"), R"({"Attributes":{}})") << op;
+  }
+  auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  const char* ops[] = {"GetQueueAttributes", "GetQueueUrl"};
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    const auto& r = reqs[i];
+    EXPECT_EQ(r.method, "POST");
+    EXPECT_EQ(r.target, "/");
+    EXPECT_EQ(r.headers.at("content-type"), "application/x-amz-json-1.0");
+    EXPECT_EQ(r.headers.at("x-amz-target"), std::string("AmazonSQS.") + ops[i]);
+    const std::string& authz = r.headers.at("authorization");
+    EXPECT_NE(authz.find("/us-east-1/sqs/aws4_request"), std::string::npos) << authz;
+    EXPECT_EQ(signature_of(authz), resign(r, "sqs", false, signed_headers_of(authz)));
+  }
+}

@@ -385,5 +385,67 @@ TEST(TtlStalled, FiresOnlyWhenEveryConditionHolds) {
   EXPECT_FALSE(fires_stalled(no_section));
 }
 
+TargetReport queue(double visible, bool with_age = true) {
+  TargetReport t;
+  t.name = "dlq";
+  t.kind = "sqs";
+  t.has_expired = false;
+  t.extra["sqs"] = {{"messages", {{"visible", visible}, {"in_flight", 3}, {"delayed", 0}}}};
+  if (with_age) t.extra["sqs"]["oldest_message_age_seconds"] = 7200;
+  return t;
+}
+
+TEST(Anomalies, DlqDepthAboveTheThresholdOnlyAndNoExpiryRulesForQueues) {
+  Thresholds th = defaults();
+  th.expired_backlog_warning = 0;  // would fire on any expired item, if a queue had any
+  th.oldest_overdue_warning = 1;
+  TargetReport at = queue(50);
+  evaluate_anomalies(at, th, {});
+  EXPECT_TRUE(at.anomalies.empty()) << at.anomalies.size();
+
+  TargetReport above = queue(51);
+  evaluate_anomalies(above, th, {});
+  ASSERT_EQ(above.anomalies.size(), 1u);
+  EXPECT_EQ(above.anomalies[0].rule, "dlq_depth");
+  EXPECT_EQ(above.anomalies[0].severity, "warning");
+  EXPECT_EQ(above.anomalies[0].value, 51);
+  EXPECT_EQ(above.anomalies[0].threshold, 50);
+  EXPECT_NE(above.anomalies[0].message.find("oldest 2.0h"), std::string::npos)
+      << above.anomalies[0].message;
+
+  th.dlq_depth_critical = 500;
+  TargetReport deep = queue(501, false);
+  evaluate_anomalies(deep, th, {});
+  ASSERT_NE(find(deep, "dlq_depth"), nullptr);
+  EXPECT_EQ(find(deep, "dlq_depth")->severity, "critical");
+  EXPECT_EQ(find(deep, "dlq_depth")->message.find("oldest"), std::string::npos);
+
+  th.dlq_depth_warning = 0;  // off
+  th.dlq_depth_critical = 0;
+  TargetReport off = queue(10000);
+  evaluate_anomalies(off, th, {});
+  EXPECT_EQ(find(off, "dlq_depth"), nullptr);
+}
+
+TEST(Anomalies, OrphanFilesWarnFromTheThreshold) {
+  TargetReport t;
+  t.name = "images";
+  t.kind = "filesystem";
+  t.extra["orphans"] = {{"count", 0}, {"bytes", 0}};
+  evaluate_anomalies(t, defaults(), {});
+  EXPECT_EQ(find(t, "orphan_files"), nullptr);
+  t.extra["orphans"] = {{"count", 3}, {"bytes", 4096}};
+  evaluate_anomalies(t, defaults(), {});
+  ASSERT_NE(find(t, "orphan_files"), nullptr);
+  EXPECT_EQ(find(t, "orphan_files")->severity, "warning");
+  EXPECT_EQ(find(t, "orphan_files")->value, 3);
+  // A failed orphan lookup has no count: nothing to judge.
+  TargetReport failed_lookup;
+  failed_lookup.kind = "filesystem";
+  failed_lookup.extra["orphans"] = {{"error", "orphans: network: cannot connect"}};
+  evaluate_anomalies(failed_lookup, defaults(), {});
+  EXPECT_EQ(find(failed_lookup, "orphan_files"), nullptr);
+}
+
 }  // namespace
 }  // namespace ttla

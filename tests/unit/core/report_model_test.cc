@@ -515,5 +515,36 @@ TEST(MergeReports, SinglePartIsUnchanged) {
   EXPECT_EQ(mj, aj);
 }
 
+TEST(ReportModel, KindsWithoutDeadlinesHaveNoExpiredSectionAndKeepItAbsentThroughMerge) {
+  Report r;
+  r.run.id = "r1";
+  r.run.as_of = 1790000000;
+  TargetReport t;
+  t.name = "dlq";
+  t.kind = "sqs";
+  t.has_expired = false;
+  t.extra["sqs"] = {{"queue_url", "https://sqs.us-east-1.amazonaws.com/1/dlq"},
+                    {"queue_name", "dlq"},
+                    {"messages", {{"visible", 3}, {"in_flight", 0}, {"delayed", 1}}}};
+  r.targets.push_back(t);
+  const json j = report_to_json(r);
+  EXPECT_FALSE(j["targets"][0].contains("expired")) << j.dump(1);
+  EXPECT_EQ(j["targets"][0]["sqs"]["messages"]["visible"], 3);
+  EXPECT_TRUE(ValidatesAgainstReportSchema(j));
+  // A dynamodb target without `expired` is not a valid report; an sqs target with one is not.
+  json broken = j;
+  broken["targets"][0]["kind"] = "dynamodb";
+  EXPECT_FALSE(ValidatesAgainstReportSchema(broken));
+
+  const Report back = report_from_json(report_to_json(r, true));
+  ASSERT_EQ(back.targets.size(), 1u);
+  EXPECT_FALSE(back.targets[0].has_expired);
+  Report other = back;
+  other.run.id = "r2";
+  const Report merged = merge_reports({back, other});
+  EXPECT_FALSE(report_to_json(merged)["targets"][0].contains("expired"));
+}
+
 }  // namespace
 }  // namespace ttla
+

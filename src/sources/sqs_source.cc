@@ -1,0 +1,239 @@
+#include "sources/sqs_source.h"
+
+#include <chrono>
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "aws/endpoints.h"
+#include "core/error.h"
+#include "core/time.h"
+#include "sources/deletion_rate.h"
+#include "sources/dynamodb_source.h"
+
+namespace ttla {
+namespace sqs {
+namespace {
+
+[[noreturn]] void malformed(const std::string& what) {
+  throw Error(ErrorKind::kParse, "sqs: " + what);
+}
+
+nlohmann::json parse_object(std::string_view body, const char* operation) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    malformed(std::string(operation) + " answer is not a JSON object");
+  }
+  return j;
+}
+
+// SQS answers every attribute as a string ("12").
+uint64_t count_attribute(const nlohmann::json& attributes, const char* name) {
+  auto it = attributes.find(name);
+  if (it == attributes.end()) malformed(std::string("GetQueueAttributes answer lacks ") + name);
+  std::string text = it->is_string() ? it->get<std::string>() : it->dump();
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || end != text.c_str() + text.size() || errno != 0 || text[0] == '-') {
+    malformed(std::string(name) + " is not a count: \"" + text + "\"");
+  }
+  return static_cast<uint64_t>(v);
+}
+
+}  // namespace
+
+QueueRef parse_queue_url(const std::string& url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) {
+    throw Error(ErrorKind::kConfig, "queue_url must start with https:// (or http://): " + url);
+  }
+  const size_t path = url.find('/', scheme + 3);
+  const std::string host = url.substr(scheme + 3, path == std::string::npos ? std::string::npos
+                                                                          : path - scheme - 3);
+  std::string rest = path == std::string::npos ? "" : url.substr(path + 1);
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  const size_t slash = rest.find('/');
+  if (host.empty() || slash == std::string::npos || slash == 0 || slash + 1 >= rest.size() ||
+      rest.find('/', slash + 1) != std::string::npos) {
+    throw Error(ErrorKind::kConfig,
+                "queue_url must look like https://sqs.<region>.amazonaws.com/<account>/<queue>: " +
+                    url);
+  }
+  QueueRef q;
+  q.url = url;
+  q.account = rest.substr(0, slash);
+  q.name = rest.substr(slash + 1);
+  // sqs.<region>.amazonaws.com[.cn] names its region; anything else (a local server, the legacy
+  // queue.amazonaws.com) leaves it to the configuration.
+  const std::string_view h(host);
+  if (h.rfind("sqs.", 0) == 0) {
+    const size_t dot = h.find('.', 4);
+    if (dot != std::string_view::npos && h.substr(dot + 1).rfind("amazonaws.com", 0) == 0) {
+      q.region = std::string(h.substr(4, dot - 4));
+    }
+  }
+  return q;
+}
+
+std::string get_queue_attributes_body(const std::string& queue_url) {
+  return nlohmann::json{{"QueueUrl", queue_url},
+                        {"AttributeNames",
+                         {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                          "ApproximateNumberOfMessagesDelayed"}}}
+      .dump();
+}
+
+QueueDepth parse_get_queue_attributes(std::string_view body) {
+  const nlohmann::json j = parse_object(body, "GetQueueAttributes");
+  auto it = j.find("Attributes");
+  if (it == j.end() || !it->is_object()) malformed("GetQueueAttributes answer has no Attributes");
+  QueueDepth d;
+  d.visible = count_attribute(*it, "ApproximateNumberOfMessages");
+  d.in_flight = count_attribute(*it, "ApproximateNumberOfMessagesNotVisible");
+  d.delayed = count_attribute(*it, "ApproximateNumberOfMessagesDelayed");
+  return d;
+}
+
+std::string get_queue_url_body(const std::string& queue_name, const std::string& account) {
+  nlohmann::json j = {{"QueueName", queue_name}};
+  if (!account.empty()) j["QueueOwnerAWSAccountId"] = account;
+  return j.dump();
+}
+
+std::string parse_get_queue_url(std::string_view body) {
+  const nlohmann::json j = parse_object(body, "GetQueueUrl");
+  auto it = j.find("QueueUrl");
+  if (it == j.end() || !it->is_string() || it->get<std::string>().empty()) {
+    malformed("GetQueueUrl answer has no QueueUrl");
+  }
+  return it->get<std::string>();
+}
+
+cloudwatch::MetricQuery oldest_age_query(const std::string& queue_name, int64_t as_of) {
+  constexpr int64_t kPeriod = 60;
+  cloudwatch::MetricQuery q;
+  q.metric_namespace = "AWS/SQS";
+  q.metric_name = "ApproximateAgeOfOldestMessage";
+  q.dimensions = {{"QueueName", queue_name}};
+  q.stat = "Maximum";
+  q.period_seconds = kPeriod;
+  // The minute holding as_of is included (end is exclusive).
+  q.end = (as_of >= 0 ? as_of / kPeriod : (as_of - kPeriod + 1) / kPeriod) * kPeriod + kPeriod;
+  q.start = q.end - 3600 - kPeriod;
+  return q;
+}
+
+std::optional<cloudwatch::Datapoint> latest_point(const std::vector<cloudwatch::Datapoint>& points,
+                                                  int64_t as_of) {
+  std::optional<cloudwatch::Datapoint> best;
+  for (const auto& p : points) {
+    if (p.timestamp > as_of) continue;
+    if (!best || p.timestamp > best->timestamp) best = p;
+  }
+  return best;
+}
+
+}  // namespace sqs
+
+namespace {
+
+class SqsSource final : public Source {
+ public:
+  explicit SqsSource(SqsSourceOptions options) : options_(std::move(options)) {}
+
+  TargetReport audit(const TargetConfig& target, const RunContext& ctx) override {
+    const auto started = std::chrono::steady_clock::now();
+    if (target.queue_url.empty() && target.queue.empty()) {
+      throw Error(ErrorKind::kConfig, "sqs target needs queue_url or queue");
+    }
+    std::optional<sqs::QueueRef> from_url;
+    if (!target.queue_url.empty()) from_url = sqs::parse_queue_url(target.queue_url);
+
+    aws::ServiceConfig service;
+    // The queue URL's host names the queue's region; an explicit `region` still wins.
+    service.region = !target.region.empty() || !from_url || from_url->region.empty()
+                         ? resolve_dynamodb_region(target)
+                         : from_url->region;
+    service.endpoint_url = aws::resolve_endpoint("sqs", target.endpoint_url, target.profile);
+    service.http = options_.http;
+    service.retry = options_.retry;
+    auto credentials = credentials_for(target, service.region, options_.credentials);
+    aws::CallStats call_stats;
+    aws::AwsClient client(service, credentials, &call_stats);
+
+    // Which queue: the configured URL, else the name resolved by GetQueueUrl.
+    sqs::QueueRef queue = from_url ? *from_url
+                                   : sqs::parse_queue_url(sqs::parse_get_queue_url(client.sqs(
+                                         "GetQueueUrl",
+                                         sqs::get_queue_url_body(target.queue, target.queue_account))));
+    // Depth.
+    const sqs::QueueDepth depth = sqs::parse_get_queue_attributes(
+        client.sqs("GetQueueAttributes", sqs::get_queue_attributes_body(queue.url)));
+
+    TargetReport report;
+    report.name = target.name;
+    report.kind = "sqs";
+    report.has_expired = false;  // no message is read: no deadlines, no overdue figures
+    report.scan.mode = "full";
+    nlohmann::json section = {{"queue_url", queue.url},
+                              {"queue_name", queue.name},
+                              {"region", service.region},
+                              {"messages",
+                               {{"visible", depth.visible},
+                                {"in_flight", depth.in_flight},
+                                {"delayed", depth.delayed}}}};
+    // Age of the oldest message: CloudWatch only (SQS has no attribute for it).
+    if (target.cloudwatch) add_oldest_age(section, target, service, credentials, queue, ctx.as_of);
+    report.extra["sqs"] = std::move(section);
+    report.scan.requests = call_stats.requests.load();
+    report.scan.duration_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    spdlog::debug("source=sqs target={} queue={} visible={} in_flight={} delayed={}", target.name,
+                  queue.name, depth.visible, depth.in_flight, depth.delayed);
+    return report;
+  }
+
+ private:
+  // A CloudWatch failure does not fail the audit (the depth stands on its own): the section then
+  // says why and no age is reported, as when CloudWatch has no datapoint.
+  static void add_oldest_age(nlohmann::json& section, const TargetConfig& target,
+                             const aws::ServiceConfig& sqs_service,
+                             std::shared_ptr<aws::CredentialsProvider> credentials,
+                             const sqs::QueueRef& queue, int64_t as_of) {
+    const cloudwatch::MetricQuery q = sqs::oldest_age_query(queue.name, as_of);
+    nlohmann::json age = {{"source", "cloudwatch"},
+                          {"metric", "AWS/SQS ApproximateAgeOfOldestMessage"},
+                          {"period_seconds", q.period_seconds},
+                          {"window_start", format_rfc3339(q.start)},
+                          {"window_end", format_rfc3339(q.end)}};
+    try {
+      aws::AwsClient cw(cloudwatch_service_for(target, sqs_service), std::move(credentials));
+      const auto point = sqs::latest_point(cloudwatch::get_metric_data(cw, q), as_of);
+      if (point) {
+        section["oldest_message_age_seconds"] = point->value;
+        age["at"] = format_rfc3339(point->timestamp);
+      } else {
+        age["note"] = "no datapoint in the window";
+      }
+    } catch (const Error& e) {
+      spdlog::warn("cloudwatch oldest message age unavailable target={} queue={} error={}",
+                   target.name, queue.name, e.what());
+      age["error"] = std::string(to_string(e.kind())) + ": " + e.what();
+    }
+    section["oldest_message_age"] = std::move(age);
+  }
+
+  SqsSourceOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Source> make_sqs_source(SqsSourceOptions options) {
+  return std::make_unique<SqsSource>(std::move(options));
+}
+
+std::unique_ptr<Source> make_sqs_source() { return make_sqs_source(SqsSourceOptions{}); }
+
+}  // namespace ttla
