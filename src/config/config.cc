@@ -36,15 +36,16 @@ const std::map<std::string, std::vector<std::string>>& kind_keys() {
       {"dynamodb",
        {"table", "region", "endpoint_url", "profile", "role_arn", "external_id", "ttl_attribute", "filter", "group_by", "sample",
         "segments", "max_read_units_per_second", "max_read_units", "cloudwatch", "tables",
-        "cloudwatch_endpoint_url", "deletion_window"}},
+        "cloudwatch_endpoint_url", "deletion_window", "request_timeout", "connect_timeout",
+        "max_duration"}},
       {"s3",
        {"bucket", "prefix", "region", "endpoint_url", "profile", "role_arn", "external_id", "path_style", "retention",
         "multipart_max_age", "noncurrent_retention", "group_by", "orphans", "max_requests",
-        "read_tags"}},
+        "read_tags", "request_timeout", "connect_timeout", "max_duration"}},
       {"postgres",
        {"dsn", "table", "query", "timestamp_column", "key_column", "retention", "where", "sample",
-        "statement_timeout", "timestamp_unit"}},
-      {"filesystem", {"path", "retention", "pattern"}},
+        "statement_timeout", "timestamp_unit", "connect_timeout"}},
+      {"filesystem", {"path", "retention", "pattern", "max_duration"}},
   };
   return keys;
 }
@@ -678,6 +679,16 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
     str(t.where);
   } else if (key == "statement_timeout") {
     if (auto d = v.duration(n, p)) t.statement_timeout = *d;
+  } else if (key == "request_timeout" || key == "connect_timeout" || key == "max_duration") {
+    auto d = v.duration(n, p);
+    if (!d) return;
+    if (*d <= 0) {
+      v.error(p, "expected a positive duration like 30s, got " + format_duration(*d));
+      return;
+    }
+    if (key == "request_timeout") t.request_timeout = *d;
+    else if (key == "connect_timeout") t.connect_timeout = *d;
+    else t.max_duration = *d;
   } else if (key == "path") {
     str(t.path);
   } else if (key == "pattern") {

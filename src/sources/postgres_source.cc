@@ -192,7 +192,8 @@ class PostgresSource final : public Source {
     // connect_timeout first so the DSN may override it; fallback_application_name after it so a
     // DSN's own application_name wins but there is always one.
     const char* keywords[] = {"connect_timeout", "dbname", "fallback_application_name", nullptr};
-    const char* values[] = {"10", target.dsn.c_str(), "ttl-auditor", nullptr};
+    const std::string connect_timeout = std::to_string(target.connect_timeout.value_or(10));
+    const char* values[] = {connect_timeout.c_str(), target.dsn.c_str(), "ttl-auditor", nullptr};
     Conn conn(PQconnectdbParams(keywords, values, 1));
     if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
       throw Error(ErrorKind::kNetwork, "cannot connect: " + server_message(conn.get(), nullptr));
@@ -274,6 +275,10 @@ class PostgresSource final : public Source {
 };
 
 }  // namespace
+
+std::string postgres_quote_qualified(PGconn* conn, const std::string& name) {
+  return quote_qualified(conn, name);
+}
 
 PostgresQueries postgres_queries(PGconn* conn, const TargetConfig& target, size_t k) {
   return build_queries(conn, target, k);

@@ -31,4 +31,7 @@ struct PostgresQueries {
 // What the source would send for `target` over `conn` (identifiers quoted by that connection).
 PostgresQueries postgres_queries(PGconn* conn, const TargetConfig& target, size_t k);
 
+// "schema.table" quoted part by part by `conn` ("schema"."table"), as the source names tables.
+std::string postgres_quote_qualified(PGconn* conn, const std::string& name);
+
 }  // namespace ttla
