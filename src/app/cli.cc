@@ -275,7 +275,10 @@ int cmd_check_config(const std::string& path, bool online) {
     return kExitUsage;
   }
   const Config& c = *r.config;
-  if (online) return print_readiness(check_online(c), std::cout);
+  if (online) {
+    apply_log_options(LogOptions{}, new_run_id());  // log lines on stderr, the table on stdout
+    return print_readiness(check_online(c), std::cout);
+  }
   std::cout << path << ": ok, " << c.targets.size()
             << (c.targets.size() == 1 ? " target" : " targets") << '\n';
   for (const auto& t : c.targets) {

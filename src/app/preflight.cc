@@ -210,11 +210,12 @@ void for_each_target(const Config& config, const std::vector<std::string>& only,
   }
 }
 
+// One line per target: a server's multi-line message (PostgreSQL's LINE/caret) keeps its first.
 std::string error_text(const std::exception& e) {
-  if (const auto* te = dynamic_cast<const Error*>(&e)) {
-    return std::string(to_string(te->kind())) + ": " + te->what();
-  }
-  return e.what();
+  std::string text = e.what();
+  text = text.substr(0, text.find('\n'));
+  if (const auto* te = dynamic_cast<const Error*>(&e)) return std::string(to_string(te->kind())) + ": " + text;
+  return text;
 }
 
 Readiness ready_one(const TargetConfig& t) {
