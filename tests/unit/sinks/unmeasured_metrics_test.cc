@@ -5,6 +5,7 @@
 
 #include "core/report.h"
 #include "sinks/metrics.h"
+#include "sinks/report_sink.h"
 
 namespace ttla {
 namespace {
@@ -71,6 +72,13 @@ TEST(UnmeasuredTarget, ReportHasNullExpiredAndNoHygieneAndReadsBack) {
   failed.error = "auth: denied";
   const nlohmann::json jf = report_to_json(one(failed));
   EXPECT_TRUE(jf.at("targets").at(0).at("expired").is_null());
+}
+
+TEST(UnmeasuredTarget, LambdaEnvelopeHasNullStats) {
+  const nlohmann::json env = lambda_envelope(one(stopped_before_any_item()));
+  const nlohmann::json& body = env.at("body");
+  EXPECT_TRUE(body.at("expired_stats").is_null()) << body.dump();
+  EXPECT_TRUE(body.at("targets").at(0).at("expired_stats").is_null()) << body.dump();
 }
 
 TEST(UnmeasuredTarget, MergeKeepsFindingsOfTheShardThatMeasuredThem) {
