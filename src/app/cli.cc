@@ -19,6 +19,7 @@
 #include "app/completion.h"
 #include "app/iam_policy.h"
 #include "app/logging.h"
+#include "app/preflight.h"
 #include "app/progress.h"
 #include "app/run.h"
 #include "app/run_summary.h"
@@ -57,6 +58,7 @@ const std::string kRunFooter = std::string(
     "  ttl-auditor run --config /etc/ttl-auditor/config.yaml --textfile "
     "/var/lib/node_exporter/textfile/ttl_auditor.prom\n"
     "  ttl-auditor run --config config.yaml --target sessions --report sessions.json\n"
+    "  ttl-auditor run --config config.yaml --plan   # items, bytes, read units and time; no scan\n"
     "  ttl-auditor run --config config.yaml --as-of 2026-11-27T00:00:00Z --report friday.json\n"
     "      (what will be overdue by Friday)\n"
     "  ttl-auditor run --config config.yaml --fail-on warning --log-format json\n"
@@ -79,8 +81,17 @@ const std::string kCheckConfigFooter = std::string(
     "  ttl-auditor check-config --config /etc/ttl-auditor/config.yaml\n"
     "  TABLE=UploadSessions ttl-auditor check-config --config config.yaml   # ${TABLE} interpolated\n"
     "\n"
+    "  ttl-auditor check-config --config config.yaml --online   # reach every target, scan nothing\n"
+    "\n"
     "Every problem is printed on its own line as `path: message`, all at once.\n"
-    "Exit codes: 0 the config is valid; 2 it has problems (or cannot be read).\n");
+    "--online also resolves credentials and sends each target's cheap calls (DynamoDB\n"
+    "DescribeTable + DescribeTimeToLive, S3 ListObjectsV2 max-keys=1, PostgreSQL connect + the\n"
+    "audit's SELECT with LIMIT 0 in a read-only transaction, filesystem stat + opendir) and\n"
+    "prints `ok` or `error: reason` per target.\n"
+    "Timeouts per target: request_timeout (default 30s), connect_timeout (default 3s; PostgreSQL\n"
+    "10s), max_duration (none).\n"
+    "Exit codes: 0 the config is valid (and with --online every target is ready); 2 it has\n"
+    "problems (or cannot be read); 3 with --online, a target is not ready.\n");
 
 const std::string kIamFooter =
     "Examples:\n"
@@ -220,6 +231,7 @@ struct RunArgs {
   bool no_progress = false;
   int keep = 0;
   int keep_days = 0;
+  bool plan = false;
   LogOptions log;
 };
 
@@ -230,6 +242,10 @@ int cmd_run(const RunArgs& a) {
   apply_log_options(a.log, o.run_id);
   std::optional<Config> config = load_or_report(a.config, &a.log);
   if (!config) return kExitUsage;
+  if (a.plan) {
+    apply_log_options(a.log, new_run_id());
+    return print_plan(plan_run(*config, a.targets), std::cout);
+  }
 
   if (!a.as_of.empty()) {
     o.as_of = parse_time(a.as_of);
@@ -309,13 +325,17 @@ int cmd_run(const RunArgs& a) {
   return outcome.exit_code;
 }
 
-int cmd_check_config(const std::string& path) {
+int cmd_check_config(const std::string& path, bool online) {
   ConfigResult r = load_config(path);
   if (!r.config) {
     print_config_errors(path, r.errors);
     return kExitUsage;
   }
   const Config& c = *r.config;
+  if (online) {
+    apply_log_options(LogOptions{}, new_run_id());  // log lines on stderr, the table on stdout
+    return print_readiness(check_online(c), std::cout);
+  }
   std::cout << path << ": ok, " << c.targets.size()
             << (c.targets.size() == 1 ? " target" : " targets") << '\n';
   for (const auto& t : c.targets) {
@@ -620,12 +640,17 @@ int run_cli(int argc, char** argv) {
   run->add_option("--keep-days", run_args.keep_days,
                   "With --report-dir: delete timestamped reports older than D days")->type_name("D")
       ->check(CLI::Range(1, 100000));
+  run->add_flag("--plan", run_args.plan,
+                "Print what each target would read and cost (items, bytes, read units, time), then exit without scanning");
   add_log_options(run, run_args.log);
   run->footer(kRunFooter);
 
   std::string check_path;
+  bool check_online_flag = false;
   CLI::App* check = app.add_subcommand("check-config", "Validate a config file and list every problem");
   check->add_option("--config", check_path, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
+  check->add_flag("--online", check_online_flag,
+                  "Also reach every target (credentials, Describe/List/SELECT/opendir) without scanning");
   check->footer(kCheckConfigFooter);
 
   std::string iam_path;
@@ -699,7 +724,7 @@ int run_cli(int argc, char** argv) {
 
   try {
     if (run->parsed()) return cmd_run(run_args);
-    if (check->parsed()) return cmd_check_config(check_path);
+    if (check->parsed()) return cmd_check_config(check_path, check_online_flag);
     if (iam->parsed()) return cmd_iam_policy(iam_path);
     if (serve->parsed()) return cmd_serve(serve_args);
     if (merge->parsed()) return cmd_merge(merge_args);

@@ -15,7 +15,9 @@
 #include "checks/history.h"
 #include "sinks/lock.h"
 #include "core/error.h"
+#include "core/time.h"
 #include "sources/dynamodb_discovery.h"
+#include "sources/target_limits.h"
 
 namespace ttla {
 namespace {
@@ -33,6 +35,23 @@ TargetReport failed_target(const TargetConfig& target, const std::string& reason
   r.error = reason;
   r.has_expired = kind_reports_expiry(target.kind);
   return r;
+}
+
+// What a target reads, for messages such as target_empty's.
+std::string target_scope(const TargetConfig& t) {
+  std::string s;
+  auto add = [&s](const std::string& key, const std::string& value) {
+    if (!value.empty()) s += (s.empty() ? "" : ", ") + key + " " + value;
+  };
+  add("table", t.table);
+  add("query", t.query);
+  add("bucket", t.bucket);
+  add("prefix", t.prefix);
+  add("path", t.path);
+  add("pattern", t.pattern);
+  add("where", t.where);
+  if (t.filter) add("filter", t.filter->expression);
+  return s;
 }
 
 bool selected(const RunOptions& o, const std::string& name) {
@@ -89,6 +108,19 @@ std::vector<Planned> plan_targets(const Config& config, const RunOptions& option
 // target, so `merge` never counts it N times. Add a kind here when its source learns to shard.
 bool kind_supports_shards(const std::string& kind) { return kind == "dynamodb"; }
 
+// max_duration ran out: whatever the source kept is a partial result, with the limit as reason.
+// A source that threw (its request was cut short before it had anything) is partial too, with
+// nothing measured.
+void stopped_by_deadline(TargetReport& r, const TargetConfig& target) {
+  if (r.status == Status::kOk) return;  // finished as the clock ran out
+  std::string why = r.error.value_or("");
+  if (why.rfind("cancelled", 0) == 0) why = "stopped" + why.substr(9);
+  if (r.status == Status::kFailed) r.findings_measured = false;
+  r.status = Status::kPartial;
+  r.error = "max_duration " + format_duration(target.max_duration) + " exceeded" +
+            (why.empty() ? "" : ": " + why);
+}
+
 // The target boundary: everything a source throws stops here and becomes a failed target.
 TargetReport audit_one(const TargetConfig& target, const RunContext& ctx) {
   if (ctx.cancel != nullptr && ctx.cancel->load()) {
@@ -99,6 +131,7 @@ TargetReport audit_one(const TargetConfig& target, const RunContext& ctx) {
     empty.name = target.name;
     empty.kind = target.kind;
     empty.has_expired = kind_reports_expiry(target.kind);
+    empty.findings_measured = false;  // shard 0 measures it
     spdlog::info("target left to shard 0 {}", Fields()
                                                   .add("target", target.name)
                                                   .add("kind", target.kind)
@@ -111,17 +144,32 @@ TargetReport audit_one(const TargetConfig& target, const RunContext& ctx) {
   if (!source) return failed_target(target, "kind " + target.kind + " not available in this build");
   const auto t0 = std::chrono::steady_clock::now();
   TargetReport r;
-  try {
-    r = source->audit(target, ctx);
-  } catch (const Error& e) {
-    r = failed_target(target, std::string(to_string(e.kind())) + ": " + e.what());
-  } catch (const std::exception& e) {
-    r = failed_target(target, std::string("internal: ") + e.what());
+  {
+    // The source sees one stop flag: raised by a signal or, with max_duration, by the clock.
+    std::optional<TargetDeadline> deadline;
+    RunContext target_ctx = ctx;
+    if (target.max_duration > 0) {
+      deadline.emplace(ctx.cancel, static_cast<double>(target.max_duration));
+      target_ctx.cancel = deadline->flag();
+    }
+    try {
+      r = source->audit(target, target_ctx);
+    } catch (const Error& e) {
+      r = failed_target(target, std::string(to_string(e.kind())) + ": " + e.what());
+    } catch (const std::exception& e) {
+      r = failed_target(target, std::string("internal: ") + e.what());
+    }
+    if (deadline && deadline->expired()) stopped_by_deadline(r, target);
   }
   // Whatever the source filled in, the report is labelled by the config.
   r.name = target.name;
   r.kind = target.kind;
-  if (r.status == Status::kFailed && r.scan.duration_seconds == 0) {
+  r.scope = target_scope(target);
+  // Stopped before the first item: nothing to report on, which is not "0 expired".
+  if (r.status == Status::kPartial && r.scan.items_scanned == 0 && r.stats.expired_count() == 0) {
+    r.findings_measured = false;
+  }
+  if (r.status != Status::kOk && r.scan.duration_seconds == 0) {
     r.scan.duration_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
@@ -135,7 +183,7 @@ void log_target(const TargetReport& r) {
   Fields f;
   f.add("target", r.name).add("kind", r.kind).add("status", std::string(to_string(r.status)));
   f.add("items_scanned", r.scan.items_scanned);
-  if (r.status != Status::kFailed && r.has_expired) {
+  if (r.has_findings() && r.has_expired) {
     f.add("expired", r.expired_count_reported());
     f.add("oldest_overdue_seconds", r.stats.oldest_overdue_seconds());
   }

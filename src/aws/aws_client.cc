@@ -142,8 +142,29 @@ std::string transport_kind_name(TransportError::Kind k) {
     case TransportError::Kind::kReset: return "reset";
     case TransportError::Kind::kTooLarge: return "too_large";
     case TransportError::Kind::kOther: return "other";
+    case TransportError::Kind::kAborted: return "aborted";
   }
   return "other";
+}
+
+// The retry log's reason: throttle, 5xx, timeout or connection_error.
+std::string retry_reason(RetryClass cls, const HttpResponse* response, bool timeout) {
+  if (response == nullptr) return timeout ? "timeout" : "connection_error";
+  if (cls == RetryClass::kThrottling) return "throttle";
+  if (response->status >= 500) return "5xx";
+  return "http_" + std::to_string(response->status);
+}
+
+// Backoff that ends early when the target is told to stop.
+void sleep_unless_aborted(double seconds, const std::atomic<bool>* abort) {
+  using Steady = std::chrono::steady_clock;
+  const Steady::time_point until =
+      Steady::now() + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(seconds));
+  while (Steady::now() < until) {
+    if (abort != nullptr && abort->load()) return;
+    const Steady::duration left = until - Steady::now();
+    std::this_thread::sleep_for(std::min<Steady::duration>(std::chrono::milliseconds(50), left));
+  }
 }
 
 std::string describe_error(long status, const std::string& body) {
@@ -208,11 +229,12 @@ bool is_allowed_sqs_operation(std::string_view operation) {
 
 struct AwsClient::Impl {
   Impl(const ServiceConfig& config, std::shared_ptr<CredentialsProvider> creds, CallStats* s)
-      : http(config.http), retry(config.retry), credentials(std::move(creds)), stats(s),
+      : http(config.http), abort(config.http.abort), retry(config.retry), credentials(std::move(creds)), stats(s),
         clock_offset(config.clock_offset ? config.clock_offset
                                          : std::make_shared<std::atomic<int64_t>>(0)) {}
 
   HttpClient http;
+  const std::atomic<bool>* abort = nullptr;
   RetryPolicy retry;
   std::shared_ptr<CredentialsProvider> credentials;
   CallStats* stats;
@@ -259,9 +281,11 @@ struct AwsClient::Impl {
         timeout = te.kind == TransportError::Kind::kTimeout;
         cls = classify(true, 0, "");
         failure = "transport " + transport_kind_name(te.kind) + ": " + te.message;
-        if (te.kind == TransportError::Kind::kDns || te.kind == TransportError::Kind::kTls) {
+        if (te.kind == TransportError::Kind::kDns || te.kind == TransportError::Kind::kTls ||
+            te.kind == TransportError::Kind::kAborted) {
           // A name that does not resolve or a certificate that does not verify will not heal
-          // within a retry's backoff: fail now, with its own reason.
+          // within a retry's backoff: fail now, with its own reason. Aborted: the target was
+          // told to stop (max_duration, signal).
           spdlog::debug("aws_request service={} method={} host={} op={} status=error error={} "
                         "attempt={} ms={:.1f} retry=no",
                         call.service, req.method, call.endpoint.authority, call.operation,
@@ -319,7 +343,13 @@ struct AwsClient::Impl {
       }
       if (stats != nullptr) ++stats->retries;
       last_was_timeout = timeout;
-      std::this_thread::sleep_for(std::chrono::duration<double>(*delay));
+      // Every retry is visible at the default level: a hung or throttling endpoint otherwise
+      // costs minutes with nothing in the log.
+      spdlog::warn("aws retry service={} host={} op={} attempt={} reason={} delay_s={:.2f} "
+                   "error=\"{}\"",
+                   call.service, call.endpoint.authority, call.operation, attempt,
+                   retry_reason(cls, response, timeout), *delay, failure);
+      sleep_unless_aborted(*delay, abort);
     }
   }
 

@@ -637,7 +637,7 @@ std::string form_encode(std::string_view s) {
 }
 
 std::string describe_transport(const TransportError& e) {
-  static const char* names[] = {"dns", "connect", "timeout", "tls", "reset", "too_large", "other"};
+  static const char* names[] = {"dns", "connect", "timeout", "tls", "reset", "too_large", "other", "aborted"};
   return std::string(names[static_cast<int>(e.kind)]) + " error: " + e.message;
 }
 
@@ -666,6 +666,14 @@ HttpResult fetch_with_retries(HttpClient& client, const HttpRequest& request, in
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     auto delay = policy.next_delay(attempt, cls, elapsed, std::nullopt, timeout);
     if (!delay) return result;
+    const auto* resp = std::get_if<HttpResponse>(&result);
+    spdlog::warn("credentials retry url={} attempt={} reason={} delay_s={:.2f}",
+                 request.url.substr(0, request.url.find('?')), attempt,
+                 resp == nullptr ? (timeout ? "timeout" : "connection_error")
+                 : cls == RetryClass::kThrottling ? "throttle"
+                 : resp->status >= 500            ? "5xx"
+                                                  : "http_" + std::to_string(resp->status),
+                 *delay);
     std::this_thread::sleep_for(std::chrono::duration<double>(*delay));
   }
 }

@@ -115,6 +115,7 @@ const char* kind_name(TransportError::Kind kind) {
     case Kind::kReset: return "reset";
     case Kind::kTooLarge: return "too_large";
     case Kind::kOther: return "other";
+    case Kind::kAborted: return "aborted";
   }
   return "other";
 }
@@ -163,6 +164,12 @@ struct HttpClient::Impl {
     self->response->headers.emplace_back(to_lower(trim(line.substr(0, colon))),
                                          std::string(trim(line.substr(colon + 1))));
     return n;
+  }
+
+  // Polled by libcurl about once a second while a transfer waits, and on every chunk.
+  static int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto* self = static_cast<Impl*>(user);
+    return self->options.abort != nullptr && self->options.abort->load() ? 1 : 0;
   }
 };
 
@@ -223,6 +230,12 @@ HttpResult HttpClient::perform(const HttpRequest& request) {
   curl_easy_setopt(h, CURLOPT_WRITEDATA, impl_.get());
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Impl::on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, impl_.get());
+  if (opt.abort != nullptr) {
+    if (opt.abort->load()) return fail(TransportError::Kind::kAborted, "stopped before sending");
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &Impl::on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, impl_.get());
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  }
 
   if (m == "HEAD") {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
@@ -268,6 +281,7 @@ HttpResult HttpClient::perform(const HttpRequest& request) {
   if (rc != CURLE_OK) {
     TransportError::Kind kind = map_curl_code(rc);
     if (impl_->too_large || rc == CURLE_FILESIZE_EXCEEDED) kind = TransportError::Kind::kTooLarge;
+    if (rc == CURLE_ABORTED_BY_CALLBACK) kind = TransportError::Kind::kAborted;
     std::string text = impl_->error_buffer[0] != '\0' ? impl_->error_buffer : curl_easy_strerror(rc);
     if (kind == TransportError::Kind::kTooLarge) {
       text = "response exceeds " + std::to_string(opt.max_response_bytes) + " bytes";

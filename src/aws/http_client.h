@@ -2,6 +2,7 @@
 // libcurl-based HTTP client. One HttpClient owns one easy handle (connection reuse across calls)
 // and is used by one thread at a time. Transport failures and HTTP statuses never share a field:
 // HttpResult is either a TransportError or an HttpResponse with its status.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,7 +29,8 @@ struct HttpResponse {
 };
 
 struct TransportError {
-  enum class Kind { kDns, kConnect, kTimeout, kTls, kReset, kTooLarge, kOther };
+  // kAborted: HttpOptions::abort was set during the transfer (a target's max_duration, a signal).
+  enum class Kind { kDns, kConnect, kTimeout, kTls, kReset, kTooLarge, kOther, kAborted };
   Kind kind = Kind::kOther;
   std::string message;  // curl's text plus context; never contains credentials
 };
@@ -46,6 +48,9 @@ struct HttpOptions {
   // endpoints (IMDS, container agent): through a proxy they would reach the proxy host's own
   // metadata service, i.e. a different identity.
   bool bypass_proxy = false;
+  // When set and it becomes true, a transfer in progress stops within about a second with
+  // TransportError kAborted (a hung server cannot hold a stopped target past its limit).
+  const std::atomic<bool>* abort = nullptr;
 };
 
 class HttpClient {

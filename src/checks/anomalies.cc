@@ -59,6 +59,29 @@ void check_dynamodb_table(TargetReport& r) {
   }
 }
 
+// Items the target's population holds as far as the audit saw. A DynamoDB filter examines
+// (and counts in items_scanned) items it then drops: only classified items matched there.
+uint64_t items_matched(const TargetReport& r) {
+  uint64_t classified = 0;
+  for (int c = 0; c < kItemClassCount; ++c) classified += r.stats.class_count(static_cast<ItemClass>(c));
+  return r.kind == "dynamodb" ? classified : std::max(classified, r.scan.items_scanned);
+}
+
+// A population of zero is far more often a wrong path, pattern, prefix or filter than a truly
+// empty store, and it would otherwise read as "0 expired", green forever.
+void check_empty(TargetReport& r) {
+  if (items_matched(r) > 0) return;
+  if (r.extra.is_object() && r.extra.contains("dynamodb") && r.extra["dynamodb"].is_object() &&
+      r.extra["dynamodb"].contains("scan_skipped")) {
+    return;  // not scanned on purpose (ttl_disabled says why)
+  }
+  const std::string what = r.scope.empty() ? "the target" : r.scope;
+  const std::string where = r.estimated ? "the sampled part of " : "";
+  add(r, "target_empty", kWarning,
+      fmt::format("no items matched in {}{}: check the path, pattern, prefix or filter", where, what),
+      0, 1);
+}
+
 void check_backlog(TargetReport& r, const Thresholds& t) {
   double expired = r.expired_count_reported();
   std::string what = r.estimated ? "estimated expired items" : "expired items";
@@ -305,8 +328,11 @@ void evaluate_anomalies(TargetReport& report, const Thresholds& thresholds,
         0, 0);
   }
   check_dynamodb_table(report);
+  // Nothing read: every finding below would be a zero that means "not measured".
+  if (!report.has_findings()) return;
   check_stalled(report, thresholds);
   if (report.has_expired) {
+    check_empty(report);  // a queue has no items to match
     check_backlog(report, thresholds);
     check_oldest(report, thresholds);
   }

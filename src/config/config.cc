@@ -37,18 +37,19 @@ const std::map<std::string, std::vector<std::string>>& kind_keys() {
       {"dynamodb",
        {"table", "region", "endpoint_url", "profile", "role_arn", "external_id", "ttl_attribute", "filter", "group_by", "sample",
         "segments", "max_read_units_per_second", "max_read_units", "cloudwatch", "tables",
-        "cloudwatch_endpoint_url", "deletion_window"}},
+        "cloudwatch_endpoint_url", "deletion_window", "request_timeout", "connect_timeout",
+        "max_duration"}},
       {"s3",
        {"bucket", "prefix", "region", "endpoint_url", "profile", "role_arn", "external_id", "path_style", "retention",
         "multipart_max_age", "noncurrent_retention", "group_by", "orphans", "max_requests",
-        "read_tags"}},
+        "read_tags", "request_timeout", "connect_timeout", "max_duration"}},
       {"postgres",
        {"dsn", "table", "query", "timestamp_column", "key_column", "retention", "where", "sample",
-        "statement_timeout", "timestamp_unit"}},
-      {"filesystem", {"path", "retention", "pattern", "orphans"}},
+        "statement_timeout", "timestamp_unit", "connect_timeout"}},
+      {"filesystem", {"path", "retention", "pattern", "orphans", "max_duration"}},
       {"sqs",
        {"queue_url", "queue", "account", "region", "endpoint_url", "profile", "role_arn",
-        "external_id", "cloudwatch", "cloudwatch_endpoint_url"}},
+        "external_id", "cloudwatch", "cloudwatch_endpoint_url", "request_timeout", "connect_timeout"}},
   };
   return keys;
 }
@@ -710,6 +711,16 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
       return;
     }
     t.queue_account = *s;
+  } else if (key == "request_timeout" || key == "connect_timeout" || key == "max_duration") {
+    auto d = v.duration(n, p);
+    if (!d) return;
+    if (*d <= 0) {
+      v.error(p, "expected a positive duration like 30s, got " + format_duration(*d));
+      return;
+    }
+    if (key == "request_timeout") t.request_timeout = *d;
+    else if (key == "connect_timeout") t.connect_timeout = *d;
+    else t.max_duration = *d;
   } else if (key == "path") {
     str(t.path);
   } else if (key == "pattern") {

@@ -65,6 +65,9 @@ struct TableSelector {
   std::vector<std::string> exclude;
 };
 
+inline constexpr int64_t kDefaultRequestTimeout = 30;  // seconds
+inline constexpr int64_t kDefaultConnectTimeout = 3;
+
 struct TargetConfig {
   std::string name;
   std::string kind;  // dynamodb | s3 | postgres | filesystem | sqs
@@ -129,6 +132,14 @@ struct TargetConfig {
   // filesystem
   std::string path;
   std::string pattern;
+
+  // Time limits (seconds). request_timeout: one HTTP request, whole (AWS kinds); connect_timeout:
+  // establishing a connection (AWS kinds, postgres); max_duration: the whole target, after which
+  // it stops, keeps what it read and is partial (dynamodb, s3, filesystem). 0 = no limit.
+  // Unset: kDefaultRequestTimeout / kDefaultConnectTimeout.
+  std::optional<int64_t> request_timeout;
+  std::optional<int64_t> connect_timeout;
+  int64_t max_duration = 0;
 
   Thresholds thresholds;  // global anomalies merged with the target's own
 };

@@ -112,8 +112,10 @@ json target_to_json(const TargetReport& t, bool with_state) {
             {"status", to_string(t.status)},
             {"error", t.error ? json(*t.error) : json(nullptr)},
             {"scan", scan_to_json(t.scan)}};
-  if (t.has_expired) j["expired"] = expired_to_json(t);
-  if (t.has_hygiene) {
+  // A kind that audits no deadlines (sqs) has no `expired` at all; a target that measured
+  // nothing (failed, or stopped before any item) has `expired: null`, never zeros.
+  if (t.has_expired) j["expired"] = t.has_findings() ? expired_to_json(t) : json(nullptr);
+  if (t.has_hygiene && t.has_findings()) {
     json hygiene = json::object();
     json hygiene_ci95 = json::object();
     for (ItemClass c : kHygieneClasses) {
@@ -165,7 +167,8 @@ json target_to_json(const TargetReport& t, bool with_state) {
     j["state"] = {{"stats", t.stats.to_state()},
                   {"expired_estimate", t.expired_estimate},
                   {"ci95", {t.ci95[0], t.ci95[1]}},
-                  {"expired_bytes_measured", t.expired_bytes_measured}};
+                  {"expired_bytes_measured", t.expired_bytes_measured},
+                  {"findings_measured", t.findings_measured}};
     if (t.estimated) {
       json classes = json::array();
       for (const ClassEstimate& e : t.class_estimates) classes.push_back({e.estimate, e.low, e.high});
@@ -240,9 +243,12 @@ TargetReport target_from_json(const json& j, const std::string& where) {
   if (ci.size() != 2) parse_error(where + ".state.ci95: expected two numbers");
   t.ci95 = {ci[0], ci[1]};
   t.has_expired = j.contains("expired");
-  if (t.has_expired) {
-    t.estimated = member<bool>(member<json>(j, "expired", where), "estimated", where + ".expired");
-  }
+  // `expired` is null when the target measured nothing (failed, or stopped before any item).
+  const json expired = t.has_expired ? j.at("expired") : json();
+  if (!expired.is_null()) t.estimated = member<bool>(expired, "estimated", where + ".expired");
+  t.findings_measured =
+      member_or<bool>(state, "findings_measured", t.has_expired ? !expired.is_null() : t.status != Status::kFailed,
+                      where + ".state");
   t.expired_bytes_measured = member_or<bool>(state, "expired_bytes_measured", true, where + ".state");
   if (state.contains("class_estimates")) {
     auto rows = member<std::vector<std::vector<double>>>(state, "class_estimates", where + ".state");
@@ -380,6 +386,7 @@ void merge_target(TargetReport& into, const TargetReport& part) {
   const bool any_estimated = into.estimated || part.estimated;
   into.stats.merge(part.stats);
   into.expired_bytes_measured = into.expired_bytes_measured && part.expired_bytes_measured;
+  into.findings_measured = into.findings_measured || part.findings_measured;
   if (!s.seed) s.seed = p.seed;
   if (into.sample || part.sample) {
     // Sampled: the per-segment totals are united here and the estimates recomputed over the

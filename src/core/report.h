@@ -123,6 +123,14 @@ struct TargetReport {
   // Kind-specific sections merged into the target object as-is (e.g. "s3": {...}).
   nlohmann::json extra = nlohmann::json::object();
 
+  // False when the target read nothing it could report on (stopped before its first item, or a
+  // shard that leaves this target to another): `expired` and `hygiene` are then null/absent in
+  // the report and absent from metrics, never zeros. A failed target never has findings.
+  bool findings_measured = true;
+  bool has_findings() const { return status != Status::kFailed && findings_measured; }
+  // What the target audits, in words ("path /data, pattern *.jpg"), for messages; not in the JSON.
+  std::string scope;
+
   // The expired count the report shows: the estimate when sampled, else the exact count.
   double expired_count_reported() const {
     return estimated ? expired_estimate : static_cast<double>(stats.expired_count());

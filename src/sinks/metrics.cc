@@ -212,8 +212,9 @@ void add_target(Families& f, const TargetReport& t, const RunInfo& run,
   set(f.requests, base, static_cast<double>(t.scan.requests));
   set(f.scan_duration, base, t.scan.duration_seconds);
 
-  // A failed target has no findings: exporting zeros would resolve live backlog alerts.
-  if (t.status == Status::kFailed) return;
+  // A failed target, or one stopped before it read anything, has no findings: exporting zeros
+  // would resolve live backlog alerts.
+  if (!t.has_findings()) return;
 
   add_kind_sections(f, t, base);
   if (!t.has_expired) return;  // no deadlines audited: no expired/overdue series, not zeros
@@ -314,7 +315,8 @@ bool target_succeeded(const TargetReport& target) { return target.status == Stat
 std::vector<std::pair<std::string, std::string>> evaluated_rules(const TargetReport& t) {
   std::vector<std::pair<std::string, std::string>> rules = {{"target_failed", "critical"},
                                                             {"target_partial", "warning"}};
-  if (t.status != Status::kFailed && t.has_expired) {
+  if (t.has_findings() && t.has_expired) {
+    rules.emplace_back("target_empty", "warning");
     rules.insert(rules.end(), {{"expired_backlog", "warning"},
                                {"expired_backlog", "critical"},
                                {"oldest_overdue", "warning"},

@@ -72,14 +72,16 @@ nlohmann::json lambda_envelope(const Report& report) {
   size_t anomalies = 0, critical = 0, failed = 0;
   nlohmann::json targets = nlohmann::json::array();
   for (const auto& t : report.targets) {
-    expired_total += t.expired_count_reported();
+    if (t.has_findings()) expired_total += t.expired_count_reported();
     anomalies += t.anomalies.size();
     for (const auto& a : t.anomalies) critical += a.severity == "critical";
     failed += t.status == Status::kFailed;
     targets.push_back({{"name", t.name},
                        {"kind", t.kind},
                        {"status", std::string(to_string(t.status))},
-                       {"expired_stats", expired_stats(t, report.run.as_of)},
+                       // A target that measured nothing has no stats, never zeros.
+                       {"expired_stats", t.has_findings() ? expired_stats(t, report.run.as_of)
+                                                          : nlohmann::json(nullptr)},
                        {"table_metrics", table_metrics(t)}});
   }
   nlohmann::json body = {

@@ -10,6 +10,7 @@
 #include "aws/aws_client.h"
 #include "core/error.h"
 #include "sources/dynamodb_source.h"
+#include "sources/target_limits.h"
 
 namespace ttla {
 namespace {
@@ -65,6 +66,7 @@ std::vector<TargetConfig> discover_dynamodb_targets(
   aws::ServiceConfig service;
   service.region = resolve_dynamodb_region(parent);
   service.endpoint_url = parent.endpoint_url;
+  service.http = http_options_for(parent, RunContext{}, service.http);
   aws::AwsClient client(service, credentials_for(parent, service.region, std::move(credentials)));
   std::vector<std::string> matched;
   size_t listed = 0;

@@ -19,6 +19,7 @@
 #include "sources/rate_limiter.h"
 #include "sources/sampling.h"
 #include "sources/scan_page.h"
+#include "sources/target_limits.h"
 
 namespace ttla {
 
@@ -87,7 +88,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   aws::ServiceConfig service;
   service.region = resolve_dynamodb_region(target);
   service.endpoint_url = aws::resolve_endpoint("dynamodb", target.endpoint_url, target.profile);
-  service.http = options_.http;
+  service.http = http_options_for(target, ctx, options_.http);
   service.retry = options_.retry;
   std::shared_ptr<aws::CredentialsProvider> credentials =
       credentials_for(target, service.region, options_.credentials);

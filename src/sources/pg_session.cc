@@ -10,11 +10,12 @@ std::string server_message(PGconn* conn, const PGresult* res) {
   return msg;
 }
 
-Conn connect(const std::string& dsn) {
+Conn connect(const std::string& dsn, int64_t connect_timeout_seconds) {
   // connect_timeout first so the DSN may override it; fallback_application_name after it so a
   // DSN's own application_name wins but there is always one.
   const char* keywords[] = {"connect_timeout", "dbname", "fallback_application_name", nullptr};
-  const char* values[] = {"10", dsn.c_str(), "ttl-auditor", nullptr};
+  const std::string timeout = std::to_string(connect_timeout_seconds);
+  const char* values[] = {timeout.c_str(), dsn.c_str(), "ttl-auditor", nullptr};
   Conn conn(PQconnectdbParams(keywords, values, 1));
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
     throw Error(ErrorKind::kNetwork, "cannot connect: " + server_message(conn.get(), nullptr));

@@ -24,9 +24,9 @@ using Result = std::unique_ptr<PGresult, ResultCloser>;
 // The server's (or libpq's) message, without the trailing newline.
 std::string server_message(PGconn* conn, const PGresult* res);
 
-// Connects to `dsn` (connect_timeout 10 s unless the DSN says otherwise; application_name
+// Connects to `dsn` (connect_timeout `connect_timeout_seconds` unless the DSN says otherwise; application_name
 // ttl-auditor unless the DSN sets one). Throws ttla::Error(kNetwork) with the server's reason.
-Conn connect(const std::string& dsn);
+Conn connect(const std::string& dsn, int64_t connect_timeout_seconds = 10);
 
 // Runs statements on one connection, counting them. exec() throws ttla::Error(kDatabase) with the
 // server's message on any failure.

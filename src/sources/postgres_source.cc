@@ -250,7 +250,7 @@ class PostgresSource final : public Source {
     const auto k = static_cast<size_t>(target.top_k);
     report.stats = TargetStats(StatsOptions{k, ctx.seed, target.redact_keys, k});
 
-    pg::Conn conn = pg::connect(target.dsn);
+    pg::Conn conn = pg::connect(target.dsn, target.connect_timeout.value_or(10));
     Session db(conn.get());
     // Read-only by construction: the server itself refuses any write inside this transaction.
     db.begin_read_only(target.statement_timeout);
@@ -333,6 +333,10 @@ class PostgresSource final : public Source {
 };
 
 }  // namespace
+
+std::string postgres_quote_qualified(PGconn* conn, const std::string& name) {
+  return quote_qualified(conn, name);
+}
 
 PostgresQueries postgres_queries(PGconn* conn, const TargetConfig& target, int64_t cutoff, uint64_t seed) {
   return build_queries(conn, target, cutoff, seed);

@@ -28,4 +28,7 @@ struct PostgresQueries {
 // cut-off `cutoff` (as_of - retention, epoch seconds) with sampling seed `seed`.
 PostgresQueries postgres_queries(PGconn* conn, const TargetConfig& target, int64_t cutoff, uint64_t seed);
 
+// "schema.table" quoted part by part by `conn` ("schema"."table"), as the source names tables.
+std::string postgres_quote_qualified(PGconn* conn, const std::string& name);
+
 }  // namespace ttla

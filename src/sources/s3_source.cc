@@ -19,6 +19,7 @@
 #include "sources/dynamodb_source.h"
 #include "sources/s3_lifecycle.h"
 #include "sources/s3_xml.h"
+#include "sources/target_limits.h"
 
 namespace ttla {
 namespace {
@@ -112,7 +113,7 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
   service.region = resolve_dynamodb_region(target);
   service.endpoint_url = aws::resolve_endpoint("s3", target.endpoint_url, target.profile);
   service.s3_path_style = target.path_style.value_or(!service.endpoint_url.empty());
-  service.http = options_.http;
+  service.http = http_options_for(target, ctx, options_.http);
   service.retry = options_.retry;
   std::shared_ptr<aws::CredentialsProvider> credentials =
       credentials_for(target, service.region, options_.credentials);
@@ -517,6 +518,13 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
   } catch (const StopEarly& s) {
     stop_reason = s.reason + " after " + std::to_string(call_stats.requests.load()) +
                   " requests (" + std::to_string(objects) + " objects seen)";
+  } catch (const Error& e) {
+    // A request cut short because the target was told to stop (max_duration, signal): keep
+    // what was listed, like any other early stop.
+    if (ctx.cancel == nullptr || !ctx.cancel->load()) throw;
+    stop_reason = "cancelled during a request (" + std::string(e.what()) + ") after " +
+                  std::to_string(call_stats.requests.load()) + " requests (" +
+                  std::to_string(objects) + " objects seen)";
   }
 
   // --- Report.
