@@ -214,6 +214,9 @@ Report run_audit(const Config& config, const RunOptions& options) {
                  Fields().add("as_of", report.run.as_of).str());
   }
 
+  ctx.state_dir = state_dir;
+  ctx.may_record_state = record_history;
+
   const std::vector<Planned> planned = plan_targets(config, options);
   {
     Fields f;

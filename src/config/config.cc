@@ -36,11 +36,11 @@ const std::map<std::string, std::vector<std::string>>& kind_keys() {
       {"dynamodb",
        {"table", "region", "endpoint_url", "profile", "role_arn", "external_id", "ttl_attribute", "filter", "group_by", "sample",
         "segments", "max_read_units_per_second", "max_read_units", "cloudwatch", "tables",
-        "cloudwatch_endpoint_url", "deletion_window"}},
+        "cloudwatch_endpoint_url", "deletion_window", "latency_track_keys"}},
       {"s3",
        {"bucket", "prefix", "region", "endpoint_url", "profile", "role_arn", "external_id", "path_style", "retention",
         "multipart_max_age", "noncurrent_retention", "group_by", "orphans", "max_requests",
-        "read_tags"}},
+        "read_tags", "latency_track_keys"}},
       {"postgres",
        {"dsn", "table", "query", "timestamp_column", "key_column", "retention", "where", "sample",
         "statement_timeout", "timestamp_unit"}},
@@ -553,6 +553,8 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
     if (auto i = v.integer(n, p, 1, 1000)) t.top_k = static_cast<int>(*i);
   } else if (key == "redact_keys") {
     if (auto b = v.boolean(n, p)) t.redact_keys = *b;
+  } else if (key == "latency_track_keys") {
+    if (auto i = v.integer(n, p, 0, 100000)) t.latency_track_keys = static_cast<int>(*i);
   } else if (key == "region") {
     str(t.region);
   } else if (key == "endpoint_url" || key == "cloudwatch_endpoint_url") {

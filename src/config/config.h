@@ -86,6 +86,9 @@ struct TargetConfig {
   std::optional<TableSelector> tables;  // instead of `table`: each match is target <name>/<table>
   bool discovered = false;              // set on the per-table targets `tables:` expands into
   int top_k = 10;                   // oldest/sample/top group list sizes
+  // dynamodb, s3: expired items followed between runs for deletion latency (needs state_dir);
+  // 0 turns it off.
+  int latency_track_keys = 1000;
 
   // s3
   std::string bucket;
