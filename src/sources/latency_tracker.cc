@@ -268,6 +268,11 @@ nlohmann::json latency_report(const LatencyState& state, int64_t as_of) {
     q[name] = b->upper ? *b->upper : b->lower;
     brackets[name] = {b->lower, b->upper ? nlohmann::json(*b->upper) : nlohmann::json(nullptr)};
   }
+  double mean = 0;  // interval midpoints (an open interval counts at its lower end)
+  for (const MassInterval& iv : est.intervals) {
+    mean += iv.mass * (iv.upper ? (iv.lower + *iv.upper) / 2 : iv.lower);
+  }
+  out["latency_mean_seconds"] = mean;
   out["latency_seconds_quantiles"] = q;
   out["latency_seconds_brackets"] = brackets;
   if (!est.converged) out["latency_note"] = "estimate stopped before converging";
