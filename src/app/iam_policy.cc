@@ -61,7 +61,7 @@ std::vector<std::string> dynamo_actions(const std::vector<std::string>& ops) {
 }  // namespace
 
 nlohmann::json iam_policy(const Config& config) {
-  std::set<std::string> tables, orphan_tables, buckets, objects, roles;
+  std::set<std::string> tables, orphan_tables, latency_tables, buckets, objects, roles;
   bool any_cloudwatch = false;
   bool list_tables = false;
   bool read_tags = false;  // s3 read_tags: GetObjectTagging for tag-filtered lifecycle rules
@@ -69,8 +69,12 @@ nlohmann::json iam_policy(const Config& config) {
     if ((t.kind == "dynamodb" || t.kind == "s3") && !t.role_arn.empty()) roles.insert(t.role_arn);
     if (t.kind == "dynamodb") {
       any_cloudwatch = any_cloudwatch || t.cloudwatch;
+      // Deletion latency looks tracked keys up (not when they are stored as hashes only).
+      const bool latency_lookups =
+          !config.state_dir.empty() && t.latency_track_keys > 0 && !t.redact_keys;
       if (!t.tables) {
         tables.insert(table_arn(region_of(t), t.table));
+        if (latency_lookups) latency_tables.insert(table_arn(region_of(t), t.table));
         continue;
       }
       // Discovery: IAM wildcards are * and ? only, so an include glob with a [class] widens to
@@ -78,6 +82,9 @@ nlohmann::json iam_policy(const Config& config) {
       list_tables = true;
       for (const auto& g : t.tables->include) {
         tables.insert(table_arn(region_of(t), g.find('[') == std::string::npos ? g : "*"));
+        if (latency_lookups) {
+          latency_tables.insert(table_arn(region_of(t), g.find('[') == std::string::npos ? g : "*"));
+        }
       }
     } else if (t.kind == "s3") {
       const std::string s3 = "arn:" + partition(region_of(t)) + ":s3:::";
@@ -94,6 +101,10 @@ nlohmann::json iam_policy(const Config& config) {
   if (list_tables) {
     // ListTables has no resource-level permissions.
     statements.push_back(statement("DynamoDbDiscoverTables", dynamo_actions({"ListTables"}), {"*"}));
+  }
+  if (!latency_tables.empty()) {
+    statements.push_back(
+        statement("DynamoDbLatencyLookups", dynamo_actions({"BatchGetItem"}), latency_tables));
   }
   if (!orphan_tables.empty()) {
     statements.push_back(
