@@ -64,6 +64,7 @@ nlohmann::json iam_policy(const Config& config) {
   std::set<std::string> tables, orphan_tables, latency_tables, buckets, objects, roles;
   bool any_cloudwatch = false;
   bool list_tables = false;
+  bool list_buckets = false;
   bool read_tags = false;  // s3 read_tags: GetObjectTagging for tag-filtered lifecycle rules
   for (const auto& t : config.targets) {
     if ((t.kind == "dynamodb" || t.kind == "s3") && !t.role_arn.empty()) roles.insert(t.role_arn);
@@ -88,8 +89,17 @@ nlohmann::json iam_policy(const Config& config) {
       }
     } else if (t.kind == "s3") {
       const std::string s3 = "arn:" + partition(region_of(t)) + ":s3:::";
-      buckets.insert(s3 + t.bucket);
-      objects.insert(s3 + t.bucket + "/" + t.prefix + "*");
+      std::vector<std::string> names = {t.bucket};
+      if (t.buckets) {
+        // Discovery, as for tables: a [class] glob widens to every bucket.
+        list_buckets = true;
+        names.clear();
+        for (const auto& g : t.buckets->include) names.push_back(g.find('[') == std::string::npos ? g : "*");
+      }
+      for (const auto& b : names) {
+        buckets.insert(s3 + b);
+        objects.insert(s3 + b + "/" + t.prefix + "*");
+      }
       read_tags = read_tags || t.read_tags > 0;
       if (t.orphans) orphan_tables.insert(table_arn(region_of(t), t.orphans->dynamodb_table));
     }
@@ -116,6 +126,10 @@ nlohmann::json iam_policy(const Config& config) {
     if (read_tags) object_actions.push_back("s3:GetObjectTagging");
     statements.push_back(statement("S3AuditObjects", object_actions, objects));
   }
+  if (list_buckets) {
+    // ListBuckets is authorised by s3:ListAllMyBuckets on every bucket of the account.
+    statements.push_back(statement("S3DiscoverBuckets", {"s3:ListAllMyBuckets"}, {"*"}));
+  }
   if (any_cloudwatch) {
     // The DynamoDB deletion rate (TimeToLiveDeletedItemCount); off with `cloudwatch: false`.
     // GetMetricData has no resource-level permissions.
@@ -140,9 +154,9 @@ std::vector<std::string> iam_policy_notes(const Config& config) {
     } else if (region_of(t) == "*") {
       wildcard_region = true;
     }
-    if (t.tables && !t.tables->exclude.empty()) {
+    if ((t.tables && !t.tables->exclude.empty()) || (t.buckets && !t.buckets->exclude.empty())) {
       notes.push_back("target " + t.name +
-                      ": exclude globs cannot narrow an IAM policy; excluded tables stay readable");
+                      ": exclude globs cannot narrow an IAM policy; excluded tables or buckets stay readable");
     }
   }
   if (wildcard_region) {

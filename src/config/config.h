@@ -50,8 +50,8 @@ struct Orphans {                    // s3: objects whose captured id has no item
   std::string endpoint_url;         // optional: the table's endpoint when not the target's (tests)
 };
 
-// dynamodb `tables:` — discovery with ListTables instead of one `table:`. `tables: all` is
-// include ["*"]; globs are fnmatch patterns on the table name.
+// dynamodb `tables:` / s3 `buckets:` — discovery with ListTables / ListBuckets instead of one
+// `table:` / `bucket:`. `all` is include ["*"]; globs are fnmatch patterns on the name.
 struct TableSelector {
   std::vector<std::string> include{"*"};
   std::vector<std::string> exclude;
@@ -93,6 +93,7 @@ struct TargetConfig {
   // s3
   std::string bucket;
   std::string prefix;
+  std::optional<TableSelector> buckets;  // instead of `bucket`: each match is target <name>/<bucket>
   std::optional<int64_t> multipart_max_age;
   std::optional<int64_t> noncurrent_retention;
   std::optional<Orphans> orphans;

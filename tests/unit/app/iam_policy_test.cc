@@ -250,5 +250,21 @@ TEST(IamPolicy, LatencyLookupsOnlyWhereTracked) {
   }
 }
 
+// Bucket discovery: ListAllMyBuckets (no resource-level permission) and the bucket actions on the
+// include globs; a [class] glob widens to every bucket.
+TEST(IamPolicy, BucketDiscoveryListsAllMyBuckets) {
+  const auto policy = iam_policy(parse(
+      "targets:\n  - {name: l, kind: s3, region: us-east-1, buckets: {include: [\"logs-*\", \"x[0-9]\"]}}\n"));
+  const auto* list = statement(policy, "S3DiscoverBuckets");
+  ASSERT_NE(list, nullptr) << policy.dump();
+  EXPECT_EQ((*list)["Action"], nlohmann::json::array({"s3:ListAllMyBuckets"}));
+  EXPECT_EQ((*list)["Resource"], nlohmann::json::array({"*"}));
+  EXPECT_EQ((*statement(policy, "S3AuditBuckets"))["Resource"],
+            nlohmann::json::array({"arn:aws:s3:::*", "arn:aws:s3:::logs-*"}));
+  EXPECT_EQ(statement(iam_policy(parse("targets:\n  - {name: b, kind: s3, bucket: one}\n")),
+                      "S3DiscoverBuckets"),
+            nullptr);
+}
+
 }  // namespace
 }  // namespace ttla
