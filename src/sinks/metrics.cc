@@ -342,8 +342,8 @@ std::shared_ptr<prometheus::Collectable> build_metrics(const Report& report,
   if (!f.deletion_latency.empty()) {
     prometheus::MetricFamily latency;
     latency.name = "ttl_auditor_deletion_latency_seconds";
-    latency.help = "Time from deadline to deletion by quantile: estimated from items tracked "
-                   "between runs (resolution: the run spacing) or exact from a stream.";
+    latency.help = "Time from deadline to deletion by quantile, estimated from items tracked "
+                   "between runs (resolution: the run spacing).";
     latency.type = prometheus::MetricType::Summary;
     latency.metric = std::move(f.deletion_latency);
     extra.push_back(std::move(latency));
