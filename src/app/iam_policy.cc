@@ -76,10 +76,11 @@ std::vector<std::string> dynamo_actions(const std::vector<std::string>& ops) {
 }  // namespace
 
 nlohmann::json iam_policy(const Config& config) {
-  std::set<std::string> tables, orphan_tables, buckets, objects, roles, queues;
+  std::set<std::string> tables, orphan_tables, latency_tables, buckets, objects, roles, queues;
   std::set<std::string> named_queues;  // sqs `queue:` resolves its URL with GetQueueUrl
   bool any_cloudwatch = false;
   bool list_tables = false;
+  bool list_buckets = false;
   bool read_tags = false;  // s3 read_tags: GetObjectTagging for tag-filtered lifecycle rules
   for (const auto& t : config.targets) {
     if ((t.kind == "dynamodb" || t.kind == "s3" || t.kind == "sqs") && !t.role_arn.empty()) {
@@ -94,8 +95,12 @@ nlohmann::json iam_policy(const Config& config) {
     }
     if (t.kind == "dynamodb") {
       any_cloudwatch = any_cloudwatch || t.cloudwatch;
+      // Deletion latency looks tracked keys up (not when they are stored as hashes only).
+      const bool latency_lookups =
+          !config.state_dir.empty() && t.latency_track_keys > 0 && !t.redact_keys;
       if (!t.tables) {
         tables.insert(table_arn(region_of(t), t.table));
+        if (latency_lookups) latency_tables.insert(table_arn(region_of(t), t.table));
         continue;
       }
       // Discovery: IAM wildcards are * and ? only, so an include glob with a [class] widens to
@@ -103,11 +108,23 @@ nlohmann::json iam_policy(const Config& config) {
       list_tables = true;
       for (const auto& g : t.tables->include) {
         tables.insert(table_arn(region_of(t), g.find('[') == std::string::npos ? g : "*"));
+        if (latency_lookups) {
+          latency_tables.insert(table_arn(region_of(t), g.find('[') == std::string::npos ? g : "*"));
+        }
       }
     } else if (t.kind == "s3") {
       const std::string s3 = "arn:" + partition(region_of(t)) + ":s3:::";
-      buckets.insert(s3 + t.bucket);
-      objects.insert(s3 + t.bucket + "/" + t.prefix + "*");
+      std::vector<std::string> names = {t.bucket};
+      if (t.buckets) {
+        // Discovery, as for tables: a [class] glob widens to every bucket.
+        list_buckets = true;
+        names.clear();
+        for (const auto& g : t.buckets->include) names.push_back(g.find('[') == std::string::npos ? g : "*");
+      }
+      for (const auto& b : names) {
+        buckets.insert(s3 + b);
+        objects.insert(s3 + b + "/" + t.prefix + "*");
+      }
       read_tags = read_tags || t.read_tags > 0;
       if (t.orphans) orphan_tables.insert(table_arn(region_of(t), t.orphans->dynamodb_table));
     }
@@ -119,6 +136,10 @@ nlohmann::json iam_policy(const Config& config) {
   if (list_tables) {
     // ListTables has no resource-level permissions.
     statements.push_back(statement("DynamoDbDiscoverTables", dynamo_actions({"ListTables"}), {"*"}));
+  }
+  if (!latency_tables.empty()) {
+    statements.push_back(
+        statement("DynamoDbLatencyLookups", dynamo_actions({"BatchGetItem"}), latency_tables));
   }
   if (!orphan_tables.empty()) {
     statements.push_back(
@@ -135,6 +156,10 @@ nlohmann::json iam_policy(const Config& config) {
   }
   if (!named_queues.empty()) {
     statements.push_back(statement("SqsResolveQueueUrls", {"sqs:GetQueueUrl"}, named_queues));
+  }
+  if (list_buckets) {
+    // ListBuckets is authorised by s3:ListAllMyBuckets on every bucket of the account.
+    statements.push_back(statement("S3DiscoverBuckets", {"s3:ListAllMyBuckets"}, {"*"}));
   }
   if (any_cloudwatch) {
     // The DynamoDB deletion rate (TimeToLiveDeletedItemCount) and the SQS oldest message age
@@ -162,9 +187,9 @@ std::vector<std::string> iam_policy_notes(const Config& config) {
                                : region_of(t) == "*") {
       wildcard_region = true;  // (a queue URL names its region)
     }
-    if (t.tables && !t.tables->exclude.empty()) {
+    if ((t.tables && !t.tables->exclude.empty()) || (t.buckets && !t.buckets->exclude.empty())) {
       notes.push_back("target " + t.name +
-                      ": exclude globs cannot narrow an IAM policy; excluded tables stay readable");
+                      ": exclude globs cannot narrow an IAM policy; excluded tables or buckets stay readable");
     }
   }
   if (wildcard_region) {

@@ -76,12 +76,13 @@ struct Planned {
   std::optional<std::string> discovery_error;
 };
 
-// Expands `tables:` targets into one target per discovered table (ListTables). A failed
+// Expands `tables:` / `buckets:` targets into one target per discovered table (ListTables) or
+// bucket (ListBuckets). A failed
 // discovery stays one failed target under the parent's name.
 std::vector<Planned> plan_targets(const Config& config, const RunOptions& options) {
   std::vector<Planned> out;
   for (const TargetConfig& target : config.targets) {
-    if (!target.tables) {
+    if (!is_discovery_target(target)) {
       if (selected(options, target.name)) out.push_back({target, std::nullopt});
       continue;
     }
@@ -91,7 +92,7 @@ std::vector<Planned> plan_targets(const Config& config, const RunOptions& option
       continue;
     }
     try {
-      for (TargetConfig& t : discover_dynamodb_targets(target)) {
+      for (TargetConfig& t : discover_targets(target)) {
         if (selected_discovered(options, target.name, t.name)) out.push_back({std::move(t), std::nullopt});
       }
     } catch (const Error& e) {
@@ -251,7 +252,7 @@ std::vector<std::string> unknown_targets(const Config& config,
     const bool found = std::any_of(config.targets.begin(), config.targets.end(),
                                    [&](const TargetConfig& t) {
                                      return t.name == name ||
-                                            (t.tables && name.rfind(t.name + "/", 0) == 0 &&
+                                            (is_discovery_target(t) && name.rfind(t.name + "/", 0) == 0 &&
                                              name.size() > t.name.size() + 1);
                                    });
     if (!found) out.push_back(name);
@@ -287,6 +288,9 @@ Report run_audit(const Config& config, const RunOptions& options) {
     spdlog::info("history not recorded: --as-of is not the current time (use --record-history) {}",
                  Fields().add("as_of", report.run.as_of).str());
   }
+
+  ctx.state_dir = state_dir;
+  ctx.may_record_state = record_history;
 
   const std::vector<Planned> planned = plan_targets(config, options);
   {

@@ -38,11 +38,11 @@ const std::map<std::string, std::vector<std::string>>& kind_keys() {
        {"table", "region", "endpoint_url", "profile", "role_arn", "external_id", "ttl_attribute", "filter", "group_by", "sample",
         "segments", "max_read_units_per_second", "max_read_units", "cloudwatch", "tables",
         "cloudwatch_endpoint_url", "deletion_window", "request_timeout", "connect_timeout",
-        "max_duration"}},
+        "max_duration", "latency_track_keys"}},
       {"s3",
        {"bucket", "prefix", "region", "endpoint_url", "profile", "role_arn", "external_id", "path_style", "retention",
         "multipart_max_age", "noncurrent_retention", "group_by", "orphans", "max_requests",
-        "read_tags", "request_timeout", "connect_timeout", "max_duration"}},
+        "read_tags", "request_timeout", "connect_timeout", "max_duration", "latency_track_keys", "buckets"}},
       {"postgres",
        {"dsn", "table", "query", "timestamp_column", "key_column", "retention", "where", "sample",
         "statement_timeout", "timestamp_unit", "connect_timeout"}},
@@ -558,6 +558,8 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
     if (auto i = v.integer(n, p, 1, 1000)) t.top_k = static_cast<int>(*i);
   } else if (key == "redact_keys") {
     if (auto b = v.boolean(n, p)) t.redact_keys = *b;
+  } else if (key == "latency_track_keys") {
+    if (auto i = v.integer(n, p, 0, 100000)) t.latency_track_keys = static_cast<int>(*i);
   } else if (key == "region") {
     str(t.region);
   } else if (key == "endpoint_url" || key == "cloudwatch_endpoint_url") {
@@ -568,7 +570,8 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
       return;
     }
     (key == "endpoint_url" ? t.endpoint_url : t.cloudwatch_endpoint_url) = *s;
-  } else if (key == "tables") {
+  } else if (key == "tables" || key == "buckets") {
+    const std::string what = key == "tables" ? "table" : "bucket";
     TableSelector sel;
     if (n.IsScalar()) {
       if (n.Scalar() != "all") {
@@ -576,7 +579,7 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
                        "\"");
         return;
       }
-      t.tables = sel;
+      (key == "tables" ? t.tables : t.buckets) = sel;
       return;
     }
     if (!v.expect_map(n, p)) return;
@@ -584,7 +587,7 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
     v.each_key(n, p, {"include", "exclude"},
                [&](const std::string& k, const YAML::Node& list, const std::string& lp) {
                  if (!list.IsSequence() || list.size() == 0) {
-                   v.error(lp, "expected a non-empty list of table name globs");
+                   v.error(lp, "expected a non-empty list of " + what + " name globs");
                    ok = false;
                    return;
                  }
@@ -598,7 +601,7 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
                  }
                  (k == "include" ? sel.include : sel.exclude) = std::move(globs);
                });
-    if (ok) t.tables = sel;
+    if (ok) (key == "tables" ? t.tables : t.buckets) = sel;
   } else if (key == "cloudwatch") {
     if (auto b = v.boolean(n, p)) t.cloudwatch = *b;
   } else if (key == "deletion_window") {
@@ -751,7 +754,11 @@ void check_required(Validator& v, const YAML::Node& target, const YAML::Node& de
       require("table");
     }
   } else if (t.kind == "s3") {
-    require("bucket");
+    if (present("bucket") && present("buckets")) {
+      v.error(path, "\"bucket\" and \"buckets\" are mutually exclusive (kind s3)");
+    } else if (!present("buckets")) {
+      require("bucket");
+    }
   } else if (t.kind == "filesystem") {
     require("path");
     require("retention");

@@ -58,8 +58,8 @@ struct Orphans {                    // s3: objects whose captured id has no item
   int64_t statement_timeout = 300;  // seconds
 };
 
-// dynamodb `tables:` — discovery with ListTables instead of one `table:`. `tables: all` is
-// include ["*"]; globs are fnmatch patterns on the table name.
+// dynamodb `tables:` / s3 `buckets:` — discovery with ListTables / ListBuckets instead of one
+// `table:` / `bucket:`. `all` is include ["*"]; globs are fnmatch patterns on the name.
 struct TableSelector {
   std::vector<std::string> include{"*"};
   std::vector<std::string> exclude;
@@ -98,10 +98,14 @@ struct TargetConfig {
   std::optional<TableSelector> tables;  // instead of `table`: each match is target <name>/<table>
   bool discovered = false;              // set on the per-table targets `tables:` expands into
   int top_k = 10;                   // oldest/sample/top group list sizes
+  // dynamodb, s3: expired items followed between runs for deletion latency (needs state_dir);
+  // 0 turns it off.
+  int latency_track_keys = 1000;
 
   // s3
   std::string bucket;
   std::string prefix;
+  std::optional<TableSelector> buckets;  // instead of `bucket`: each match is target <name>/<bucket>
   std::optional<int64_t> multipart_max_age;
   std::optional<int64_t> noncurrent_retention;
   std::optional<Orphans> orphans;

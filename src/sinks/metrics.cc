@@ -129,6 +129,8 @@ struct Families {
   Family<Gauge>& build_info;
   // ttl_auditor_overdue_quantile_seconds, one summary metric per target.
   std::vector<prometheus::ClientMetric> quantiles;
+  // ttl_auditor_deletion_latency_seconds, a summary per target that has an estimate.
+  std::vector<prometheus::ClientMetric> deletion_latency;
 };
 
 // The registry plus the hand-built summary family.
@@ -182,6 +184,8 @@ void add_kind_sections(Families& f, const TargetReport& t, const Labels& base) {
     if (auto b = number_at(o, "bytes")) set(f.orphan_bytes, base, *b);
   }
 }
+
+void add_deletion_latency(Families& f, const Labels& base, const nlohmann::json& del);
 
 void add_target(Families& f, const TargetReport& t, const RunInfo& run,
                 const MetricsOptions& options) {
@@ -291,6 +295,7 @@ void add_target(Families& f, const TargetReport& t, const RunInfo& run,
         drain_set = true;
       }
     }
+    if (del != t.extra.end() && del->is_object()) add_deletion_latency(f, base, *del);
     auto trend = t.extra.find("backlog_trend");
     if (!drain_set && trend != t.extra.end() && trend->is_object()) {
       auto d = trend->find("drain_estimate_seconds");
@@ -300,6 +305,23 @@ void add_target(Families& f, const TargetReport& t, const RunInfo& run,
       }
     }
   }
+}
+
+// A summary (promtool wants `quantile` on summaries only): the quantiles the report shows, the
+// deletions observed as the count and count x estimated mean as the sum. Only estimated
+// quantiles: a latency_error leaves the section without them, and no series is invented.
+void add_deletion_latency(Families& f, const Labels& base, const nlohmann::json& del) {
+  auto lq = del.find("latency_seconds_quantiles");
+  if (lq == del.end() || !lq->is_object()) return;
+  prometheus::ClientMetric m;
+  for (const auto& [name, value] : base) m.label.push_back({name, value});
+  for (const auto& [key, q] : {std::pair<const char*, double>{"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}}) {
+    auto v = lq->find(key);
+    if (v != lq->end() && v->is_number()) m.summary.quantile.push_back({q, v->get<double>()});
+  }
+  m.summary.sample_count = del.value("latency_observations", uint64_t{0});
+  m.summary.sample_sum = static_cast<double>(m.summary.sample_count) * del.value("latency_mean_seconds", 0.0);
+  f.deletion_latency.push_back(std::move(m));
 }
 
 void add_run(Families& f, const Report& report) {
@@ -329,7 +351,7 @@ std::vector<std::pair<std::string, std::string>> evaluated_rules(const TargetRep
     }
     if (t.has_hygiene) rules.emplace_back("ttl_hygiene", "warning");
     if (t.extra.is_object() && t.extra.contains("deletion") && t.extra["deletion"].is_object() &&
-        !t.extra["deletion"].contains("error")) {
+        t.extra["deletion"].contains("deleted_in_window") && !t.extra["deletion"].contains("error")) {
       rules.emplace_back("ttl_stalled", "critical");
     }
     if (t.kind == "s3") {
@@ -367,6 +389,15 @@ std::shared_ptr<prometheus::Collectable> build_metrics(const Report& report,
     quantiles.type = prometheus::MetricType::Summary;
     quantiles.metric = std::move(f.quantiles);
     extra.push_back(std::move(quantiles));
+  }
+  if (!f.deletion_latency.empty()) {
+    prometheus::MetricFamily latency;
+    latency.name = "ttl_auditor_deletion_latency_seconds";
+    latency.help = "Time from deadline to deletion by quantile, estimated from items tracked "
+                   "between runs (resolution: the run spacing).";
+    latency.type = prometheus::MetricType::Summary;
+    latency.metric = std::move(f.deletion_latency);
+    extra.push_back(std::move(latency));
   }
   return std::make_shared<ModelCollectable>(std::move(registry), std::move(extra));
 }

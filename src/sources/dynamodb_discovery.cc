@@ -8,8 +8,10 @@
 #include <spdlog/spdlog.h>
 
 #include "aws/aws_client.h"
+#include "aws/endpoints.h"
 #include "core/error.h"
 #include "sources/dynamodb_source.h"
+#include "sources/s3_xml.h"
 #include "sources/target_limits.h"
 
 namespace ttla {
@@ -21,14 +23,47 @@ bool any_match(const std::vector<std::string>& globs, const std::string& name) {
   });
 }
 
-// Pages are at most 100 names (the API maximum); a cap keeps a misbehaving server from looping.
+// A cap on pages keeps a misbehaving server from looping.
 constexpr int kMaxPages = 10000;
+
+// Pages through a listing (`list_page(start)` -> names and the next start, "" at the end) and
+// returns the targets for the selected names, sorted and unique.
+template <typename ListPage>
+std::vector<TargetConfig> expand(const TargetConfig& parent, const TableSelector& selector,
+                                 const char* operation, const char* what, ListPage list_page) {
+  std::vector<std::string> matched;
+  size_t listed = 0;
+  std::string start;
+  for (int page = 0;; ++page) {
+    if (page >= kMaxPages) throw Error(ErrorKind::kParse, std::string(operation) + ": too many pages");
+    auto [names, next] = list_page(start);
+    listed += names.size();
+    for (const auto& n : names) {
+      if (name_selected(selector, n)) matched.push_back(n);
+    }
+    if (next.empty()) break;
+    if (next == start) throw Error(ErrorKind::kParse, std::string(operation) + ": page token repeated");
+    start = std::move(next);
+  }
+  std::sort(matched.begin(), matched.end());
+  matched.erase(std::unique(matched.begin(), matched.end()), matched.end());
+  spdlog::info("{} discovered target={} listed={} matched={}", what, parent.name, listed,
+               matched.size());
+  std::vector<TargetConfig> out;
+  out.reserve(matched.size());
+  for (const auto& n : matched) out.push_back(discovered_target(parent, n));
+  return out;
+}
 
 }  // namespace
 
-bool table_selected(const TableSelector& selector, std::string_view table) {
-  const std::string name(table);
-  return any_match(selector.include, name) && !any_match(selector.exclude, name);
+bool name_selected(const TableSelector& selector, std::string_view name) {
+  const std::string n(name);
+  return any_match(selector.include, n) && !any_match(selector.exclude, n);
+}
+
+bool is_discovery_target(const TargetConfig& target) {
+  return target.tables.has_value() || target.buckets.has_value();
 }
 
 std::pair<std::vector<std::string>, std::string> parse_list_tables(std::string_view body) {
@@ -49,12 +84,17 @@ std::pair<std::vector<std::string>, std::string> parse_list_tables(std::string_v
   return {std::move(names), std::move(last)};
 }
 
-TargetConfig discovered_target(const TargetConfig& parent, const std::string& table) {
+TargetConfig discovered_target(const TargetConfig& parent, const std::string& name) {
   TargetConfig t = parent;
-  t.name = parent.name + "/" + table;
-  t.table = table;
+  t.name = parent.name + "/" + name;
   t.tables.reset();
+  t.buckets.reset();
   t.discovered = true;
+  if (parent.kind == "s3") {
+    t.bucket = name;
+    return t;
+  }
+  t.table = name;
   if (!t.sample) t.sample = kDiscoveredSample;
   if (t.max_read_units <= 0) t.max_read_units = kDiscoveredReadBudget;
   return t;
@@ -68,30 +108,38 @@ std::vector<TargetConfig> discover_dynamodb_targets(
   service.endpoint_url = parent.endpoint_url;
   service.http = http_options_for(parent, RunContext{}, service.http);
   aws::AwsClient client(service, credentials_for(parent, service.region, std::move(credentials)));
-  std::vector<std::string> matched;
-  size_t listed = 0;
-  std::string start;
-  for (int page = 0;; ++page) {
-    if (page >= kMaxPages) throw Error(ErrorKind::kParse, "ListTables: too many pages");
+  return expand(parent, *parent.tables, "ListTables", "dynamodb tables", [&](const std::string& start) {
+    // Pages are at most 100 names (the API maximum).
     nlohmann::json body = {{"Limit", 100}};
     if (!start.empty()) body["ExclusiveStartTableName"] = start;
-    auto [names, last] = parse_list_tables(client.dynamodb("ListTables", body.dump()));
-    listed += names.size();
-    for (const auto& n : names) {
-      if (table_selected(*parent.tables, n)) matched.push_back(n);
+    return parse_list_tables(client.dynamodb("ListTables", body.dump()));
+  });
+}
+
+std::vector<TargetConfig> discover_s3_targets(const TargetConfig& parent,
+                                              std::shared_ptr<aws::CredentialsProvider> credentials) {
+  if (!parent.buckets) throw Error(ErrorKind::kConfig, "target " + parent.name + " has no buckets:");
+  aws::ServiceConfig service;
+  service.region = resolve_dynamodb_region(parent);
+  service.endpoint_url = aws::resolve_endpoint("s3", parent.endpoint_url, parent.profile);
+  service.s3_path_style = parent.path_style.value_or(!service.endpoint_url.empty());
+  aws::AwsClient client(service, credentials_for(parent, service.region, std::move(credentials)));
+  return expand(parent, *parent.buckets, "ListBuckets", "s3 buckets", [&](const std::string& start) {
+    std::vector<std::pair<std::string, std::string>> query;
+    if (!start.empty()) query.emplace_back("continuation-token", start);
+    aws::HttpResponse r = client.s3("GET", "", "", query);
+    if (r.status < 200 || r.status >= 300) {
+      throw Error(ErrorKind::kHttp, "ListBuckets: HTTP " + std::to_string(r.status));
     }
-    if (last.empty()) break;
-    if (last == start) throw Error(ErrorKind::kParse, "ListTables: LastEvaluatedTableName repeated");
-    start = std::move(last);
-  }
-  std::sort(matched.begin(), matched.end());
-  matched.erase(std::unique(matched.begin(), matched.end()), matched.end());
-  spdlog::info("dynamodb tables discovered target={} listed={} matched={}", parent.name, listed,
-               matched.size());
-  std::vector<TargetConfig> out;
-  out.reserve(matched.size());
-  for (const auto& n : matched) out.push_back(discovered_target(parent, n));
-  return out;
+    s3::ListBucketsPage page = s3::parse_list_buckets(r.body);
+    return std::make_pair(std::move(page.names), std::move(page.continuation_token));
+  });
+}
+
+std::vector<TargetConfig> discover_targets(const TargetConfig& parent,
+                                           std::shared_ptr<aws::CredentialsProvider> credentials) {
+  if (parent.kind == "s3") return discover_s3_targets(parent, std::move(credentials));
+  return discover_dynamodb_targets(parent, std::move(credentials));
 }
 
 }  // namespace ttla

@@ -1,9 +1,12 @@
 #pragma once
-// kind: dynamodb with `tables:` — every table ListTables (paged) returns that matches an include
-// glob and no exclude glob becomes its own target `<name>/<table>`, audited like a `table:`
-// target. Discovered tables are sampled by default with a per-table read budget, so pointing the
-// auditor at a whole account stays cheap; a table with TTL disabled is reported (ttl_disabled),
-// not failed.
+// Discovery: kind dynamodb with `tables:` (ListTables, paged) and kind s3 with `buckets:`
+// (ListBuckets, paged by continuation token). Every listed name that matches an include glob and
+// no exclude glob becomes its own target `<name>/<table or bucket>`, audited like a `table:` /
+// `bucket:` target. Discovered tables are sampled by default with a per-table read budget, so
+// pointing the auditor at a whole account stays cheap; a table with TTL disabled is reported
+// (ttl_disabled), not failed. A discovered bucket is audited whole (the parent's `prefix` if it
+// sets one): each object is judged by the bucket's own lifecycle rules, so what they cover is
+// what is audited, and a bucket without an expiration rule is reported (lifecycle_missing).
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,8 +22,14 @@ namespace ttla {
 inline constexpr double kDiscoveredSample = 0.05;
 inline constexpr double kDiscoveredReadBudget = 10000;
 
-// fnmatch-style glob (`*`, `?`, `[...]`) on the whole table name.
-bool table_selected(const TableSelector& selector, std::string_view table);
+// fnmatch-style glob (`*`, `?`, `[...]`) on the whole name.
+bool name_selected(const TableSelector& selector, std::string_view name);
+inline bool table_selected(const TableSelector& selector, std::string_view table) {
+  return name_selected(selector, table);
+}
+
+// Whether a target is expanded by discovery (`tables:` or `buckets:`).
+bool is_discovery_target(const TargetConfig& target);
 
 // Pure: ListTables response -> (TableNames, LastEvaluatedTableName or ""). Throws
 // ttla::Error(kParse) on anything else.
@@ -31,7 +40,16 @@ std::pair<std::vector<std::string>, std::string> parse_list_tables(std::string_v
 std::vector<TargetConfig> discover_dynamodb_targets(
     const TargetConfig& parent, std::shared_ptr<aws::CredentialsProvider> credentials = nullptr);
 
-// The per-table target for one table (name, defaults), without I/O.
-TargetConfig discovered_target(const TargetConfig& parent, const std::string& table);
+// The per-bucket targets of a `buckets:` target, sorted by bucket name. Throws ttla::Error when
+// ListBuckets fails.
+std::vector<TargetConfig> discover_s3_targets(
+    const TargetConfig& parent, std::shared_ptr<aws::CredentialsProvider> credentials = nullptr);
+
+// Either of the above, by the parent's kind.
+std::vector<TargetConfig> discover_targets(
+    const TargetConfig& parent, std::shared_ptr<aws::CredentialsProvider> credentials = nullptr);
+
+// The target for one discovered table or bucket (name, defaults), without I/O.
+TargetConfig discovered_target(const TargetConfig& parent, const std::string& name);
 
 }  // namespace ttla

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/time.h"
 #include "sources/deletion_rate.h"
+#include "sources/dynamodb_latency.h"
 #include "sources/dynamodb_request.h"
 #include "sources/rate_limiter.h"
 #include "sources/sampling.h"
@@ -205,6 +206,9 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
     page_units = page_units > 0 ? std::min(page_units, share) : share;
   }
   if (page_units > 0) page_units = std::min(std::max(page_units, 0.5), 128.0);
+  // Deletion latency: each worker keeps a sample of expired keys to follow between runs.
+  dynamodb::LatencyTracking latency(target, ctx);
+  const std::vector<dynamodb::ExpiredItemObserver*> observers = latency.observers(workers);
   Shared shared;
   std::atomic<size_t> next_segment{0};
   std::vector<SegmentResult> results(segments.size());
@@ -262,6 +266,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
     try {
       aws::AwsClient client(service, credentials, &call_stats);
       dynamodb::ScanPageParser parser(schema);
+      if (!observers.empty()) parser.set_observer(observers[static_cast<size_t>(w)]);
       TargetStats& stats = worker_stats[static_cast<size_t>(w)];
       PageSizer sizer(page_units);
       while (true) {
@@ -446,6 +451,23 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   if (target.cloudwatch && !ctx.shard) {
     report.extra["deletion"] = query_dynamodb_deletions(target, target.table, service, credentials,
                                                         ctx.as_of, report.expired_count_reported());
+  }
+  if (latency.enabled()) {
+    const bool complete_full = !sampling && complete == results.size() &&
+                               shared.stop == StopReason::kNone && failed_segments.empty();
+    dynamodb::LatencyTracking::Io io;
+    io.client = &main_client;
+    io.limiter = &limiter;
+    io.budgeted = target.max_read_units > 0;
+    io.budget_left = target.max_read_units - shared.consumed_units;
+    double units = 0;
+    nlohmann::json fields =
+        latency.finish(target.table, schema.key_attributes, complete_full, io, &units);
+    report.scan.consumed_read_units += units;
+    report.scan.requests = call_stats.requests.load();
+    nlohmann::json& deletion = report.extra["deletion"];
+    if (!deletion.is_object()) deletion = nlohmann::json::object();
+    deletion.update(fields);
   }
   spdlog::info(
       "dynamodb audit done target={} table={} mode={} items_scanned={} expired={} "

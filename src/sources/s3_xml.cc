@@ -185,6 +185,20 @@ ListObjectsPage parse_list_objects_v2(std::string_view xml) {
   return page;
 }
 
+ListBucketsPage parse_list_buckets(std::string_view xml) {
+  static const char* kOp = "ListBuckets";
+  pugi::xml_document doc = load(xml, kOp);
+  pugi::xml_node root = body_of(doc, kOp);
+  ListBucketsPage page;
+  for (const pugi::xml_node& b : members(member(root, "Buckets"), "Bucket")) {
+    std::string name = text_of(b, "Name");
+    if (name.empty()) throw Error(ErrorKind::kParse, "ListBuckets: a bucket without a Name");
+    page.names.push_back(std::move(name));
+  }
+  page.continuation_token = text_of(root, "ContinuationToken");
+  return page;
+}
+
 ListUploadsPage parse_list_multipart_uploads(std::string_view xml) {
   static const char* kOp = "ListMultipartUploads";
   pugi::xml_document doc = load(xml, kOp);

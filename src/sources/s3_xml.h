@@ -74,6 +74,14 @@ struct ListPartsPage {
 };
 ListPartsPage parse_list_parts(std::string_view xml);
 
+// ListBuckets (ListAllMyBucketsResult): bucket names, and the ContinuationToken of the next
+// page ("" on the last one; servers without pagination never send one).
+struct ListBucketsPage {
+  std::vector<std::string> names;
+  std::string continuation_token;
+};
+ListBucketsPage parse_list_buckets(std::string_view xml);
+
 // GetBucketVersioning: "Enabled", "Suspended" or "" (never enabled: the element is absent).
 // The root element's name is not checked: AWS answers <VersioningConfiguration>, moto
 // <GetBucketVersioningResponse>; the SDKs read the Status member wherever the root is.

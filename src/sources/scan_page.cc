@@ -460,6 +460,25 @@ ScanPageParser::ScanPageParser(ItemSchema schema)
 
 ScanPageParser::~ScanPageParser() = default;
 
+std::string ScanPageParser::key_json() const {
+  const Impl& m = *impl_;
+  std::string out = "{";
+  for (size_t i = 0; i < m.keys.size(); ++i) {
+    const Impl::Captured& c = m.captured[static_cast<size_t>(m.keys[i])];
+    if (c.type != AttrType::kS && c.type != AttrType::kN && c.type != AttrType::kB) {
+      throw Error(ErrorKind::kParse, "scan page: key attribute " +
+                                         m.names[static_cast<size_t>(m.keys[i])] +
+                                         " is missing or not S, N or B");
+    }
+    if (i) out += ',';
+    out += nlohmann::json(m.names[static_cast<size_t>(m.keys[i])]).dump();
+    out += c.type == AttrType::kS ? ":{\"S\":\"" : c.type == AttrType::kN ? ":{\"N\":\"" : ":{\"B\":\"";
+    out += c.text;  // still JSON-escaped as on the wire
+    out += "\"}";
+  }
+  return out + "}";
+}
+
 ScanPageResult ScanPageParser::parse(simdjson::padded_string_view json, int64_t as_of,
                                      TargetStats& stats) {
   Impl& m = *impl_;
@@ -528,6 +547,7 @@ ScanPageResult ScanPageParser::parse(simdjson::padded_string_view json, int64_t 
           std::string_view k = m.render_key();
           std::string_view g = m.render_group();
           stats.add_expired(k, value, static_cast<double>(as_of) - value, 0, g);
+          if (observer_ != nullptr) observer_->expired(k, value, *this);
         } else {
           stats.count(cls);
         }

@@ -37,6 +37,17 @@ struct ScanPageResult {
   std::array<uint64_t, kItemClassCount> class_counts{};  // classes of the items of this page
 };
 
+class ScanPageParser;
+
+// Sees every expired item of a page (after it is counted), e.g. to keep a sample of keys to
+// follow between runs. `parser.key_json()` renders the item's key when it is needed.
+class ExpiredItemObserver {
+ public:
+  virtual ~ExpiredItemObserver() = default;
+  virtual void expired(std::string_view rendered_key, double deadline,
+                       const ScanPageParser& parser) = 0;
+};
+
 // Reuses one simdjson parser (and its buffers) across pages; one per thread.
 class ScanPageParser {
  public:
@@ -51,10 +62,17 @@ class ScanPageParser {
 
   const ItemSchema& schema() const { return schema_; }
 
+  // Optional; not owned. Called for each expired item during parse().
+  void set_observer(ExpiredItemObserver* observer) { observer_ = observer; }
+  // During ExpiredItemObserver::expired: the current item's key attributes as a DynamoDB JSON
+  // object ({"pk":{"S":"..."},...}, attribute order of the schema), for GetItem-style requests.
+  std::string key_json() const;
+
  private:
   struct Impl;
   ItemSchema schema_;
   std::unique_ptr<Impl> impl_;
+  ExpiredItemObserver* observer_ = nullptr;
 };
 
 // Convenience for one page (a fresh parser each call; use ScanPageParser in loops).

@@ -30,6 +30,10 @@ struct RunContext {
   std::function<void(const std::string& target, const Progress&)> progress;
   const std::atomic<bool>* cancel = nullptr;  // set on SIGTERM/SIGINT
   int threads = 0;                      // worker threads for parallel segments; 0 = auto
+  // State kept between runs by sources (tracked keys for deletion latency): the directory, and
+  // whether this run may write it (runs at the current time or --record-history; never shards).
+  std::string state_dir;
+  bool may_record_state = false;
 };
 
 class Source {

@@ -8,6 +8,8 @@ for the deletion tests. Reads a JSON spec on stdin:
                "deletions": [[epoch_seconds, count], ...]}]}  # AWS/DynamoDB datapoints, Sum
 
 Prints {"created": [names]} on success. Run with Debian's /usr/bin/python3 (boto3).
+With {"endpoint": ..., "delete": {"table": "T", "keys": ["k3", ...]}} instead, deletes those
+items (what a TTL process would do between two audits) and prints {"deleted": n}.
 """
 import datetime
 import json
@@ -25,6 +27,14 @@ def main():
     kw = {"endpoint_url": spec["endpoint"], "region_name": spec.get("region", "us-east-1")}
     ddb = boto3.client("dynamodb", **kw)
     cw = boto3.client("cloudwatch", **kw)
+    if "delete" in spec:
+        d = spec["delete"]
+        keys = d["keys"]
+        for start in range(0, len(keys), 25):
+            batch = [{"DeleteRequest": {"Key": {"pk": {"S": k}}}} for k in keys[start:start + 25]]
+            ddb.batch_write_item(RequestItems={d["table"]: batch})
+        print(json.dumps({"deleted": len(keys)}))
+        return
     created = []
     for t in spec["tables"]:
         name = t["name"]

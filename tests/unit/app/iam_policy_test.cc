@@ -230,6 +230,42 @@ TEST(IamPolicy, DiscoveryListsTablesAndScopesToTheIncludeGlobs) {
   EXPECT_EQ(statement(iam_policy(*plain.config), "DynamoDbDiscoverTables"), nullptr);
 }
 
+// Deletion latency looks tracked keys up with BatchGetItem: granted only where it is used (a
+// state_dir, tracking on, keys not redacted), on those tables only.
+TEST(IamPolicy, LatencyLookupsOnlyWhereTracked) {
+  const std::string targets =
+      "targets:\n"
+      "  - {name: a, kind: dynamodb, table: A, region: us-east-1}\n"
+      "  - {name: b, kind: dynamodb, table: B, region: us-east-1, redact_keys: true}\n"
+      "  - {name: c, kind: dynamodb, table: C, region: us-east-1, latency_track_keys: 0}\n";
+  EXPECT_EQ(statement(iam_policy(parse(targets)), "DynamoDbLatencyLookups"), nullptr);
+  const auto policy = iam_policy(parse("state_dir: /var/lib/ttl-auditor\n" + targets));
+  const auto* s = statement(policy, "DynamoDbLatencyLookups");
+  ASSERT_NE(s, nullptr) << policy.dump();
+  EXPECT_EQ((*s)["Action"], nlohmann::json::array({"dynamodb:BatchGetItem"}));
+  EXPECT_EQ((*s)["Resource"], nlohmann::json::array({"arn:aws:dynamodb:us-east-1:*:table/A"}));
+  // Scan and Describe* stay in their own statement, without BatchGetItem.
+  for (const auto& a : (*statement(policy, "DynamoDbAuditTables"))["Action"]) {
+    EXPECT_NE(a, "dynamodb:BatchGetItem");
+  }
+}
+
+// Bucket discovery: ListAllMyBuckets (no resource-level permission) and the bucket actions on the
+// include globs; a [class] glob widens to every bucket.
+TEST(IamPolicy, BucketDiscoveryListsAllMyBuckets) {
+  const auto policy = iam_policy(parse(
+      "targets:\n  - {name: l, kind: s3, region: us-east-1, buckets: {include: [\"logs-*\", \"x[0-9]\"]}}\n"));
+  const auto* list = statement(policy, "S3DiscoverBuckets");
+  ASSERT_NE(list, nullptr) << policy.dump();
+  EXPECT_EQ((*list)["Action"], nlohmann::json::array({"s3:ListAllMyBuckets"}));
+  EXPECT_EQ((*list)["Resource"], nlohmann::json::array({"*"}));
+  EXPECT_EQ((*statement(policy, "S3AuditBuckets"))["Resource"],
+            nlohmann::json::array({"arn:aws:s3:::*", "arn:aws:s3:::logs-*"}));
+  EXPECT_EQ(statement(iam_policy(parse("targets:\n  - {name: b, kind: s3, bucket: one}\n")),
+                      "S3DiscoverBuckets"),
+            nullptr);
+}
+
 }  // namespace
 }  // namespace ttla
 
