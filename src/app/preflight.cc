@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <memory>
 
@@ -114,6 +115,28 @@ pg::Conn pg_ready(const TargetConfig& t) {
   return c;
 }
 
+// ---- SQS ------------------------------------------------------------------------------------
+
+struct QueueDepth {
+  double visible = 0, in_flight = 0, delayed = 0;
+};
+
+QueueDepth queue_depth(const TargetConfig& t) {
+  RunContext ctx;
+  ctx.as_of = static_cast<int64_t>(std::time(nullptr));
+  TargetReport r = make_source("sqs")->audit(t, ctx);
+  if (r.status == Status::kFailed) throw Error(ErrorKind::kInternal, r.error.value_or("queue not readable"));
+  const nlohmann::json m = r.extra.is_object() && r.extra.contains("sqs") ? r.extra["sqs"].value("messages", nlohmann::json())
+                                                                           : nlohmann::json();
+  QueueDepth q;
+  if (m.is_object()) {
+    q.visible = m.value("visible", 0.0);
+    q.in_flight = m.value("in_flight", 0.0);
+    q.delayed = m.value("delayed", 0.0);
+  }
+  return q;
+}
+
 // ---- filesystem -----------------------------------------------------------------------------
 
 struct FirstLevel {
@@ -200,6 +223,11 @@ Readiness ready_one(const TargetConfig& t) {
     } else if (t.kind == "filesystem") {
       FirstLevel f = open_directory(t);
       r.detail = "path " + t.path + " readable, " + std::to_string(f.entries) + " entries at the top";
+    } else if (t.kind == "sqs") {
+      // The audit of a queue is itself the cheap call (GetQueueAttributes, plus one GetMetricData
+      // when CloudWatch is on): readiness is that audit succeeding.
+      const QueueDepth q = queue_depth(t);
+      r.detail = fmt::format("queue readable: {} visible, {} in flight, {} delayed", q.visible, q.in_flight, q.delayed);
     } else {
       throw Error(ErrorKind::kConfig, "kind " + t.kind + " has no online check");
     }
@@ -283,6 +311,13 @@ PlanEntry plan_one(const TargetConfig& t) {
       const FirstLevel f = open_directory(t);
       p.basis = fmt::format("files unknown before the walk; first level: {} matching files, {} folders",
                             f.files, f.folders);
+    } else if (t.kind == "sqs") {
+      const QueueDepth q = queue_depth(t);
+      p.requests = t.cloudwatch ? 2 : 1;
+      p.basis = fmt::format("a queue is not scanned: one GetQueueAttributes request{}, no message is read "
+                            "(now {} visible, {} in flight, {} delayed)",
+                            t.cloudwatch ? " and one CloudWatch GetMetricData" : "", q.visible, q.in_flight,
+                            q.delayed);
     } else {
       throw Error(ErrorKind::kConfig, "kind " + t.kind + " has no plan");
     }

@@ -260,4 +260,35 @@ TEST_F(SqsAudit, MissingQueueFailsItsTargetWithTheReasonAndTheOthersAreStillAudi
             std::string::npos);
 }
 
+// Preflight on queues: `check-config --online` reads the queue's attributes (a missing queue is
+// "not ready", exit 3) and `run --plan` says a queue is not scanned, with today's depth.
+TEST_F(SqsAudit, OnlineCheckAndPlanReadOnlyTheAttributes) {
+  const json urls = create_queues(json::array({{{"name", queue("ready")}, {"send", 3}}}));
+  ASSERT_TRUE(urls.contains("urls")) << urls.dump();
+  const std::string url = urls["urls"][queue("ready")];
+  const std::string missing_url = url.substr(0, url.rfind('/') + 1) + queue("nowhere");
+  write_file(dir_ / "config.yaml", "defaults:\n  region: us-east-1\n  endpoint_url: " + endpoint_ +
+                                       "\ntargets:\n  - name: ready\n    kind: sqs\n    cloudwatch: false\n"
+                                       "    queue_url: " + url + "\n  - name: nowhere\n    kind: sqs\n"
+                                       "    queue_url: " + missing_url + "\n");
+  auto cli = [&](const std::string& args, std::string* out) {
+    const int rc = shell(std::string("AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+                                     "AWS_EC2_METADATA_DISABLED=true '") +
+                         TTLA_BINARY + "' " + args + " --config '" + (dir_ / "config.yaml").string() + "' > '" +
+                         (dir_ / "cli.log").string() + "' 2>&1");
+    *out = read_file(dir_ / "cli.log");
+    return rc;
+  };
+  std::string out;
+  EXPECT_EQ(cli("check-config --online", &out), 3) << out;
+  EXPECT_NE(out.find("ready (sqs): ok: queue readable: 3 visible, 0 in flight, 0 delayed"), std::string::npos) << out;
+  EXPECT_NE(out.find("nowhere (sqs): error:"), std::string::npos) << out;
+  EXPECT_NE(out.find("does not exist"), std::string::npos) << out;
+
+  EXPECT_EQ(cli("run --plan --target ready", &out), 0) << out;
+  EXPECT_NE(out.find("ready (sqs): items=unknown"), std::string::npos) << out;
+  EXPECT_NE(out.find("no message is read (now 3 visible, 0 in flight, 0 delayed)"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir_ / "report.json"));
+}
+
 }  // namespace
