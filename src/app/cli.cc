@@ -32,6 +32,7 @@
 #include "core/suggest.h"
 #include "core/time.h"
 #include "sinks/sinks.h"
+#include "sources/kinds.h"
 #include "sources/sampling.h"
 #include "sources/source.h"
 #include "ttla_version.h"
@@ -138,6 +139,16 @@ const std::string kMainFooter = std::string(
     "\n"
     "`ttl-auditor COMMAND --help` shows each command's options and examples.\n\n") +
     kExitCodesHelp;
+
+// "Source kinds:" and each kind's help line, from the kind table.
+std::string kinds_help() {
+  std::string out = "Source kinds (the `kind:` of a target):\n";
+  for (const Kind* k : kinds()) {
+    out += "  " + k->name + std::string(k->name.size() < 12 ? 12 - k->name.size() : 1, ' ') +
+           k->help + "\n";
+  }
+  return out + "\n";
+}
 
 // Set by SIGINT/SIGTERM; sources poll it between pages.
 std::atomic<bool> g_cancel{false};
@@ -602,7 +613,7 @@ int run_cli(int argc, char** argv) {
                "PostgreSQL retention, filesystem age), publishing JSON reports and Prometheus metrics.",
                "ttl-auditor"};
   app.require_subcommand(1);
-  app.footer(kMainFooter);
+  app.footer(kinds_help() + kMainFooter);
   app.set_version_flag("--version", std::string("ttl-auditor ") + TTLA_VERSION);
 
   RunArgs run_args;

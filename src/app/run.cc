@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/time.h"
 #include "sources/dynamodb_discovery.h"
+#include "sources/kinds.h"
 #include "sources/target_limits.h"
 
 namespace ttla {
@@ -104,10 +105,13 @@ std::vector<Planned> plan_targets(const Config& config, const RunOptions& option
   return out;
 }
 
-// Kinds whose source splits its work by RunContext::shard (DynamoDB: segments s % N == i).
-// Any other kind is audited whole by shard 0 only, and other shards contribute an empty (ok)
-// target, so `merge` never counts it N times. Add a kind here when its source learns to shard.
-bool kind_supports_shards(const std::string& kind) { return kind == "dynamodb"; }
+// Kinds whose source splits its work by RunContext::shard (the row's `shards`; DynamoDB: segments
+// s % N == i). Any other kind is audited whole by shard 0 only, and other shards contribute an
+// empty (ok) target, so `merge` never counts it N times.
+bool kind_supports_shards(const std::string& kind) {
+  const Kind* k = find_kind(kind);
+  return k != nullptr && k->shards;
+}
 
 // max_duration ran out: whatever the source kept is a partial result, with the limit as reason.
 // A source that threw (its request was cut short before it had anything) is partial too, with

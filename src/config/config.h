@@ -166,9 +166,7 @@ struct ConfigResult {
   std::vector<ConfigError> errors;  // empty iff config is set
 };
 
-// Parse YAML text. `${VAR}` is interpolated from the environment in every string value
-// (unset variables are errors). `source_name` is used in messages only.
-ConfigResult parse_config(const std::string& yaml_text, const std::string& source_name = "");
-ConfigResult load_config(const std::string& path);
+// Parsing: parse_config / load_config in sources/kinds.h (they read the kind table), over
+// parse_config_for in config/kind_config.h.
 
 }  // namespace ttla

@@ -13,6 +13,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "core/classify.h"
+#include "sources/kinds.h"
 #include "ttla_version.h"
 
 namespace ttla {
@@ -346,20 +347,27 @@ std::vector<std::pair<std::string, std::string>> evaluated_rules(const TargetRep
                                {"backlog_growth", "warning"}});
   }
   if (t.status != Status::kFailed) {
-    if (t.kind == "dynamodb" || t.table_metrics) {
-      rules.insert(rules.end(), {{"ttl_disabled", "critical"}, {"table_not_active", "warning"}});
+    // The kind's own rules (its row in sources/kinds.cc); a rule tied to a section only when the
+    // report has it.
+    if (const Kind* kind = find_kind(t.kind)) {
+      for (const KindRule& r : kind->rules) {
+        if (r.section.empty() || (t.extra.is_object() && t.extra.contains(r.section))) {
+          rules.emplace_back(r.rule, r.severity);
+        }
+      }
+    }
+    // Table health is read wherever a table was described.
+    if (t.table_metrics) {
+      static const std::vector<std::pair<std::string, std::string>> kTableRules = {
+          {"ttl_disabled", "critical"}, {"table_not_active", "warning"}};
+      for (const auto& p : kTableRules) {
+        if (std::find(rules.begin(), rules.end(), p) == rules.end()) rules.push_back(p);
+      }
     }
     if (t.has_hygiene) rules.emplace_back("ttl_hygiene", "warning");
     if (t.extra.is_object() && t.extra.contains("deletion") && t.extra["deletion"].is_object() &&
         t.extra["deletion"].contains("deleted_in_window") && !t.extra["deletion"].contains("error")) {
       rules.emplace_back("ttl_stalled", "critical");
-    }
-    if (t.kind == "s3") {
-      rules.insert(rules.end(), {{"stale_multipart", "warning"}, {"lifecycle_missing", "warning"}});
-    }
-    if (t.kind == "sqs") rules.insert(rules.end(), {{"dlq_depth", "warning"}, {"dlq_depth", "critical"}});
-    if (t.kind == "filesystem" && t.extra.is_object() && t.extra.contains("orphans")) {
-      rules.emplace_back("orphan_files", "warning");
     }
   }
   // A rule the table does not know (added later) still shows up while it fires.

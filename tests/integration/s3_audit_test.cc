@@ -29,6 +29,7 @@
 
 #include "app/run.h"
 #include "config/config.h"
+#include "sources/kinds.h"
 #include "core/report.h"
 #include "core/time.h"
 #include "support/require.h"

@@ -33,6 +33,7 @@
 #include "app/run.h"
 #include "aws/http_client.h"
 #include "config/config.h"
+#include "sources/kinds.h"
 #include "core/report.h"
 #include "core/time.h"
 #include "support/require.h"

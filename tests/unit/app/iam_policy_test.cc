@@ -7,6 +7,7 @@
 
 #include "app/iam_policy.h"
 #include "aws/aws_client.h"
+#include "sources/kinds.h"
 
 namespace ttla {
 namespace {

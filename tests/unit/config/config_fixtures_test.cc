@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "sources/kinds.h"
 
 namespace fs = std::filesystem;
 

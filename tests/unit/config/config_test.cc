@@ -6,6 +6,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "sources/kinds.h"
 
 namespace {
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config.h"
+#include "sources/kinds.h"
 #include "core/error.h"
 #include "sources/dynamodb_discovery.h"
 #include "sources/s3_xml.h"
