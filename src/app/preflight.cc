@@ -22,6 +22,11 @@
 #include "core/error.h"
 #include "core/time.h"
 #include "sources/dynamodb_discovery.h"
+#include "sources/dynamodb_kind.h"
+#include "sources/filesystem_kind.h"
+#include "sources/postgres_kind.h"
+#include "sources/s3_kind.h"
+#include "sources/sqs_kind.h"
 #include "sources/dynamodb_request.h"
 #include "sources/dynamodb_source.h"
 #include "sources/pg_session.h"
@@ -68,15 +73,15 @@ DynamoFacts describe_dynamodb(const TargetConfig& t) {
   aws::AwsClient client(s, resolved_credentials(t, s.region));
   DynamoFacts f;
   f.table = dynamodb::parse_describe_table(
-      client.dynamodb("DescribeTable", dynamodb::describe_table_body(t.table)));
+      client.dynamodb("DescribeTable", dynamodb::describe_table_body(dynamodb_config(t).table)));
   f.ttl = dynamodb::parse_describe_ttl(
-      client.dynamodb("DescribeTimeToLive", dynamodb::describe_ttl_body(t.table)));
+      client.dynamodb("DescribeTimeToLive", dynamodb::describe_ttl_body(dynamodb_config(t).table)));
   return f;
 }
 
 std::string dynamodb_detail(const TargetConfig& t, const DynamoFacts& f) {
-  std::string attr = t.ttl_attribute.empty() ? f.ttl.attribute : t.ttl_attribute;
-  std::string d = "table " + t.table + " " + f.table.table_status + ", TTL " +
+  std::string attr = dynamodb_config(t).ttl_attribute.empty() ? f.ttl.attribute : dynamodb_config(t).ttl_attribute;
+  std::string d = "table " + dynamodb_config(t).table + " " + f.table.table_status + ", TTL " +
                   (f.ttl.status.empty() ? "unknown" : f.ttl.status);
   d += attr.empty() ? " (no TTL attribute: set ttl_attribute)" : " on " + attr;
   return d;
@@ -88,14 +93,14 @@ s3::ListObjectsPage list_first_page(const TargetConfig& t, int max_keys) {
   aws::AwsClient client(s, resolved_credentials(t, s.region));
   std::vector<std::pair<std::string, std::string>> q = {{"list-type", "2"},
                                                         {"max-keys", std::to_string(max_keys)}};
-  if (!t.prefix.empty()) q.emplace_back("prefix", t.prefix);
-  aws::HttpResponse r = client.s3("GET", t.bucket, "", q);
+  if (!s3_config(t).prefix.empty()) q.emplace_back("prefix", s3_config(t).prefix);
+  aws::HttpResponse r = client.s3("GET", s3_config(t).bucket, "", q);
   if (r.status != 200) {
     std::string code = aws::aws_error_code(r.body);
     std::string msg = aws::aws_error_message(r.body);
     const std::string* region = r.header("x-amz-bucket-region");
     throw Error(r.status == 403 ? ErrorKind::kAuth : ErrorKind::kHttp,
-                "ListObjectsV2 on bucket " + t.bucket + ": HTTP " + std::to_string(r.status) +
+                "ListObjectsV2 on bucket " + s3_config(t).bucket + ": HTTP " + std::to_string(r.status) +
                     (code.empty() ? "" : " " + code) + (msg.empty() ? "" : ": " + msg) +
                     (region ? " (the bucket is in " + *region + ")" : ""));
   }
@@ -107,9 +112,9 @@ s3::ListObjectsPage list_first_page(const TargetConfig& t, int max_keys) {
 // Connected, inside the audit's own READ ONLY transaction, with the statement the audit would
 // stream checked by the server (LIMIT 0: planned and type-checked, no row read).
 pg::Conn pg_ready(const TargetConfig& t) {
-  pg::Conn c = pg::connect(t.dsn, t.connect_timeout.value_or(10));
+  pg::Conn c = pg::connect(postgres_config(t).dsn, t.connect_timeout.value_or(10));
   pg::Session db(c.get());
-  db.begin_read_only(t.statement_timeout);
+  db.begin_read_only(postgres_config(t).statement_timeout);
   const PostgresQueries q = postgres_queries(c.get(), t, 0, 0);
   db.exec("SELECT * FROM (" + q.stream + ") AS preflight LIMIT 0");
   return c;
@@ -147,12 +152,12 @@ struct FirstLevel {
 
 FirstLevel open_directory(const TargetConfig& t) {
   struct stat st {};
-  if (::stat(t.path.c_str(), &st) != 0) {
-    throw Error(ErrorKind::kIo, "path " + t.path + ": " + std::strerror(errno));
+  if (::stat(filesystem_config(t).path.c_str(), &st) != 0) {
+    throw Error(ErrorKind::kIo, "path " + filesystem_config(t).path + ": " + std::strerror(errno));
   }
-  if (!S_ISDIR(st.st_mode)) throw Error(ErrorKind::kIo, "path " + t.path + ": not a directory");
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(t.path.c_str()), &::closedir);
-  if (!dir) throw Error(ErrorKind::kIo, "path " + t.path + ": " + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode)) throw Error(ErrorKind::kIo, "path " + filesystem_config(t).path + ": not a directory");
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(filesystem_config(t).path.c_str()), &::closedir);
+  if (!dir) throw Error(ErrorKind::kIo, "path " + filesystem_config(t).path + ": " + std::strerror(errno));
   FirstLevel f;
   while (dirent* e = ::readdir(dir.get())) {
     const std::string name = e->d_name;
@@ -160,7 +165,7 @@ FirstLevel open_directory(const TargetConfig& t) {
     ++f.entries;
     if (e->d_type == DT_DIR) ++f.folders;
     if (e->d_type == DT_REG &&
-        (t.pattern.empty() || ::fnmatch(t.pattern.c_str(), name.c_str(), 0) == 0)) {
+        (filesystem_config(t).pattern.empty() || ::fnmatch(filesystem_config(t).pattern.c_str(), name.c_str(), 0) == 0)) {
       ++f.files;
     }
   }
@@ -178,7 +183,7 @@ void for_each_target(const Config& config, const std::vector<std::string>& only,
                           return n == t.name || n.rfind(t.name + "/", 0) == 0;
                         });
     if (!wanted) continue;
-    if (!t.tables) {
+    if (!dynamodb_config(t).tables) {
       out.push_back(fn(t));
       continue;
     }
@@ -214,15 +219,15 @@ Readiness ready_one(const TargetConfig& t) {
       r.detail = dynamodb_detail(t, describe_dynamodb(t));
     } else if (t.kind == "s3") {
       s3::ListObjectsPage p = list_first_page(t, 1);
-      r.detail = "bucket " + t.bucket + (t.prefix.empty() ? "" : ", prefix " + t.prefix) +
+      r.detail = "bucket " + s3_config(t).bucket + (s3_config(t).prefix.empty() ? "" : ", prefix " + s3_config(t).prefix) +
                  (p.objects.empty() ? ": listed, no object under the prefix" : ": listed");
     } else if (t.kind == "postgres") {
       pg_ready(t);
-      r.detail = "connected (read only), " + (t.query.empty() ? "table " + t.table : "query") +
+      r.detail = "connected (read only), " + (postgres_config(t).query.empty() ? "table " + postgres_config(t).table : "query") +
                  " and its columns checked";
     } else if (t.kind == "filesystem") {
       FirstLevel f = open_directory(t);
-      r.detail = "path " + t.path + " readable, " + std::to_string(f.entries) + " entries at the top";
+      r.detail = "path " + filesystem_config(t).path + " readable, " + std::to_string(f.entries) + " entries at the top";
     } else if (t.kind == "sqs") {
       // The audit of a queue is itself the cheap call (GetQueueAttributes, plus one GetMetricData
       // when CloudWatch is on): readiness is that audit succeeding.
@@ -239,8 +244,8 @@ Readiness ready_one(const TargetConfig& t) {
 }
 
 std::string rate_basis(const TargetConfig& t) {
-  return t.max_read_units_per_second > 0
-             ? fmt::format("at max_read_units_per_second {:g}", t.max_read_units_per_second)
+  return dynamodb_config(t).max_read_units_per_second > 0
+             ? fmt::format("at max_read_units_per_second {:g}", dynamodb_config(t).max_read_units_per_second)
              : std::string("no rate limit configured: time depends on the table's capacity");
 }
 
@@ -251,7 +256,7 @@ PlanEntry plan_one(const TargetConfig& t) {
   try {
     if (t.kind == "dynamodb") {
       const DynamoFacts f = describe_dynamodb(t);
-      const double fraction = t.sample.value_or(1.0);
+      const double fraction = dynamodb_config(t).sample.value_or(1.0);
       if (f.table.item_count) p.items = static_cast<double>(*f.table.item_count) * fraction;
       // A size of 0 beside a non-zero item count is a figure not refreshed yet: unknown, not 0.
       const bool size_known = f.table.table_size_bytes &&
@@ -259,16 +264,16 @@ PlanEntry plan_one(const TargetConfig& t) {
       if (size_known) {
         p.bytes = static_cast<double>(*f.table.table_size_bytes) * fraction;
         p.read_units = scan_read_units(static_cast<double>(*f.table.table_size_bytes), fraction);
-        if (t.max_read_units > 0 && *p.read_units > t.max_read_units) {
+        if (dynamodb_config(t).max_read_units > 0 && *p.read_units > dynamodb_config(t).max_read_units) {
           p.basis += fmt::format("the read budget max_read_units {:g} stops it first (partial); ",
-                                 t.max_read_units);
+                                 dynamodb_config(t).max_read_units);
         }
-        if (t.max_read_units_per_second > 0) {
-          p.seconds = std::min(*p.read_units, t.max_read_units > 0 ? t.max_read_units : *p.read_units) /
-                      t.max_read_units_per_second;
+        if (dynamodb_config(t).max_read_units_per_second > 0) {
+          p.seconds = std::min(*p.read_units, dynamodb_config(t).max_read_units > 0 ? dynamodb_config(t).max_read_units : *p.read_units) /
+                      dynamodb_config(t).max_read_units_per_second;
         }
       }
-      p.basis += (t.sample ? fmt::format("sample {:g} of ", fraction) : std::string("full scan of ")) +
+      p.basis += (dynamodb_config(t).sample ? fmt::format("sample {:g} of ", fraction) : std::string("full scan of ")) +
                  "DescribeTable ItemCount/TableSizeBytes (AWS refreshes them about every 6 h" +
                  std::string(size_known ? "" : "; TableSizeBytes not known yet") + "); "
                  "eventually consistent Scan: 0.5 read unit per 4 KB; " + rate_basis(t);
@@ -286,26 +291,26 @@ PlanEntry plan_one(const TargetConfig& t) {
         p.basis = "first ListObjectsV2 page is full (1000 objects, " + fmt::format("{:.0f}", bytes) +
                   " bytes): more than 1000 objects, one list request per 1000";
       }
-      if (t.max_requests > 0) p.basis += fmt::format("; max_requests {} caps the run", t.max_requests);
+      if (s3_config(t).max_requests > 0) p.basis += fmt::format("; max_requests {} caps the run", s3_config(t).max_requests);
     } else if (t.kind == "postgres") {
       pg::Conn c = pg_ready(t);
-      if (!t.query.empty()) {
+      if (!postgres_config(t).query.empty()) {
         p.basis = "query: row count unknown before running it";
       } else {
         pg::Result r = pg::Session(c.get()).exec(
                              "SELECT c.reltuples::float8, pg_total_relation_size(c.oid)::float8 "
                              "FROM pg_class c WHERE c.oid = to_regclass($1)",
-                             {postgres_quote_qualified(c.get(), t.table)});
+                             {postgres_quote_qualified(c.get(), postgres_config(t).table)});
         if (PQntuples(r.get()) == 1) {
           const double tuples = std::strtod(PQgetvalue(r.get(), 0, 0), nullptr);
           p.bytes = std::strtod(PQgetvalue(r.get(), 0, 1), nullptr);
           // reltuples is -1 until the table is first vacuumed or analyzed.
-          if (tuples >= 0) p.items = tuples * t.sample.value_or(1.0);
+          if (tuples >= 0) p.items = tuples * postgres_config(t).sample.value_or(1.0);
         }
         p.basis = std::string(p.items ? "pg_class.reltuples (as of the last ANALYZE)"
                                       : "pg_class.reltuples unknown (never analyzed)") +
                   ", table size on disk; one statement, bounded by statement_timeout " +
-                  format_duration(t.statement_timeout);
+                  format_duration(postgres_config(t).statement_timeout);
       }
     } else if (t.kind == "filesystem") {
       const FirstLevel f = open_directory(t);
@@ -313,10 +318,10 @@ PlanEntry plan_one(const TargetConfig& t) {
                             f.files, f.folders);
     } else if (t.kind == "sqs") {
       const QueueDepth q = queue_depth(t);
-      p.requests = t.cloudwatch ? 2 : 1;
+      p.requests = sqs_config(t).cloudwatch ? 2 : 1;
       p.basis = fmt::format("a queue is not scanned: one GetQueueAttributes request{}, no message is read "
                             "(now {} visible, {} in flight, {} delayed)",
-                            t.cloudwatch ? " and one CloudWatch GetMetricData" : "", q.visible, q.in_flight,
+                            sqs_config(t).cloudwatch ? " and one CloudWatch GetMetricData" : "", q.visible, q.in_flight,
                             q.delayed);
     } else {
       throw Error(ErrorKind::kConfig, "kind " + t.kind + " has no plan");

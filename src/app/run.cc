@@ -40,19 +40,8 @@ TargetReport failed_target(const TargetConfig& target, const std::string& reason
 
 // What a target reads, for messages such as target_empty's.
 std::string target_scope(const TargetConfig& t) {
-  std::string s;
-  auto add = [&s](const std::string& key, const std::string& value) {
-    if (!value.empty()) s += (s.empty() ? "" : ", ") + key + " " + value;
-  };
-  add("table", t.table);
-  add("query", t.query);
-  add("bucket", t.bucket);
-  add("prefix", t.prefix);
-  add("path", t.path);
-  add("pattern", t.pattern);
-  add("where", t.where);
-  if (t.filter) add("filter", t.filter->expression);
-  return s;
+  const Kind* kind = find_kind(t.kind);
+  return kind != nullptr && kind->scope != nullptr ? kind->scope(t) : std::string();
 }
 
 bool selected(const RunOptions& o, const std::string& name) {

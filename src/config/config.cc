@@ -98,9 +98,10 @@ TargetKey common_key(const std::string& key) {
     read = text(&TargetConfig::profile);
   } else if (key == "external_id") {
     read = text(&TargetConfig::external_id);
-  } else if (key == "endpoint_url") {
-    read = [](Validator& v, const YAML::Node& n, const std::string& p, TargetConfig& t) {
-      if (auto s = read_url(v, n, p)) t.endpoint_url = *s;
+  } else if (key == "endpoint_url" || key == "cloudwatch_endpoint_url") {
+    auto field = key == "endpoint_url" ? &TargetConfig::endpoint_url : &TargetConfig::cloudwatch_endpoint_url;
+    read = [field](Validator& v, const YAML::Node& n, const std::string& p, TargetConfig& t) {
+      if (auto s = read_url(v, n, p)) t.*field = *s;
     };
   } else if (key == "role_arn") {
     read = [](Validator& v, const YAML::Node& n, const std::string& p, TargetConfig& t) {

@@ -1,9 +1,11 @@
 #pragma once
 // YAML config -> validated Config. Validation collects every problem, each naming its path
 // (`targets[2].retention: expected a duration like 7d, got "seven"`), and reports them at once.
+#include <any>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -68,74 +70,30 @@ struct TableSelector {
 inline constexpr int64_t kDefaultRequestTimeout = 30;  // seconds
 inline constexpr int64_t kDefaultConnectTimeout = 3;
 
+// A target: the fields every kind has (name, kind, retention, anomalies, limits, the AWS
+// connection for the AWS kinds) and the kind's own settings, a struct declared with the kind
+// (e.g. DynamodbTargetConfig in sources/dynamodb_kind.h) that the config parser fills from the
+// kind's row of the kind table.
 struct TargetConfig {
   std::string name;
-  std::string kind;  // dynamodb | s3 | postgres | filesystem | sqs
+  std::string kind;  // a row of the kind table (sources/kinds.cc)
 
-  // AWS (dynamodb, s3, sqs)
+  // AWS connection (the AWS kinds: dynamodb, s3, sqs)
   std::string region;
   std::string endpoint_url;
   std::string profile;
   std::string role_arn;     // assumed for this target (cross-account audits)
   std::string external_id;  // with role_arn
   std::optional<bool> path_style;  // s3: default true with endpoint_url, false on AWS
-
-  // dynamodb
-  std::string table;  // also postgres
-  std::string ttl_attribute;
-  std::optional<DynamoFilter> filter;
-  std::optional<GroupBy> group_by;  // also s3
-  std::optional<double> sample;     // also postgres
-  int segments = 0;                 // 0 = auto
-  double max_read_units_per_second = 0;  // 0 = unlimited
-  double max_read_units = 0;             // 0 = unlimited
-  bool redact_keys = false;
-  // dynamodb: deletion rate from CloudWatch TimeToLiveDeletedItemCount over deletion_window;
-  // sqs: the oldest message's age (ApproximateAgeOfOldestMessage).
-  bool cloudwatch = true;
-  std::string cloudwatch_endpoint_url;  // else endpoint_url (moto serves both), else AWS
-  int64_t deletion_window = 86400;      // seconds, whole hours
-  std::optional<TableSelector> tables;  // instead of `table`: each match is target <name>/<table>
-  bool discovered = false;              // set on the per-table targets `tables:` expands into
-  int top_k = 10;                   // oldest/sample/top group list sizes
-  // dynamodb, s3: expired items followed between runs for deletion latency (needs state_dir);
-  // 0 turns it off.
-  int latency_track_keys = 1000;
-
-  // s3
-  std::string bucket;
-  std::string prefix;
-  std::optional<TableSelector> buckets;  // instead of `bucket`: each match is target <name>/<bucket>
-  std::optional<int64_t> multipart_max_age;
-  std::optional<int64_t> noncurrent_retention;
-  std::optional<Orphans> orphans;
-  uint64_t max_requests = 0;  // 0 = unlimited
-  // GetObjectTagging budget per run for objects a tag-filtered lifecycle rule may match;
-  // 0 = tags are not read (such rules are reported as not evaluated).
-  uint64_t read_tags = 0;
-
-  // sqs: `queue_url`, or `queue` (a name, resolved with GetQueueUrl) and optionally `account`
-  // (the owner's account id when the queue is another account's).
-  std::string queue_url;
-  std::string queue;
-  std::string queue_account;
-
-  // postgres
-  std::string dsn;
-  std::string query;  // instead of table: returns (key, timestamp)
-  std::string timestamp_column;
-  std::string key_column;
-  // Empty: a date/time column. seconds | milliseconds: an integer (or numeric) epoch column.
-  std::string timestamp_unit;
-  std::string where;
-  int64_t statement_timeout = 300;  // seconds
+  // CloudWatch (dynamodb deletion rate, sqs oldest message age): else endpoint_url (moto serves
+  // both), else AWS.
+  std::string cloudwatch_endpoint_url;
 
   // postgres, filesystem, s3
   std::optional<int64_t> retention;  // seconds
 
-  // filesystem
-  std::string path;
-  std::string pattern;
+  int top_k = 10;  // oldest/sample/top group list sizes
+  bool redact_keys = false;
 
   // Time limits (seconds). request_timeout: one HTTP request, whole (AWS kinds); connect_timeout:
   // establishing a connection (AWS kinds, postgres); max_duration: the whole target, after which
@@ -146,6 +104,31 @@ struct TargetConfig {
   int64_t max_duration = 0;
 
   Thresholds thresholds;  // global anomalies merged with the target's own
+
+  // The kind's own settings: `kind_config<DynamodbTargetConfig>()`. The mutable form creates
+  // them (default values) when the target has none yet; the const form throws std::logic_error
+  // when the target holds another kind's settings or none.
+  template <class T>
+  T& kind_config() {
+    if (!settings_.has_value()) settings_.emplace<T>();
+    T* c = std::any_cast<T>(&settings_);
+    if (c == nullptr) throw std::logic_error("target " + name + " (kind " + kind + ") holds another kind's settings");
+    return *c;
+  }
+  // Null when the target holds no settings of type T (another kind's).
+  template <class T>
+  const T* kind_config_if() const {
+    return std::any_cast<T>(&settings_);
+  }
+  template <class T>
+  const T& kind_config() const {
+    const T* c = std::any_cast<T>(&settings_);
+    if (c == nullptr) throw std::logic_error("target " + name + " (kind " + kind + ") has no such settings");
+    return *c;
+  }
+
+ private:
+  std::any settings_;
 };
 
 struct Config {

@@ -42,7 +42,7 @@ struct KindConfig {
 };
 
 // The reader of a key whose value lives in TargetConfig itself, for kinds that accept it: region,
-// endpoint_url, profile, role_arn, external_id, retention, request_timeout, connect_timeout,
+// endpoint_url, cloudwatch_endpoint_url, profile, role_arn, external_id, retention, request_timeout, connect_timeout,
 // max_duration. Throws std::logic_error for any other key.
 TargetKey common_key(const std::string& key);
 

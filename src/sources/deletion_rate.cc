@@ -1,3 +1,4 @@
+#include "sources/dynamodb_kind.h"
 #include "sources/deletion_rate.h"
 
 #include <spdlog/spdlog.h>
@@ -61,7 +62,7 @@ nlohmann::json query_dynamodb_deletions(const TargetConfig& target, const std::s
                                         const aws::ServiceConfig& dynamodb_service,
                                         std::shared_ptr<aws::CredentialsProvider> credentials,
                                         int64_t as_of, double backlog) {
-  const DeletionWindow window = deletion_window(as_of, target.deletion_window);
+  const DeletionWindow window = deletion_window(as_of, dynamodb_config(target).deletion_window);
   // CloudWatch's own endpoint, not the DynamoDB one.
   const aws::ServiceConfig service = cloudwatch_service_for(target, dynamodb_service);
   cloudwatch::MetricQuery q;

@@ -10,7 +10,9 @@
 #include "aws/aws_client.h"
 #include "aws/endpoints.h"
 #include "core/error.h"
+#include "sources/dynamodb_kind.h"
 #include "sources/dynamodb_source.h"
+#include "sources/s3_kind.h"
 #include "sources/s3_xml.h"
 #include "sources/target_limits.h"
 
@@ -63,7 +65,9 @@ bool name_selected(const TableSelector& selector, std::string_view name) {
 }
 
 bool is_discovery_target(const TargetConfig& target) {
-  return target.tables.has_value() || target.buckets.has_value();
+  const auto* d = target.kind_config_if<DynamodbTargetConfig>();
+  const auto* s = target.kind_config_if<S3TargetConfig>();
+  return (d != nullptr && d->tables) || (s != nullptr && s->buckets);
 }
 
 std::pair<std::vector<std::string>, std::string> parse_list_tables(std::string_view body) {
@@ -87,28 +91,31 @@ std::pair<std::vector<std::string>, std::string> parse_list_tables(std::string_v
 TargetConfig discovered_target(const TargetConfig& parent, const std::string& name) {
   TargetConfig t = parent;
   t.name = parent.name + "/" + name;
-  t.tables.reset();
-  t.buckets.reset();
-  t.discovered = true;
   if (parent.kind == "s3") {
-    t.bucket = name;
+    auto& c = s3_config(t);
+    c.buckets.reset();
+    c.bucket = name;
     return t;
   }
-  t.table = name;
-  if (!t.sample) t.sample = kDiscoveredSample;
-  if (t.max_read_units <= 0) t.max_read_units = kDiscoveredReadBudget;
+  auto& c = dynamodb_config(t);
+  c.tables.reset();
+  c.discovered = true;
+  c.table = name;
+  if (!c.sample) c.sample = kDiscoveredSample;
+  if (c.max_read_units <= 0) c.max_read_units = kDiscoveredReadBudget;
   return t;
 }
 
 std::vector<TargetConfig> discover_dynamodb_targets(
     const TargetConfig& parent, std::shared_ptr<aws::CredentialsProvider> credentials) {
-  if (!parent.tables) throw Error(ErrorKind::kConfig, "target " + parent.name + " has no tables:");
+  const auto* own = parent.kind_config_if<DynamodbTargetConfig>();
+  if (own == nullptr || !own->tables) throw Error(ErrorKind::kConfig, "target " + parent.name + " has no tables:");
   aws::ServiceConfig service;
   service.region = resolve_dynamodb_region(parent);
   service.endpoint_url = parent.endpoint_url;
   service.http = http_options_for(parent, RunContext{}, service.http);
   aws::AwsClient client(service, credentials_for(parent, service.region, std::move(credentials)));
-  return expand(parent, *parent.tables, "ListTables", "dynamodb tables", [&](const std::string& start) {
+  return expand(parent, *own->tables, "ListTables", "dynamodb tables", [&](const std::string& start) {
     // Pages are at most 100 names (the API maximum).
     nlohmann::json body = {{"Limit", 100}};
     if (!start.empty()) body["ExclusiveStartTableName"] = start;
@@ -118,13 +125,14 @@ std::vector<TargetConfig> discover_dynamodb_targets(
 
 std::vector<TargetConfig> discover_s3_targets(const TargetConfig& parent,
                                               std::shared_ptr<aws::CredentialsProvider> credentials) {
-  if (!parent.buckets) throw Error(ErrorKind::kConfig, "target " + parent.name + " has no buckets:");
+  const auto* own = parent.kind_config_if<S3TargetConfig>();
+  if (own == nullptr || !own->buckets) throw Error(ErrorKind::kConfig, "target " + parent.name + " has no buckets:");
   aws::ServiceConfig service;
   service.region = resolve_dynamodb_region(parent);
   service.endpoint_url = aws::resolve_endpoint("s3", parent.endpoint_url, parent.profile);
   service.s3_path_style = parent.path_style.value_or(!service.endpoint_url.empty());
   aws::AwsClient client(service, credentials_for(parent, service.region, std::move(credentials)));
-  return expand(parent, *parent.buckets, "ListBuckets", "s3 buckets", [&](const std::string& start) {
+  return expand(parent, *own->buckets, "ListBuckets", "s3 buckets", [&](const std::string& start) {
     std::vector<std::pair<std::string, std::string>> query;
     if (!start.empty()) query.emplace_back("continuation-token", start);
     aws::HttpResponse r = client.s3("GET", "", "", query);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/time.h"
+#include "sources/dynamodb_kind.h"
 #include "sources/kinds.h"
 
 namespace ttla {
@@ -11,8 +12,8 @@ std::unique_ptr<Source> make_dynamodb_source();
 
 namespace {
 
-using Own = TargetConfig;
-Own& own(TargetConfig& t) { return t; }
+using Own = DynamodbTargetConfig;
+Own& own(TargetConfig& t) { return dynamodb_config(t); }
 
 // DynamoDB AttributeValue from YAML: scalars become strings (DynamoDB carries N as text), except
 // BOOL and NULL which are JSON booleans.
@@ -151,10 +152,7 @@ std::vector<TargetKey> keys() {
       k.read("tables", [](Validator& v, const YAML::Node& n, const std::string& p, Own& c) {
         if (auto sel = read_selector(v, n, p, "table")) c.tables = std::move(*sel);
       }),
-      k.read("cloudwatch_endpoint_url",
-             [](Validator& v, const YAML::Node& n, const std::string& p, Own& c) {
-               if (auto s = read_url(v, n, p)) c.cloudwatch_endpoint_url = *s;
-             }),
+      common_key("cloudwatch_endpoint_url"),
       k.read("deletion_window", [](Validator& v, const YAML::Node& n, const std::string& p, Own& c) {
         auto d = v.duration(n, p);
         if (!d) return;
@@ -185,25 +183,26 @@ void check_required(Validator& v, const KeyPresent& present, const std::string& 
 // DescribeTable, DescribeTimeToLive and Scan on each table (ListTables to discover them),
 // BatchGetItem on them for deletion latency, CloudWatch for the deletion rate.
 void iam(const TargetConfig& t, const Config& config, IamGrants& g) {
+  const auto& c = dynamodb_config(t);
   const std::string region = iam_region(t);
   g.wildcard_region = g.wildcard_region || region == "*";
   // Deletion latency looks tracked keys up (not when they are stored as hashes only).
-  const bool latency_lookups = !config.state_dir.empty() && t.latency_track_keys > 0 && !t.redact_keys;
-  std::vector<std::string> names = {t.table};
-  if (t.tables) {
+  const bool latency_lookups = !config.state_dir.empty() && c.latency_track_keys > 0 && !t.redact_keys;
+  std::vector<std::string> names = {c.table};
+  if (c.tables) {
     // Discovery: IAM wildcards are * and ? only, so an include glob with a [class] widens to
     // every table; excludes cannot narrow a policy (see the notes).
     names.clear();
-    for (const auto& glob : t.tables->include) names.push_back(glob.find('[') == std::string::npos ? glob : "*");
+    for (const auto& glob : c.tables->include) names.push_back(glob.find('[') == std::string::npos ? glob : "*");
   }
   for (const auto& name : names) {
     g.allow("DynamoDbAuditTables", dynamodb_actions({"DescribeTable", "DescribeTimeToLive", "Scan"}),
             dynamodb_table_arn(region, name));
   }
-  if (t.tables) {
+  if (c.tables) {
     // ListTables has no resource-level permissions.
     g.allow("DynamoDbDiscoverTables", dynamodb_actions({"ListTables"}), "*");
-    if (!t.tables->exclude.empty()) {
+    if (!c.tables->exclude.empty()) {
       g.note("target " + t.name +
              ": exclude globs cannot narrow an IAM policy; excluded tables or buckets stay readable");
     }
@@ -215,7 +214,16 @@ void iam(const TargetConfig& t, const Config& config, IamGrants& g) {
   }
   // The deletion rate (TimeToLiveDeletedItemCount); GetMetricData has no resource-level
   // permissions.
-  if (t.cloudwatch) g.allow("CloudWatchReadMetrics", {"cloudwatch:GetMetricData"}, "*");
+  if (c.cloudwatch) g.allow("CloudWatchReadMetrics", {"cloudwatch:GetMetricData"}, "*");
+}
+
+// What a target reads, for messages.
+std::string scope(const TargetConfig& t) {
+  const auto& c = dynamodb_config(t);
+  std::string s;
+  add_scope(s, "table", c.table);
+  if (c.filter) add_scope(s, "filter", c.filter->expression);
+  return s;
 }
 
 }  // namespace
@@ -226,10 +234,11 @@ const Kind& dynamodb_kind() {
     k.name = "dynamodb";
     k.help = "DynamoDB table TTL: items past their TTL attribute that DynamoDB has not deleted yet";
     k.make = make_dynamodb_source;
-    k.config = {"dynamodb", keys(), check_required, nullptr, nullptr};
+    k.config = {"dynamodb", keys(), check_required, nullptr, [](TargetConfig& t) { t.kind_config<DynamodbTargetConfig>(); }};
     k.shards = true;  // Scan segments split across shards
     k.iam = iam;
     k.rules = {{"ttl_disabled", "critical", ""}, {"table_not_active", "warning", ""}};
+    k.scope = scope;
     return k;
   }();
   return kind;

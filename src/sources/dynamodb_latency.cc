@@ -1,3 +1,4 @@
+#include "sources/dynamodb_kind.h"
 #include "sources/dynamodb_latency.h"
 
 #include <algorithm>
@@ -111,7 +112,7 @@ LatencyTracking::LatencyTracking(const TargetConfig& target, const RunContext& c
       as_of_(ctx.as_of),
       may_write_(ctx.may_record_state),
       store_(ctx.state_dir, target.name) {
-  if (ctx.state_dir.empty() || ctx.shard || target.latency_track_keys <= 0) return;
+  if (ctx.state_dir.empty() || ctx.shard || dynamodb_config(target).latency_track_keys <= 0) return;
   try {
     seed_ = store_.seed(may_write_);
   } catch (const Error& e) {
@@ -140,7 +141,7 @@ std::vector<ExpiredItemObserver*> LatencyTracking::observers(int workers) {
   std::vector<ExpiredItemObserver*> out;
   if (!enabled()) return out;
   for (int w = 0; w < workers; ++w) {
-    observers_.push_back(std::make_unique<Observer>(static_cast<size_t>(target_.latency_track_keys),
+    observers_.push_back(std::make_unique<Observer>(static_cast<size_t>(dynamodb_config(target_).latency_track_keys),
                                                     *seed_, &watch_, !target_.redact_keys));
     out.push_back(observers_.back().get());
   }
@@ -212,7 +213,7 @@ nlohmann::json LatencyTracking::finish(const std::string& table,
                                        double* consumed_units) {
   nlohmann::json out = {{"latency_source", "snapshots"}};
   if (!enabled()) return nlohmann::json();
-  KeySample merged(static_cast<size_t>(target_.latency_track_keys), *seed_, &watch_);
+  KeySample merged(static_cast<size_t>(dynamodb_config(target_).latency_track_keys), *seed_, &watch_);
   for (const auto& o : observers_) merged.merge(o->sample);
 
   std::vector<bool> present;
@@ -236,7 +237,7 @@ nlohmann::json LatencyTracking::finish(const std::string& table,
     }
   }
   const LatencyState next = advance_latency_state(
-      previous_, present, merged.items(), static_cast<size_t>(target_.latency_track_keys), as_of_);
+      previous_, present, merged.items(), static_cast<size_t>(dynamodb_config(target_).latency_track_keys), as_of_);
   out.update(latency_report(next, as_of_));
   if (!load_warning_.empty()) out["latency_state_warning"] = load_warning_;
   if (may_write_) {

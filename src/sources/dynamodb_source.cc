@@ -1,3 +1,4 @@
+#include "sources/dynamodb_kind.h"
 #include "sources/dynamodb_source.h"
 
 #include <algorithm>
@@ -84,7 +85,7 @@ class DynamodbSource : public Source {
 
 TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext& ctx) {
   const double started = steady_now();
-  if (target.table.empty()) throw Error(ErrorKind::kConfig, "dynamodb target has no table");
+  if (dynamodb_config(target).table.empty()) throw Error(ErrorKind::kConfig, "dynamodb target has no table");
 
   aws::ServiceConfig service;
   service.region = resolve_dynamodb_region(target);
@@ -98,13 +99,13 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   // Discovery.
   aws::AwsClient main_client(service, credentials, &call_stats);
   const dynamodb::TableDescription table = dynamodb::parse_describe_table(
-      main_client.dynamodb("DescribeTable", dynamodb::describe_table_body(target.table)));
+      main_client.dynamodb("DescribeTable", dynamodb::describe_table_body(dynamodb_config(target).table)));
   const dynamodb::TtlDescription ttl = dynamodb::parse_describe_ttl(
-      main_client.dynamodb("DescribeTimeToLive", dynamodb::describe_ttl_body(target.table)));
+      main_client.dynamodb("DescribeTimeToLive", dynamodb::describe_ttl_body(dynamodb_config(target).table)));
 
-  std::string ttl_attribute = target.ttl_attribute;
+  std::string ttl_attribute = dynamodb_config(target).ttl_attribute;
   if (ttl_attribute.empty()) ttl_attribute = ttl.attribute;
-  if (ttl_attribute.empty() && target.discovered) {
+  if (ttl_attribute.empty() && dynamodb_config(target).discovered) {
     // A discovered table without TTL: nothing to classify by, and that is the finding
     // (ttl_disabled), not a failure of the audit.
     TargetReport r;
@@ -119,7 +120,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
                                                                             : ttl.status) +
                                                 " and no ttl_attribute is configured"}};
     spdlog::info("dynamodb table without ttl target={} table={} ttl_status={}", target.name,
-                 target.table, ttl.status);
+                 dynamodb_config(target).table, ttl.status);
     return r;
   }
   if (ttl_attribute.empty()) {
@@ -143,28 +144,28 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
     // The table's TTL deletes by another attribute than the one audited: worth a loud note.
     extra_dynamodb["table_ttl_attribute"] = ttl.attribute;
     spdlog::warn("dynamodb ttl attribute mismatch target={} table={} configured={} table_ttl={}",
-                 target.name, target.table, ttl_attribute, ttl.attribute);
+                 target.name, dynamodb_config(target).table, ttl_attribute, ttl.attribute);
   }
 
   dynamodb::ItemSchema schema;
   schema.ttl_attribute = ttl_attribute;
   schema.key_attributes.push_back(table.hash_key);
   if (!table.range_key.empty()) schema.key_attributes.push_back(table.range_key);
-  if (target.group_by && (!target.group_by->attribute.empty() || !target.group_by->format.empty())) {
-    schema.group_by = target.group_by;
+  if (dynamodb_config(target).group_by && (!dynamodb_config(target).group_by->attribute.empty() || !dynamodb_config(target).group_by->format.empty())) {
+    schema.group_by = dynamodb_config(target).group_by;
   }
   const dynamodb::ScanPlan plan = dynamodb::make_scan_plan(
-      target.table, schema, target.filter, ctx.as_of, options_.server_side_drop);
+      dynamodb_config(target).table, schema, dynamodb_config(target).filter, ctx.as_of, options_.server_side_drop);
 
   // Which segments this run reads.
   const int shard_count = ctx.shard ? std::max(1, ctx.shard->second) : 1;
   const int shard_index = ctx.shard ? ctx.shard->first : 0;
-  const bool sampling = target.sample && *target.sample > 0 && *target.sample < 1;
+  const bool sampling = dynamodb_config(target).sample && *dynamodb_config(target).sample > 0 && *dynamodb_config(target).sample < 1;
   uint64_t total_segments;
   uint64_t planned_segments = 0;
   std::vector<uint64_t> segments;
   if (sampling) {
-    sampling::SamplePlan sp = sampling::plan_sample(*target.sample, ctx.seed);
+    sampling::SamplePlan sp = sampling::plan_sample(*dynamodb_config(target).sample, ctx.seed);
     total_segments = sp.total_segments;
     planned_segments = sp.segments.size();
     for (uint64_t s : sp.segments) {
@@ -173,7 +174,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
       }
     }
   } else {
-    total_segments = full_scan_total_segments(target.segments, table.table_size_bytes,
+    total_segments = full_scan_total_segments(dynamodb_config(target).segments, table.table_size_bytes,
                                               options_.default_segments, shard_count);
     for (uint64_t s = 0; s < total_segments; ++s) {
       if (static_cast<int>(s % static_cast<uint64_t>(shard_count)) == shard_index) {
@@ -191,7 +192,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   const int workers = static_cast<int>(std::min<uint64_t>(
       std::max<uint64_t>(1, segments.size()),
       static_cast<uint64_t>(ctx.threads > 0 ? ctx.threads : std::max(1, options_.default_workers))));
-  RateLimiter limiter(target.max_read_units_per_second);
+  RateLimiter limiter(dynamodb_config(target).max_read_units_per_second);
   // Bound on one page's cost: with a rate limit, each worker's share of the bucket (so all of them
   // can have a page in flight at once) but at least 2 units (4 blocks of 4 KB) when the bucket
   // holds that much, since every page pays for its last block whole; with a budget, a quarter of
@@ -201,8 +202,8 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   if (limiter.rate() > 0) {
     page_units = std::max(limiter.burst() / workers, std::min(limiter.burst(), 2.0));
   }
-  if (target.max_read_units > 0) {
-    const double share = target.max_read_units / (4.0 * workers);
+  if (dynamodb_config(target).max_read_units > 0) {
+    const double share = dynamodb_config(target).max_read_units / (4.0 * workers);
     page_units = page_units > 0 ? std::min(page_units, share) : share;
   }
   if (page_units > 0) page_units = std::min(std::max(page_units, 0.5), 128.0);
@@ -246,7 +247,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
     if (shared.stop != StopReason::kNone) return true;
     if (ctx.cancel && ctx.cancel->load()) {
       shared.stop = StopReason::kCancelled;
-    } else if (target.max_read_units > 0 && shared.consumed_units >= target.max_read_units) {
+    } else if (dynamodb_config(target).max_read_units > 0 && shared.consumed_units >= dynamodb_config(target).max_read_units) {
       shared.stop = StopReason::kBudget;
     }
     if (shared.stop != StopReason::kNone) shared.stopping = true;
@@ -369,7 +370,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   extra_dynamodb["retries"] = call_stats.retries.load();
   extra_dynamodb["throttles"] = call_stats.throttles.load();
   extra_dynamodb["server_side_drop"] = plan.server_drops_not_yet_expired;
-  if (target.filter) {
+  if (dynamodb_config(target).filter) {
     // Items the population filter excluded were read (and charged) but are in no class.
     extra_dynamodb["population_items"] = returned;
     extra_dynamodb["filtered_out_items"] = shared.items_scanned - returned;
@@ -380,8 +381,8 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   report.expired_bytes_measured = false;
   if (sampling) {
     SampleState st;
-    st.table = target.table;
-    st.fraction = *target.sample;
+    st.table = dynamodb_config(target).table;
+    st.fraction = *dynamodb_config(target).sample;
     st.seed = ctx.seed;
     st.total_segments = total_segments;
     st.planned_segments = planned_segments;
@@ -440,7 +441,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   }
   if (shared.stop == StopReason::kBudget) {
     report.status = Status::kPartial;
-    report.error = "read budget of " + fmt::format("{:g}", target.max_read_units) +
+    report.error = "read budget of " + fmt::format("{:g}", dynamodb_config(target).max_read_units) +
                    " units reached after " + std::to_string(shared.items_scanned) + " items";
   } else if (shared.stop == StopReason::kCancelled) {
     report.status = Status::kPartial;
@@ -448,8 +449,8 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   }
   report.extra["dynamodb"] = extra_dynamodb;
   // Is TTL keeping up? A shard sees part of the backlog only, so shards leave it out.
-  if (target.cloudwatch && !ctx.shard) {
-    report.extra["deletion"] = query_dynamodb_deletions(target, target.table, service, credentials,
+  if (dynamodb_config(target).cloudwatch && !ctx.shard) {
+    report.extra["deletion"] = query_dynamodb_deletions(target, dynamodb_config(target).table, service, credentials,
                                                         ctx.as_of, report.expired_count_reported());
   }
   if (latency.enabled()) {
@@ -458,11 +459,11 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
     dynamodb::LatencyTracking::Io io;
     io.client = &main_client;
     io.limiter = &limiter;
-    io.budgeted = target.max_read_units > 0;
-    io.budget_left = target.max_read_units - shared.consumed_units;
+    io.budgeted = dynamodb_config(target).max_read_units > 0;
+    io.budget_left = dynamodb_config(target).max_read_units - shared.consumed_units;
     double units = 0;
     nlohmann::json fields =
-        latency.finish(target.table, schema.key_attributes, complete_full, io, &units);
+        latency.finish(dynamodb_config(target).table, schema.key_attributes, complete_full, io, &units);
     report.scan.consumed_read_units += units;
     report.scan.requests = call_stats.requests.load();
     nlohmann::json& deletion = report.extra["deletion"];
@@ -472,7 +473,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   spdlog::info(
       "dynamodb audit done target={} table={} mode={} items_scanned={} expired={} "
       "segments_done={} segments_total={} read_units={:.1f} requests={} status={}",
-      target.name, target.table, report.scan.mode, report.scan.items_scanned,
+      target.name, dynamodb_config(target).table, report.scan.mode, report.scan.items_scanned,
       report.stats.expired_count(), complete, total_segments, report.scan.consumed_read_units,
       report.scan.requests, to_string(report.status));
   return report;

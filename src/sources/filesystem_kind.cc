@@ -1,6 +1,7 @@
 // kind: filesystem — its row of the kind table: config keys and readers, required keys, help and
 // rules. The audit itself is in filesystem_source.cc.
 #include "core/time.h"
+#include "sources/filesystem_kind.h"
 #include "sources/kinds.h"
 
 namespace ttla {
@@ -9,8 +10,8 @@ std::unique_ptr<Source> make_filesystem_source();
 
 namespace {
 
-using Own = TargetConfig;
-Own& own(TargetConfig& t) { return t; }
+using Own = FilesystemTargetConfig;
+Own& own(TargetConfig& t) { return filesystem_config(t); }
 
 // `orphans: {dsn, query, min_age, statement_timeout}`: files (older than min_age) that `query` on
 // `dsn` does not return.
@@ -47,6 +48,15 @@ void check_required(Validator& v, const KeyPresent& present, const std::string& 
   require_key(v, present, path, "filesystem", "retention");
 }
 
+// What a target reads, for messages.
+std::string scope(const TargetConfig& t) {
+  const auto& c = filesystem_config(t);
+  std::string s;
+  add_scope(s, "path", c.path);
+  add_scope(s, "pattern", c.pattern);
+  return s;
+}
+
 }  // namespace
 
 const Kind& filesystem_kind() {
@@ -55,8 +65,9 @@ const Kind& filesystem_kind() {
     k.name = "filesystem";
     k.help = "files under a path older than retention (stat only), and files a database forgot";
     k.make = make_filesystem_source;
-    k.config = {"filesystem", keys(), check_required, nullptr, nullptr};
+    k.config = {"filesystem", keys(), check_required, nullptr, [](TargetConfig& t) { t.kind_config<FilesystemTargetConfig>(); }};
     k.rules = {{"orphan_files", "warning", "orphans"}};
+    k.scope = scope;
     return k;
   }();
   return kind;

@@ -1,3 +1,4 @@
+#include "sources/filesystem_kind.h"
 #include "sources/filesystem_source.h"
 
 #include <dirent.h>
@@ -184,7 +185,7 @@ void walk(Pending start, Walker& w, WorkQueue& queue, const WalkSettings& cfg) {
       continue;
     }
     if (!have_stat) continue;  // unreachable: regular files are always stat'ed above
-    if (!target.pattern.empty() && ::fnmatch(target.pattern.c_str(), name, 0) != 0) {
+    if (!filesystem_config(target).pattern.empty() && ::fnmatch(filesystem_config(target).pattern.c_str(), name, 0) != 0) {
       ++w.counters.skipped_by_pattern;
       continue;
     }
@@ -253,14 +254,14 @@ class FilesystemSource final : public Source {
     report.stats = TargetStats(stats_options);
     report.scan.mode = "full";
 
-    int root_fd = ::open(target.path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int root_fd = ::open(filesystem_config(target).path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (root_fd < 0) {
-      throw Error(ErrorKind::kIo, "cannot open " + target.path + ": " + std::strerror(errno));
+      throw Error(ErrorKind::kIo, "cannot open " + filesystem_config(target).path + ": " + std::strerror(errno));
     }
     DIR* root = ::fdopendir(root_fd);
     if (root == nullptr) {
       ::close(root_fd);
-      throw Error(ErrorKind::kIo, "cannot read " + target.path + ": " + std::strerror(errno));
+      throw Error(ErrorKind::kIo, "cannot read " + filesystem_config(target).path + ": " + std::strerror(errno));
     }
 
     // --threads N walks with N workers; 0 (auto): up to 4, no more than the cores.
@@ -317,7 +318,7 @@ class FilesystemSource final : public Source {
       top_folders.push_back({{"folder", folder}, {"expired_bytes", bytes}});
     }
     report.extra["filesystem"] = {
-        {"path", target.path},
+        {"path", filesystem_config(target).path},
         {"files", counters.files},
         {"bytes", counters.bytes},
         {"directories", counters.directories},
@@ -336,7 +337,7 @@ class FilesystemSource final : public Source {
       report.error = std::to_string(counters.unreadable) + " entries could not be read (first: " +
                      first_error + ")";
     }
-    if (target.orphans && !was_cancelled) add_orphans(report, target, ctx);
+    if (filesystem_config(target).orphans && !was_cancelled) add_orphans(report, target, ctx);
     spdlog::debug("source=filesystem target={} files={} expired={} symlinks={} unreadable={}",
                   target.name, counters.files, report.stats.expired_count(), counters.symlinks,
                   counters.unreadable);

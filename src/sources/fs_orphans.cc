@@ -1,3 +1,4 @@
+#include "sources/filesystem_kind.h"
 #include "sources/fs_orphans.h"
 
 #include <dirent.h>
@@ -170,12 +171,12 @@ std::string tracked_paths_sql(const std::string& query, const std::string& quote
 }
 
 OrphanReport find_orphans(const TargetConfig& target, const RunContext& ctx) {
-  if (!target.orphans) throw Error(ErrorKind::kConfig, "filesystem target has no orphans");
-  const Orphans& o = *target.orphans;
+  if (!filesystem_config(target).orphans) throw Error(ErrorKind::kConfig, "filesystem target has no orphans");
+  const Orphans& o = *filesystem_config(target).orphans;
   pg::Conn conn = pg::connect(o.dsn);
   pg::Session db(conn.get());
   db.begin_read_only(o.statement_timeout);
-  std::string root = target.path;
+  std::string root = filesystem_config(target).path;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   const std::string sql = tracked_paths_sql(o.query, pg::quote_literal(conn.get(), root + "/"));
   spdlog::debug("orphans target={} sql={}", target.name, sql);
@@ -206,7 +207,7 @@ OrphanReport find_orphans(const TargetConfig& target, const RunContext& ctx) {
   std::string first_error;
   auto stop = [&] { return ctx.cancel != nullptr && ctx.cancel->load(); };
   const uint64_t unreadable = walk_sorted(
-      target.path, target.pattern, [&](const WalkedFile& f) { merge.add(f); }, stop, &first_error);
+      filesystem_config(target).path, filesystem_config(target).pattern, [&](const WalkedFile& f) { merge.add(f); }, stop, &first_error);
   db.exec("CLOSE ttla_tracked");
   db.exec("COMMIT");
   OrphanReport r = merge.result();
@@ -225,7 +226,7 @@ nlohmann::json orphans_section(const OrphanReport& r, const TargetConfig& target
     sample.push_back(target.redact_keys ? redact_key(path, seed) : path);
   }
   return {{"source", "postgres"},
-          {"min_age_seconds", target.orphans ? target.orphans->min_age : 0},
+          {"min_age_seconds", filesystem_config(target).orphans ? filesystem_config(target).orphans->min_age : 0},
           {"count", r.count},
           {"bytes", r.bytes},
           {"oldest_seconds", r.oldest_seconds},

@@ -63,6 +63,10 @@ ConfigResult parse_config(const std::string& yaml_text, const std::string& sourc
 
 ConfigResult load_config(const std::string& path) { return load_config_for(kind_configs(), path); }
 
+void add_scope(std::string& scope, const std::string& key, const std::string& value) {
+  if (!value.empty()) scope += (scope.empty() ? "" : ", ") + key + " " + value;
+}
+
 void IamGrants::allow(const std::string& sid, const std::vector<std::string>& actions,
                       const std::string& resource) {
   auto it = std::find_if(statements_.begin(), statements_.end(),

@@ -65,7 +65,12 @@ struct Kind {
   void (*iam)(const TargetConfig& target, const Config& config, IamGrants& grants) = nullptr;
   // Evaluated for targets that did not fail (exported as 0 unless firing).
   std::vector<KindRule> rules;
+  // What a target reads, for messages such as target_empty's ("bucket b, prefix p/"); may be null.
+  std::string (*scope)(const TargetConfig& target) = nullptr;
 };
+
+// Appends "key value" (comma separated) to a scope text when value is not empty.
+void add_scope(std::string& scope, const std::string& key, const std::string& value);
 
 // Every kind, in the order messages list them.
 const std::vector<const Kind*>& kinds();

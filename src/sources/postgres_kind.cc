@@ -1,6 +1,7 @@
 // kind: postgres — its row of the kind table: config keys and readers, required keys, help. The
 // audit itself is in postgres_source.cc.
 #include "core/time.h"
+#include "sources/postgres_kind.h"
 #include "sources/kinds.h"
 
 namespace ttla {
@@ -9,8 +10,8 @@ std::unique_ptr<Source> make_postgres_source();
 
 namespace {
 
-using Own = TargetConfig;
-Own& own(TargetConfig& t) { return t; }
+using Own = PostgresTargetConfig;
+Own& own(TargetConfig& t) { return postgres_config(t); }
 
 std::vector<TargetKey> keys() {
   const OwnKeys<Own> k{own};
@@ -59,6 +60,16 @@ bool default_replaced(const std::string& key, const YAML::Node& target) {
   return (key == "table" && target["query"]) || (key == "query" && target["table"]);
 }
 
+// What a target reads, for messages.
+std::string scope(const TargetConfig& t) {
+  const auto& c = postgres_config(t);
+  std::string s;
+  add_scope(s, "table", c.table);
+  add_scope(s, "query", c.query);
+  add_scope(s, "where", c.where);
+  return s;
+}
+
 }  // namespace
 
 const Kind& postgres_kind() {
@@ -67,7 +78,8 @@ const Kind& postgres_kind() {
     k.name = "postgres";
     k.help = "PostgreSQL table or query: rows past retention by a timestamp column (read only)";
     k.make = make_postgres_source;
-    k.config = {"postgres", keys(), check_required, default_replaced, nullptr};
+    k.config = {"postgres", keys(), check_required, default_replaced, [](TargetConfig& t) { t.kind_config<PostgresTargetConfig>(); }};
+    k.scope = scope;
     return k;
   }();
   return kind;

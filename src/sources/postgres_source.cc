@@ -1,3 +1,4 @@
+#include "sources/postgres_kind.h"
 #include "sources/postgres_source.h"
 
 #include <libpq-fe.h>
@@ -71,41 +72,41 @@ std::string fmt_double(double v) {
 // libpq and the `where`/`query` text is the operator's own SQL from the config.
 PostgresQueries build_queries(PGconn* conn, const TargetConfig& t, int64_t cutoff, uint64_t seed) {
   std::string key_expr, ts_expr, from;
-  if (!t.query.empty()) {
+  if (!postgres_config(t).query.empty()) {
     // Any query returning (key, timestamp): its first two columns are renamed k0 and t0.
-    from = "(" + t.query + ") AS src(k0, t0)";
+    from = "(" + postgres_config(t).query + ") AS src(k0, t0)";
     key_expr = "src.k0::text";
     ts_expr = "src.t0";
   } else {
-    from = quote_qualified(conn, t.table);
-    if (t.sample) {
-      from += " TABLESAMPLE BERNOULLI (" + fmt_double(*t.sample * 100.0) + ") REPEATABLE (" +
+    from = quote_qualified(conn, postgres_config(t).table);
+    if (postgres_config(t).sample) {
+      from += " TABLESAMPLE BERNOULLI (" + fmt_double(*postgres_config(t).sample * 100.0) + ") REPEATABLE (" +
               std::to_string(seed % 1000000007ULL) + ")";
     }
-    key_expr = t.key_column.empty() ? std::string("ctid::text") : quote_ident(conn, t.key_column) + "::text";
-    ts_expr = quote_ident(conn, t.timestamp_column);
+    key_expr = postgres_config(t).key_column.empty() ? std::string("ctid::text") : quote_ident(conn, postgres_config(t).key_column) + "::text";
+    ts_expr = quote_ident(conn, postgres_config(t).timestamp_column);
   }
   // The expiry condition on the bare column (index-friendly) and the seconds past the deadline
   // (timestamp + retention); NULL timestamps are in neither. date_part returns float8 directly
   // (EXTRACT returns numeric since PostgreSQL 14, several times slower per row).
   const std::string c = std::to_string(cutoff);
   std::string expired_cond, ov_expr;
-  if (t.timestamp_unit == "seconds") {
+  if (postgres_config(t).timestamp_unit == "seconds") {
     expired_cond = ts_expr + " <= " + c;
     ov_expr = c + "::float8 - " + ts_expr + "::float8";
-  } else if (t.timestamp_unit == "milliseconds") {
+  } else if (postgres_config(t).timestamp_unit == "milliseconds") {
     expired_cond = ts_expr + " <= " + c + "::bigint * 1000";
     ov_expr = c + "::float8 - " + ts_expr + "::float8 / 1000.0";
   } else {
     expired_cond = ts_expr + " <= to_timestamp(" + c + ")";
     ov_expr = c + "::float8 - date_part('epoch', " + ts_expr + ")";
   }
-  const std::string user_where = t.where.empty() ? "" : " WHERE (" + t.where + ")";
+  const std::string user_where = postgres_config(t).where.empty() ? "" : " WHERE (" + postgres_config(t).where + ")";
   PostgresQueries q;
   q.counts = "SELECT count(*) FILTER (WHERE " + expired_cond + "), count(*) FILTER (WHERE " + ts_expr +
              " IS NULL), count(*) FROM " + from + user_where;
   q.stream = "SELECT " + key_expr + ", " + ov_expr + " FROM " + from +
-             (t.where.empty() ? " WHERE " : user_where + " AND ") + expired_cond + " ORDER BY 2 DESC";
+             (postgres_config(t).where.empty() ? " WHERE " : user_where + " AND ") + expired_cond + " ORDER BY 2 DESC";
   q.copy = "COPY (" + q.stream + ") TO STDOUT (FORMAT binary)";
   return q;
 }
@@ -240,7 +241,7 @@ class PostgresSource final : public Source {
  public:
   TargetReport audit(const TargetConfig& target, const RunContext& ctx) override {
     if (!target.retention) throw Error(ErrorKind::kConfig, "postgres target needs retention");
-    if (target.sample && !target.query.empty()) {
+    if (postgres_config(target).sample && !postgres_config(target).query.empty()) {
       throw Error(ErrorKind::kConfig, "sample needs `table`: TABLESAMPLE cannot apply to a query");
     }
     const auto started = std::chrono::steady_clock::now();
@@ -250,10 +251,10 @@ class PostgresSource final : public Source {
     const auto k = static_cast<size_t>(target.top_k);
     report.stats = TargetStats(StatsOptions{k, ctx.seed, target.redact_keys, k});
 
-    pg::Conn conn = pg::connect(target.dsn, target.connect_timeout.value_or(10));
+    pg::Conn conn = pg::connect(postgres_config(target).dsn, target.connect_timeout.value_or(10));
     Session db(conn.get());
     // Read-only by construction: the server itself refuses any write inside this transaction.
-    db.begin_read_only(target.statement_timeout);
+    db.begin_read_only(postgres_config(target).statement_timeout);
 
     db.exec("SET LOCAL jit = off");  // compiling expressions costs more than this scan saves
 
@@ -303,12 +304,12 @@ class PostgresSource final : public Source {
 
     report.scan.items_scanned = report.status == Status::kPartial ? pending + nulls + streamed : total;
     report.scan.requests = db.queries();
-    if (target.sample) {
+    if (postgres_config(target).sample) {
       // Bernoulli sampling: each row is in the sample independently with probability f, so the
       // count x is Binomial(N, f) and x/f estimates N. The exact Poisson (Garwood) bounds on x,
       // scaled by 1/f, cover a binomial count conservatively at every size, including x = 0
       // (upper bound 3.689 / f, never [0, 0]); a normal interval would not for small x.
-      const double f = *target.sample;
+      const double f = *postgres_config(target).sample;
       report.scan.mode = "sample";
       report.scan.sample_fraction = f;
       report.scan.seed = ctx.seed;
@@ -320,7 +321,7 @@ class PostgresSource final : public Source {
     report.scan.duration_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     report.extra["postgres"] = {
-        {"relation", target.query.empty() ? target.table : std::string("query")},
+        {"relation", postgres_config(target).query.empty() ? postgres_config(target).table : std::string("query")},
         {"rows_examined", total},
         {"expired_rows_counted", expired},
         {"null_timestamp", nulls},

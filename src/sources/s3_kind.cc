@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "core/time.h"
+#include "sources/s3_kind.h"
 #include "sources/kinds.h"
 
 namespace ttla {
@@ -11,8 +12,8 @@ std::unique_ptr<Source> make_s3_source();
 
 namespace {
 
-using Own = TargetConfig;
-Own& own(TargetConfig& t) { return t; }
+using Own = S3TargetConfig;
+Own& own(TargetConfig& t) { return s3_config(t); }
 
 void parse_group_by(Validator& v, const YAML::Node& n, const std::string& path, Own& t) {
   if (!v.expect_map(n, path)) return;
@@ -129,36 +130,46 @@ void check_required(Validator& v, const KeyPresent& present, const std::string& 
 // with read_tags, and the orphan table's lookups. No object is ever read (no s3:GetObject) and no
 // CloudWatch metric either: the source sends neither request.
 void iam(const TargetConfig& t, const Config&, IamGrants& g) {
+  const auto& c = s3_config(t);
   const std::string region = iam_region(t);
   g.wildcard_region = g.wildcard_region || region == "*";
   const std::string s3 = "arn:" + iam_partition(region) + ":s3:::";
-  std::vector<std::string> names = {t.bucket};
-  if (t.buckets) {
+  std::vector<std::string> names = {c.bucket};
+  if (c.buckets) {
     // Discovery, as for tables: a [class] glob widens to every bucket.
     names.clear();
-    for (const auto& glob : t.buckets->include) names.push_back(glob.find('[') == std::string::npos ? glob : "*");
+    for (const auto& glob : c.buckets->include) names.push_back(glob.find('[') == std::string::npos ? glob : "*");
   }
   std::vector<std::string> object_actions = {"s3:ListMultipartUploadParts"};
-  if (t.read_tags > 0) object_actions.push_back("s3:GetObjectTagging");
+  if (c.read_tags > 0) object_actions.push_back("s3:GetObjectTagging");
   for (const auto& b : names) {
     g.allow("S3AuditBuckets",
             {"s3:GetBucketVersioning", "s3:GetLifecycleConfiguration", "s3:ListBucket",
              "s3:ListBucketMultipartUploads", "s3:ListBucketVersions"},
             s3 + b);
-    g.allow("S3AuditObjects", object_actions, s3 + b + "/" + t.prefix + "*");
+    g.allow("S3AuditObjects", object_actions, s3 + b + "/" + c.prefix + "*");
   }
-  if (t.buckets) {
+  if (c.buckets) {
     // ListBuckets is authorised by s3:ListAllMyBuckets on every bucket of the account.
     g.allow("S3DiscoverBuckets", {"s3:ListAllMyBuckets"}, "*");
-    if (!t.buckets->exclude.empty()) {
+    if (!c.buckets->exclude.empty()) {
       g.note("target " + t.name +
              ": exclude globs cannot narrow an IAM policy; excluded tables or buckets stay readable");
     }
   }
-  if (t.orphans) {
+  if (c.orphans) {
     g.allow("DynamoDbOrphanLookups", dynamodb_actions({"DescribeTable", "BatchGetItem"}),
-            dynamodb_table_arn(region, t.orphans->dynamodb_table));
+            dynamodb_table_arn(region, c.orphans->dynamodb_table));
   }
+}
+
+// What a target reads, for messages.
+std::string scope(const TargetConfig& t) {
+  const auto& c = s3_config(t);
+  std::string s;
+  add_scope(s, "bucket", c.bucket);
+  add_scope(s, "prefix", c.prefix);
+  return s;
 }
 
 }  // namespace
@@ -169,9 +180,10 @@ const Kind& s3_kind() {
     k.name = "s3";
     k.help = "S3 bucket: objects past retention or their lifecycle rules, stale multipart uploads";
     k.make = make_s3_source;
-    k.config = {"s3", keys(), check_required, nullptr, nullptr};
+    k.config = {"s3", keys(), check_required, nullptr, [](TargetConfig& t) { t.kind_config<S3TargetConfig>(); }};
     k.iam = iam;
     k.rules = {{"stale_multipart", "warning", ""}, {"lifecycle_missing", "warning", ""}};
+    k.scope = scope;
     return k;
   }();
   return kind;

@@ -16,6 +16,7 @@
 #include "aws/endpoints.h"
 #include "core/error.h"
 #include "core/time.h"
+#include "sources/s3_kind.h"
 #include "sources/dynamodb_source.h"
 #include "sources/s3_lifecycle.h"
 #include "sources/s3_xml.h"
@@ -107,7 +108,7 @@ class S3Source final : public Source {
 
 TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) {
   const auto started = std::chrono::steady_clock::now();
-  if (target.bucket.empty()) throw Error(ErrorKind::kConfig, "s3 target has no bucket");
+  if (s3_config(target).bucket.empty()) throw Error(ErrorKind::kConfig, "s3 target has no bucket");
 
   aws::ServiceConfig service;
   service.region = resolve_dynamodb_region(target);
@@ -121,7 +122,7 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
   // The bucket's own region signs its requests: a cached discovery first, else the configured
   // region until S3 says otherwise (301 PermanentRedirect / 400 AuthorizationHeaderMalformed /
   // HeadBucket's x-amz-bucket-region), then re-signed and remembered.
-  const std::string region_key = target.endpoint_url + "|" + target.bucket;
+  const std::string region_key = target.endpoint_url + "|" + s3_config(target).bucket;
   aws::ServiceConfig s3_service = service;
   if (auto cached = BucketRegions::instance().get(region_key)) s3_service.region = *cached;
   auto client = std::make_unique<aws::AwsClient>(s3_service, credentials, &call_stats);
@@ -142,20 +143,20 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
   report.stats = TargetStats(stats_options);
 
   const int64_t as_of = ctx.as_of;
-  const std::string& prefix = target.prefix;
-  nlohmann::json extra = {{"bucket", target.bucket}, {"prefix", prefix}};
+  const std::string& prefix = s3_config(target).prefix;
+  nlohmann::json extra = {{"bucket", s3_config(target).bucket}, {"prefix", prefix}};
 
   // Every request goes through here: cancellation and the request budget are checked first.
   auto before_request = [&](const std::string& phase) {
     if (ctx.cancel != nullptr && ctx.cancel->load()) throw StopEarly{"cancelled while " + phase};
-    if (target.max_requests > 0 && call_stats.requests.load() >= target.max_requests) {
-      throw StopEarly{"request budget of " + std::to_string(target.max_requests) +
+    if (s3_config(target).max_requests > 0 && call_stats.requests.load() >= s3_config(target).max_requests) {
+      throw StopEarly{"request budget of " + std::to_string(s3_config(target).max_requests) +
                       " reached while " + phase};
     }
   };
   // One S3 GET, re-signed once for the bucket's region when the answer names another one.
   auto s3_get = [&](const std::string& phase, std::string_view key, const Query& q) {
-    aws::HttpResponse r = client->s3("GET", target.bucket, key, q);
+    aws::HttpResponse r = client->s3("GET", s3_config(target).bucket, key, q);
     if (r.status != 301 && r.status != 307 && r.status != 400) return r;
     std::string region = s3::region_hint(r.status, r.header("x-amz-bucket-region"), r.body);
     const std::string code = error_code(r);
@@ -163,19 +164,19 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
       // The answer names no region: HeadBucket does (x-amz-bucket-region on 200, 301 and 400).
       before_request(phase);
       ++counts.head;
-      aws::HttpResponse h = client->s3("HEAD", target.bucket, "", {});
+      aws::HttpResponse h = client->s3("HEAD", s3_config(target).bucket, "", {});
       if (const std::string* v = h.header("x-amz-bucket-region")) region = *v;
     }
     if (region.empty() || region == s3_service.region) return r;
     spdlog::info("s3 bucket region target={} bucket={} signed_for={} bucket_region={} ({} {})",
-                 target.name, target.bucket, s3_service.region, region, r.status,
+                 target.name, s3_config(target).bucket, s3_service.region, region, r.status,
                  code.empty() ? "-" : code);
     s3_service.region = region;
     BucketRegions::instance().put(region_key, region);
     client = std::make_unique<aws::AwsClient>(s3_service, credentials, &call_stats);
     ++region_redirects;
     before_request(phase);
-    return client->s3("GET", target.bucket, key, q);
+    return client->s3("GET", s3_config(target).bucket, key, q);
   };
   auto list = [&](const std::string& phase, std::string_view key, const Query& q) {
     before_request(phase);
@@ -199,14 +200,14 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
   uint64_t bytes = 0;
   bool objects_complete = false;
   TopGroups top_prefixes(1024);
-  const std::string group_delim = target.group_by && !target.group_by->delimiter.empty()
-                                      ? target.group_by->delimiter
+  const std::string group_delim = s3_config(target).group_by && !s3_config(target).group_by->delimiter.empty()
+                                      ? s3_config(target).group_by->delimiter
                                       : std::string("/");
-  const int group_depth = target.group_by ? std::max(1, target.group_by->depth) : 1;
+  const int group_depth = s3_config(target).group_by ? std::max(1, s3_config(target).group_by->depth) : 1;
   std::optional<std::regex> orphan_re;
-  if (target.orphans) {
+  if (s3_config(target).orphans) {
     try {
-      orphan_re.emplace(target.orphans->key_regex);
+      orphan_re.emplace(s3_config(target).orphans->key_regex);
     } catch (const std::regex_error& e) {
       throw Error(ErrorKind::kConfig, "orphans.key_regex: " + std::string(e.what()));
     }
@@ -262,11 +263,11 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
         throw_s3_error(r, "GetBucketLifecycleConfiguration");
       }
       if (lifecycle_state != "present") {
-        spdlog::info("s3 lifecycle target={} bucket={} state={}", target.name, target.bucket,
+        spdlog::info("s3 lifecycle target={} bucket={} state={}", target.name, s3_config(target).bucket,
                      lifecycle_state);
       }
     }
-    lifecycle = s3::Lifecycle(rules, prefix, target.read_tags > 0);
+    lifecycle = s3::Lifecycle(rules, prefix, s3_config(target).read_tags > 0);
 
     // --- ListObjectsV2
     std::string token;
@@ -289,7 +290,7 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
           std::vector<s3::LifecycleTag> tags;
           bool have_tags = false;
           if (lifecycle.needs_tags(o.key, o.size)) {
-            if (tags_read < target.read_tags) {
+            if (tags_read < s3_config(target).read_tags) {
               // GetObjectTagging: only for objects a tag-filtered rule may expire.
               before_request("reading object tags");
               ++counts.get;
@@ -312,12 +313,12 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
           if (*deadline <= as_of) {
             report.stats.add_expired(o.key, static_cast<double>(*deadline),
                                      static_cast<double>(as_of - *deadline), o.size,
-                                     target.group_by ? group : std::string_view());
+                                     s3_config(target).group_by ? group : std::string_view());
           } else {
             report.stats.count(ItemClass::kNotYetExpired);
           }
         }
-        if (orphan_re && as_of - o.last_modified >= target.orphans->min_age) {
+        if (orphan_re && as_of - o.last_modified >= s3_config(target).orphans->min_age) {
           std::smatch m;
           if (std::regex_search(o.key, m, *orphan_re) && m.size() > 1 && m[1].matched &&
               m[1].length() > 0) {
@@ -354,8 +355,8 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
         for (s3::UploadEntry& u : page.uploads) {
           ++uploads_total;
           std::optional<int64_t> deadline;
-          if (target.multipart_max_age) {
-            deadline = s3::lifecycle_deadline_seconds(u.initiated, *target.multipart_max_age);
+          if (s3_config(target).multipart_max_age) {
+            deadline = s3::lifecycle_deadline_seconds(u.initiated, *s3_config(target).multipart_max_age);
           } else {
             deadline = lifecycle.abort_deadline(u.key, u.initiated);
           }
@@ -374,8 +375,8 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
 
     // --- ListObjectVersions
     const bool versioned = versioning == "Enabled" || versioning == "Suspended";
-    if (versioned || target.noncurrent_retention) {
-      s3::NoncurrentWalker walker(as_of, target.noncurrent_retention, &lifecycle);
+    if (versioned || s3_config(target).noncurrent_retention) {
+      s3::NoncurrentWalker walker(as_of, s3_config(target).noncurrent_retention, &lifecycle);
       std::string key_marker, version_marker;
       while (true) {
         Query q = {{"versions", ""}, {"encoding-type", "url"}};
@@ -420,8 +421,8 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
     }
 
     // --- Orphans: BatchGetItem the captured ids, 100 per call, projecting the key only.
-    if (target.orphans) {
-      const Orphans& o = *target.orphans;
+    if (s3_config(target).orphans) {
+      const Orphans& o = *s3_config(target).orphans;
       aws::ServiceConfig dynamo = service;
       dynamo.endpoint_url = !o.endpoint_url.empty()    ? o.endpoint_url
                             : !target.endpoint_url.empty() ? target.endpoint_url
@@ -597,7 +598,7 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
   spdlog::info(
       "s3 audit done target={} bucket={} objects={} bytes={} expired={} stale_uploads={} "
       "noncurrent_expired={} requests={} status={}",
-      target.name, target.bucket, objects, bytes, report.stats.expired_count(),
+      target.name, s3_config(target).bucket, objects, bytes, report.stats.expired_count(),
       multipart ? multipart->stale_count : 0, versions_result ? versions_result->expired_count : 0,
       report.scan.requests, to_string(report.status));
   return report;

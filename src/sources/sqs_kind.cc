@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "core/time.h"
+#include "sources/sqs_kind.h"
 #include "sources/kinds.h"
 #include "sources/sqs_source.h"
 
@@ -10,8 +11,8 @@ namespace ttla {
 
 namespace {
 
-using Own = TargetConfig;
-Own& own(TargetConfig& t) { return t; }
+using Own = SqsTargetConfig;
+Own& own(TargetConfig& t) { return sqs_config(t); }
 
 // A non-empty string matching `pattern`; otherwise the error `message` words from the value.
 TargetKey matching(const OwnKeys<Own>& k, const char* key, const char* pattern,
@@ -50,10 +51,7 @@ std::vector<TargetKey> keys() {
       common_key("role_arn"),
       common_key("external_id"),
       k.flag("cloudwatch", &Own::cloudwatch),
-      k.read("cloudwatch_endpoint_url",
-             [](Validator& v, const YAML::Node& n, const std::string& p, Own& c) {
-               if (auto s = read_url(v, n, p)) c.cloudwatch_endpoint_url = *s;
-             }),
+      common_key("cloudwatch_endpoint_url"),
       common_key("request_timeout"),
       common_key("connect_timeout"),
   };
@@ -73,10 +71,11 @@ void check_required(Validator& v, const KeyPresent& present, const std::string& 
 // The queue's ARN: account and region from its URL when it names them, else the target's
 // `account` / region (or "*").
 std::string queue_arn(const TargetConfig& t) {
-  std::string region = iam_region(t), account = t.queue_account.empty() ? "*" : t.queue_account;
-  std::string name = t.queue;
-  if (!t.queue_url.empty()) {
-    const sqs::QueueRef q = sqs::parse_queue_url(t.queue_url);
+  const auto& c = sqs_config(t);
+  std::string region = iam_region(t), account = c.queue_account.empty() ? "*" : c.queue_account;
+  std::string name = c.queue;
+  if (!c.queue_url.empty()) {
+    const sqs::QueueRef q = sqs::parse_queue_url(c.queue_url);
     if (t.region.empty() && !q.region.empty()) region = q.region;
     account = q.account;
     name = q.name;
@@ -87,11 +86,12 @@ std::string queue_arn(const TargetConfig& t) {
 // GetQueueAttributes on the queue (GetQueueUrl when named), CloudWatch for the oldest message's
 // age (ApproximateAgeOfOldestMessage; off with `cloudwatch: false`).
 void iam(const TargetConfig& t, const Config&, IamGrants& g) {
+  const auto& c = sqs_config(t);
   const std::string arn = queue_arn(t);
   g.wildcard_region = g.wildcard_region || arn.find(":sqs:*:") != std::string::npos;
   g.allow("SqsReadQueueDepth", {"sqs:GetQueueAttributes"}, arn);
-  if (t.queue_url.empty()) g.allow("SqsResolveQueueUrls", {"sqs:GetQueueUrl"}, arn);
-  if (t.cloudwatch) g.allow("CloudWatchReadMetrics", {"cloudwatch:GetMetricData"}, "*");
+  if (c.queue_url.empty()) g.allow("SqsResolveQueueUrls", {"sqs:GetQueueUrl"}, arn);
+  if (c.cloudwatch) g.allow("CloudWatchReadMetrics", {"cloudwatch:GetMetricData"}, "*");
 }
 
 }  // namespace
@@ -102,7 +102,7 @@ const Kind& sqs_kind() {
     k.name = "sqs";
     k.help = "SQS queue depth (dead-letter queues): message counts and oldest age, no message read";
     k.make = [] { return make_sqs_source(); };
-    k.config = {"sqs", keys(), check_required, nullptr, nullptr};
+    k.config = {"sqs", keys(), check_required, nullptr, [](TargetConfig& t) { t.kind_config<SqsTargetConfig>(); }};
     k.reports_expiry = false;
     k.iam = iam;
     k.rules = {{"dlq_depth", "warning", ""}, {"dlq_depth", "critical", ""}};

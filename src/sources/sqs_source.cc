@@ -1,3 +1,4 @@
+#include "sources/sqs_kind.h"
 #include "sources/sqs_source.h"
 
 #include <chrono>
@@ -145,11 +146,11 @@ class SqsSource final : public Source {
 
   TargetReport audit(const TargetConfig& target, const RunContext& ctx) override {
     const auto started = std::chrono::steady_clock::now();
-    if (target.queue_url.empty() && target.queue.empty()) {
+    if (sqs_config(target).queue_url.empty() && sqs_config(target).queue.empty()) {
       throw Error(ErrorKind::kConfig, "sqs target needs queue_url or queue");
     }
     std::optional<sqs::QueueRef> from_url;
-    if (!target.queue_url.empty()) from_url = sqs::parse_queue_url(target.queue_url);
+    if (!sqs_config(target).queue_url.empty()) from_url = sqs::parse_queue_url(sqs_config(target).queue_url);
 
     aws::ServiceConfig service;
     // The queue URL's host names the queue's region; an explicit `region` still wins.
@@ -167,7 +168,7 @@ class SqsSource final : public Source {
     sqs::QueueRef queue = from_url ? *from_url
                                    : sqs::parse_queue_url(sqs::parse_get_queue_url(client.sqs(
                                          "GetQueueUrl",
-                                         sqs::get_queue_url_body(target.queue, target.queue_account))));
+                                         sqs::get_queue_url_body(sqs_config(target).queue, sqs_config(target).queue_account))));
     // Depth.
     const sqs::QueueDepth depth = sqs::parse_get_queue_attributes(
         client.sqs("GetQueueAttributes", sqs::get_queue_attributes_body(queue.url)));
@@ -185,7 +186,7 @@ class SqsSource final : public Source {
                                 {"in_flight", depth.in_flight},
                                 {"delayed", depth.delayed}}}};
     // Age of the oldest message: CloudWatch only (SQS has no attribute for it).
-    if (target.cloudwatch) add_oldest_age(section, target, service, credentials, queue, ctx.as_of);
+    if (sqs_config(target).cloudwatch) add_oldest_age(section, target, service, credentials, queue, ctx.as_of);
     report.extra["sqs"] = std::move(section);
     report.scan.requests = call_stats.requests.load();
     report.scan.duration_seconds =

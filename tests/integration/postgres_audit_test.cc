@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "sources/postgres_kind.h"
 #include "core/error.h"
 #include "sources/postgres_source.h"
 #include "support/require.h"
@@ -117,12 +118,12 @@ TargetConfig target_for(const std::string& table) {
   TargetConfig t;
   t.name = "mocs";
   t.kind = "postgres";
-  t.dsn = dsn();
-  t.table = table;
-  t.timestamp_column = "deleted_at";
-  t.key_column = "id";
+  postgres_config(t).dsn = dsn();
+  postgres_config(t).table = table;
+  postgres_config(t).timestamp_column = "deleted_at";
+  postgres_config(t).key_column = "id";
   t.retention = 30 * kDay;
-  t.where = "tenant_id <> 0";
+  postgres_config(t).where = "tenant_id <> 0";
   return t;
 }
 
@@ -185,8 +186,8 @@ TEST_F(PostgresAudit, TimestampWithoutTimeZoneIsReadAsUtc) {
   // 2026-09-20 00:00:00 UTC is one day and 1h20m before kAsOf (2026-09-21 14:13:20 UTC).
   db.exec("INSERT INTO naive_ts VALUES (1, '2026-09-20 00:00:00'), (2, '2026-09-22 00:00:00'), (3, NULL)");
   auto t = target_for("naive_ts");
-  t.timestamp_column = "expires";
-  t.where.clear();
+  postgres_config(t).timestamp_column = "expires";
+  postgres_config(t).where.clear();
   t.retention = 0;
   auto r = audit(t);
   EXPECT_EQ(r.stats.expired_count(), 1u);
@@ -206,8 +207,8 @@ TEST_F(PostgresAudit, QueryFormFindsOrphans) {
   TargetConfig t;
   t.name = "orphan_images";
   t.kind = "postgres";
-  t.dsn = dsn();
-  t.query =
+  postgres_config(t).dsn = dsn();
+  postgres_config(t).query =
       "SELECT i.id, i.created_at FROM gallery_images i LEFT JOIN galleries g "
       "ON g.id = i.gallery_id AND g.deleted_at IS NULL GROUP BY i.id, i.created_at HAVING count(g.id) = 0";
   t.retention = 7 * kDay;
@@ -227,7 +228,7 @@ TEST_F(PostgresAudit, SampleIntervalCoversTheTruth) {
   const int runs = 20;
   for (int seed = 1; seed <= runs; ++seed) {
     auto t = target_for("moc_sampled");
-    t.sample = 0.2;
+    postgres_config(t).sample = 0.2;
     auto r = audit(t, static_cast<uint64_t>(seed));
     ASSERT_TRUE(r.estimated);
     EXPECT_EQ(r.scan.mode, "sample");
@@ -245,7 +246,7 @@ TEST_F(PostgresAudit, NothingThatWritesReachesTheServer) {
   Db db;
   make_table(db, "moc_logged", 500, 3);
   auto t = target_for("moc_logged");
-  t.dsn = std::string(dsn()) + " application_name=ttla-logcheck";
+  postgres_config(t).dsn = std::string(dsn()) + " application_name=ttla-logcheck";
   // Only what this audit logged: the server's log may hold earlier runs of this test.
   std::streamoff start = 0;
   {
@@ -292,7 +293,7 @@ TEST_F(PostgresAudit, WhereThatTriesToWriteIsRefusedByTheServer) {
   db.exec("DROP SEQUENCE IF EXISTS guard_seq; CREATE SEQUENCE guard_seq");
   const std::string before = db.scalar("SELECT count(*) FROM moc_guarded");
   auto t = target_for("moc_guarded");
-  t.where = "nextval('guard_seq') > 0";
+  postgres_config(t).where = "nextval('guard_seq') > 0";
   try {
     audit(t);
     FAIL() << "a write inside the audit transaction must fail";
@@ -300,7 +301,7 @@ TEST_F(PostgresAudit, WhereThatTriesToWriteIsRefusedByTheServer) {
     EXPECT_EQ(e.kind(), ErrorKind::kDatabase);
     EXPECT_NE(std::string(e.what()).find("read-only transaction"), std::string::npos) << e.what();
   }
-  t.where = "true; DELETE FROM moc_guarded";
+  postgres_config(t).where = "true; DELETE FROM moc_guarded";
   EXPECT_THROW(audit(t), Error);
   EXPECT_EQ(db.scalar("SELECT count(*) FROM moc_guarded"), before);
   EXPECT_EQ(db.scalar("SELECT last_value FROM guard_seq"), "1");
@@ -313,18 +314,18 @@ TEST_F(PostgresAudit, QuotedIdentifiersAreNeverPasted) {
   db.exec("CREATE TABLE \"Odd Name\" (\"key col\" int, \"when\" timestamptz)");
   db.exec("INSERT INTO \"Odd Name\" VALUES (1, '2020-01-01Z')");
   auto t = target_for("Odd Name");
-  t.key_column = "key col";
-  t.timestamp_column = "when";
-  t.where.clear();
+  postgres_config(t).key_column = "key col";
+  postgres_config(t).timestamp_column = "when";
+  postgres_config(t).where.clear();
   auto r = audit(t);
   EXPECT_EQ(r.stats.expired_count(), 1u);
-  t.table = "moc_instructions; DROP TABLE galleries";
+  postgres_config(t).table = "moc_instructions; DROP TABLE galleries";
   EXPECT_THROW(audit(t), Error);
 }
 
 TEST_F(PostgresAudit, UnreachableServerIsANetworkError) {
   auto t = target_for("x");
-  t.dsn = "host=127.0.0.1 port=1 user=postgres dbname=postgres connect_timeout=2";
+  postgres_config(t).dsn = "host=127.0.0.1 port=1 user=postgres dbname=postgres connect_timeout=2";
   try {
     audit(t);
     FAIL();
@@ -358,8 +359,8 @@ TEST_F(PostgresAudit, IntegerEpochColumnsWithTimestampUnit) {
   for (const char* unit : {"seconds", "milliseconds"}) {
     SCOPED_TRACE(unit);
     auto t = target_for("epoch_ints");
-    t.timestamp_column = std::string(unit) == "seconds" ? "ts_s" : "ts_ms";
-    t.timestamp_unit = unit;
+    postgres_config(t).timestamp_column = std::string(unit) == "seconds" ? "ts_s" : "ts_ms";
+    postgres_config(t).timestamp_unit = unit;
     auto r = audit(t);
     ASSERT_EQ(r.status, Status::kOk) << r.error.value_or("");
     EXPECT_EQ(r.stats.expired_count(), truth.expired);
@@ -379,7 +380,7 @@ TEST_F(PostgresAudit, IntegerEpochColumnsWithTimestampUnit) {
   }
   // Without the unit, an integer column is an error the server names, not a wrong answer.
   auto t = target_for("epoch_ints");
-  t.timestamp_column = "ts_s";
+  postgres_config(t).timestamp_column = "ts_s";
   EXPECT_THROW(audit(t), Error);
 }
 
@@ -484,7 +485,7 @@ TEST_F(PostgresAudit, VolatileFilterMakesTheTargetPartialWithTheReason) {
   Db db;
   make_table(db, "moc_volatile", 4000, 11);
   auto t = target_for("moc_volatile");
-  t.where = "random() < 0.5";
+  postgres_config(t).where = "random() < 0.5";
   auto r = audit(t);
   EXPECT_EQ(r.status, Status::kPartial);
   ASSERT_TRUE(r.error.has_value());

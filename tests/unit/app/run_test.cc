@@ -13,6 +13,8 @@
 #include <fstream>
 #include <regex>
 
+#include "sources/dynamodb_kind.h"
+#include "sources/filesystem_kind.h"
 #include "app/cli.h"
 #include "app/run.h"
 #include "checks/history.h"
@@ -56,7 +58,7 @@ TargetConfig fs_target(const std::string& name, const std::string& dir) {
   TargetConfig t;
   t.name = name;
   t.kind = "filesystem";
-  t.path = dir;
+  filesystem_config(t).path = dir;
   t.retention = 86400;
   return t;
 }

@@ -6,7 +6,11 @@
 #include <string>
 
 #include "config/config.h"
+#include "sources/dynamodb_kind.h"
+#include "sources/filesystem_kind.h"
 #include "sources/kinds.h"
+#include "sources/postgres_kind.h"
+#include "sources/s3_kind.h"
 
 namespace {
 
@@ -43,26 +47,26 @@ TEST(Config, FullFixtureValues) {
   const auto* s = find(c, "sessions");
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->kind, "dynamodb");
-  EXPECT_EQ(s->table, "UploadSessions");  // ${TTLA_FIXTURE_TABLE}
+  EXPECT_EQ(ttla::dynamodb_config(*s).table, "UploadSessions");  // ${TTLA_FIXTURE_TABLE}
   EXPECT_EQ(s->region, "us-east-1");      // from defaults
   EXPECT_EQ(s->top_k, 5);                 // from defaults
   EXPECT_EQ(s->endpoint_url, "http://127.0.0.1:8000");
-  EXPECT_EQ(s->ttl_attribute, "expires_at");
-  ASSERT_TRUE(s->sample);
-  EXPECT_DOUBLE_EQ(*s->sample, 0.05);
-  EXPECT_EQ(s->segments, 16);
-  EXPECT_DOUBLE_EQ(s->max_read_units_per_second, 200);
-  EXPECT_DOUBLE_EQ(s->max_read_units, 100000);
+  EXPECT_EQ(ttla::dynamodb_config(*s).ttl_attribute, "expires_at");
+  ASSERT_TRUE(ttla::dynamodb_config(*s).sample);
+  EXPECT_DOUBLE_EQ(*ttla::dynamodb_config(*s).sample, 0.05);
+  EXPECT_EQ(ttla::dynamodb_config(*s).segments, 16);
+  EXPECT_DOUBLE_EQ(ttla::dynamodb_config(*s).max_read_units_per_second, 200);
+  EXPECT_DOUBLE_EQ(ttla::dynamodb_config(*s).max_read_units, 100000);
   EXPECT_TRUE(s->redact_keys);
-  ASSERT_TRUE(s->filter);
-  EXPECT_EQ(s->filter->expression, "#s <> :u");
-  EXPECT_EQ(s->filter->names.at("#s"), "status");
-  EXPECT_EQ(s->filter->values[":u"], nlohmann::json({{"S", "uploaded"}}));
-  EXPECT_EQ(s->filter->values[":n"], nlohmann::json({{"N", "5"}}));  // DynamoDB numbers are text
-  EXPECT_EQ(s->filter->values[":b"], nlohmann::json({{"BOOL", true}}));
-  ASSERT_TRUE(s->group_by);
-  EXPECT_EQ(s->group_by->attribute, "thread_id");
-  EXPECT_EQ(s->group_by->split, "#");
+  ASSERT_TRUE(ttla::dynamodb_config(*s).filter);
+  EXPECT_EQ(ttla::dynamodb_config(*s).filter->expression, "#s <> :u");
+  EXPECT_EQ(ttla::dynamodb_config(*s).filter->names.at("#s"), "status");
+  EXPECT_EQ(ttla::dynamodb_config(*s).filter->values[":u"], nlohmann::json({{"S", "uploaded"}}));
+  EXPECT_EQ(ttla::dynamodb_config(*s).filter->values[":n"], nlohmann::json({{"N", "5"}}));  // DynamoDB numbers are text
+  EXPECT_EQ(ttla::dynamodb_config(*s).filter->values[":b"], nlohmann::json({{"BOOL", true}}));
+  ASSERT_TRUE(ttla::dynamodb_config(*s).group_by);
+  EXPECT_EQ(ttla::dynamodb_config(*s).group_by->attribute, "thread_id");
+  EXPECT_EQ(ttla::dynamodb_config(*s).group_by->split, "#");
   // Per-target thresholds override one value and inherit the rest from the global block.
   EXPECT_EQ(s->thresholds.expired_backlog_warning, 5);
   EXPECT_EQ(s->thresholds.expired_backlog_critical, 10000);
@@ -71,35 +75,35 @@ TEST(Config, FullFixtureValues) {
   const auto* u = find(c, "uploads");
   ASSERT_NE(u, nullptr);
   EXPECT_EQ(u->region, "eu-west-1");  // own value beats defaults
-  EXPECT_EQ(u->bucket, "video-uploads");
-  EXPECT_EQ(u->prefix, "uploads/");
+  EXPECT_EQ(ttla::s3_config(*u).bucket, "video-uploads");
+  EXPECT_EQ(ttla::s3_config(*u).prefix, "uploads/");
   EXPECT_EQ(u->retention, 7 * 86400);
-  EXPECT_EQ(u->multipart_max_age, 86400);
-  EXPECT_EQ(u->noncurrent_retention, 86400);
+  EXPECT_EQ(ttla::s3_config(*u).multipart_max_age, 86400);
+  EXPECT_EQ(ttla::s3_config(*u).noncurrent_retention, 86400);
   EXPECT_EQ(u->path_style, true);
-  ASSERT_TRUE(u->group_by);
-  EXPECT_EQ(u->group_by->delimiter, "/");
-  EXPECT_EQ(u->group_by->depth, 2);
-  ASSERT_TRUE(u->orphans);
-  EXPECT_EQ(u->orphans->dynamodb_table, "UploadSessions");
-  EXPECT_EQ(u->orphans->min_age, 3600);
-  EXPECT_EQ(u->max_requests, 5000u);
-  EXPECT_EQ(u->read_tags, 200u);
+  ASSERT_TRUE(ttla::s3_config(*u).group_by);
+  EXPECT_EQ(ttla::s3_config(*u).group_by->delimiter, "/");
+  EXPECT_EQ(ttla::s3_config(*u).group_by->depth, 2);
+  ASSERT_TRUE(ttla::s3_config(*u).orphans);
+  EXPECT_EQ(ttla::s3_config(*u).orphans->dynamodb_table, "UploadSessions");
+  EXPECT_EQ(ttla::s3_config(*u).orphans->min_age, 3600);
+  EXPECT_EQ(ttla::s3_config(*u).max_requests, 5000u);
+  EXPECT_EQ(ttla::s3_config(*u).read_tags, 200u);
   EXPECT_EQ(u->thresholds.expired_backlog_warning, 100);
 
   const auto* m = find(c, "mocs");
   ASSERT_NE(m, nullptr);
   EXPECT_TRUE(m->region.empty());  // defaults apply only where the kind allows the key
   EXPECT_EQ(m->top_k, 5);
-  EXPECT_EQ(m->dsn, "host=db port=5432 dbname=app user=auditor password=none");  // ${X:-none}
-  EXPECT_EQ(m->where, "tenant_id <> 0 and note <> '${literal}'");              // $${ escape
+  EXPECT_EQ(ttla::postgres_config(*m).dsn, "host=db port=5432 dbname=app user=auditor password=none");  // ${X:-none}
+  EXPECT_EQ(ttla::postgres_config(*m).where, "tenant_id <> 0 and note <> '${literal}'");              // $${ escape
   EXPECT_EQ(m->retention, 30 * 86400);
-  EXPECT_EQ(m->statement_timeout, 600);
+  EXPECT_EQ(ttla::postgres_config(*m).statement_timeout, 600);
 
   const auto* f = find(c, "images.v2");
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->path, "/var/tmp/images");
-  EXPECT_EQ(f->pattern, "*.jpg");
+  EXPECT_EQ(ttla::filesystem_config(*f).path, "/var/tmp/images");
+  EXPECT_EQ(ttla::filesystem_config(*f).pattern, "*.jpg");
   EXPECT_EQ(f->retention, 7 * 86400);
 }
 
@@ -108,8 +112,8 @@ TEST(Config, InterpolationUsesEnvironment) {
   auto r = ttla::parse_config(
       "targets:\n  - {name: a, kind: s3, bucket: \"${TTLA_TEST_BUCKET}\", prefix: \"p/${TTLA_TEST_BUCKET}/\"}\n");
   ASSERT_TRUE(r.config);
-  EXPECT_EQ(r.config->targets[0].bucket, "from-env");
-  EXPECT_EQ(r.config->targets[0].prefix, "p/from-env/");
+  EXPECT_EQ(ttla::s3_config(r.config->targets[0]).bucket, "from-env");
+  EXPECT_EQ(ttla::s3_config(r.config->targets[0]).prefix, "p/from-env/");
   unsetenv("TTLA_TEST_BUCKET");
   auto r2 = ttla::parse_config("targets:\n  - {name: a, kind: s3, bucket: \"${TTLA_TEST_BUCKET}\"}\n");
   ASSERT_FALSE(r2.config);
@@ -125,9 +129,9 @@ TEST(Config, DefaultsDoNotOverrideTargetValues) {
       "  - {name: b, kind: dynamodb, table: B, region: ap-south-1, segments: 2}\n");
   ASSERT_TRUE(r.config);
   EXPECT_EQ(r.config->targets[0].region, "us-east-1");
-  EXPECT_EQ(r.config->targets[0].segments, 8);
+  EXPECT_EQ(ttla::dynamodb_config(r.config->targets[0]).segments, 8);
   EXPECT_EQ(r.config->targets[1].region, "ap-south-1");
-  EXPECT_EQ(r.config->targets[1].segments, 2);
+  EXPECT_EQ(ttla::dynamodb_config(r.config->targets[1]).segments, 2);
 }
 
 TEST(Config, KindFromDefaults) {
@@ -191,10 +195,10 @@ TEST(Config, PostgresOwnQueryReplacesDefaultTable) {
       "  - {name: a, kind: postgres, dsn: x, query: \"select 1\"}\n"
       "  - {name: b, kind: postgres, dsn: x}\n");
   ASSERT_TRUE(r.config) << r.errors[0].str();
-  EXPECT_TRUE(r.config->targets[0].table.empty());
-  EXPECT_EQ(r.config->targets[0].query, "select 1");
-  EXPECT_EQ(r.config->targets[1].table, "shared");
-  EXPECT_EQ(r.config->targets[1].timestamp_column, "deleted_at");
+  EXPECT_TRUE(ttla::postgres_config(r.config->targets[0]).table.empty());
+  EXPECT_EQ(ttla::postgres_config(r.config->targets[0]).query, "select 1");
+  EXPECT_EQ(ttla::postgres_config(r.config->targets[1]).table, "shared");
+  EXPECT_EQ(ttla::postgres_config(r.config->targets[1]).timestamp_column, "deleted_at");
 }
 
 TEST(Config, PostgresTimestampUnit) {
@@ -206,9 +210,9 @@ TEST(Config, PostgresTimestampUnit) {
       "timestamp_unit: milliseconds}\n"
       "  - {name: c, kind: postgres, dsn: x, table: t, timestamp_column: c, retention: 1d}\n");
   ASSERT_TRUE(r.config) << r.errors[0].str();
-  EXPECT_EQ(r.config->targets[0].timestamp_unit, "seconds");
-  EXPECT_EQ(r.config->targets[1].timestamp_unit, "milliseconds");
-  EXPECT_EQ(r.config->targets[2].timestamp_unit, "");
+  EXPECT_EQ(ttla::postgres_config(r.config->targets[0]).timestamp_unit, "seconds");
+  EXPECT_EQ(ttla::postgres_config(r.config->targets[1]).timestamp_unit, "milliseconds");
+  EXPECT_EQ(ttla::postgres_config(r.config->targets[2]).timestamp_unit, "");
   auto errs = errors_of(
       "targets: [{name: a, kind: postgres, dsn: x, table: t, timestamp_column: c, retention: 1d, "
       "timestamp_unit: ms}]");
@@ -233,11 +237,11 @@ TEST(Config, DeletionRateKeys) {
       "  - {name: b, kind: dynamodb, table: B, cloudwatch: false, deletion_window: 6h,\n"
       "     cloudwatch_endpoint_url: \"http://127.0.0.1:5000\"}\n");
   ASSERT_TRUE(r.config) << r.errors[0].str();
-  EXPECT_TRUE(r.config->targets[0].cloudwatch);
-  EXPECT_EQ(r.config->targets[0].deletion_window, 86400);
+  EXPECT_TRUE(ttla::dynamodb_config(r.config->targets[0]).cloudwatch);
+  EXPECT_EQ(ttla::dynamodb_config(r.config->targets[0]).deletion_window, 86400);
   EXPECT_TRUE(r.config->targets[0].cloudwatch_endpoint_url.empty());
-  EXPECT_FALSE(r.config->targets[1].cloudwatch);
-  EXPECT_EQ(r.config->targets[1].deletion_window, 6 * 3600);
+  EXPECT_FALSE(ttla::dynamodb_config(r.config->targets[1]).cloudwatch);
+  EXPECT_EQ(ttla::dynamodb_config(r.config->targets[1]).deletion_window, 6 * 3600);
   EXPECT_EQ(r.config->targets[1].cloudwatch_endpoint_url, "http://127.0.0.1:5000");
 }
 

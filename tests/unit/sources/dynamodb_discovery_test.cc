@@ -1,3 +1,4 @@
+#include "sources/dynamodb_kind.h"
 #include "sources/dynamodb_discovery.h"
 
 #include <gtest/gtest.h>
@@ -48,20 +49,20 @@ TEST(DynamodbDiscovery, DiscoveredTargetsAreNamedAndSampledWithABudgetByDefault)
   TargetConfig parent;
   parent.name = "fleet";
   parent.kind = "dynamodb";
-  parent.tables = TableSelector{};
+  dynamodb_config(parent).tables = TableSelector{};
   TargetConfig t = discovered_target(parent, "Sessions");
   EXPECT_EQ(t.name, "fleet/Sessions");
-  EXPECT_EQ(t.table, "Sessions");
-  EXPECT_FALSE(t.tables);
-  EXPECT_TRUE(t.discovered);
-  ASSERT_TRUE(t.sample);
-  EXPECT_DOUBLE_EQ(*t.sample, kDiscoveredSample);
-  EXPECT_DOUBLE_EQ(t.max_read_units, kDiscoveredReadBudget);
-  parent.sample = 1;
-  parent.max_read_units = 50;
+  EXPECT_EQ(dynamodb_config(t).table, "Sessions");
+  EXPECT_FALSE(dynamodb_config(t).tables);
+  EXPECT_TRUE(dynamodb_config(t).discovered);
+  ASSERT_TRUE(dynamodb_config(t).sample);
+  EXPECT_DOUBLE_EQ(*dynamodb_config(t).sample, kDiscoveredSample);
+  EXPECT_DOUBLE_EQ(dynamodb_config(t).max_read_units, kDiscoveredReadBudget);
+  dynamodb_config(parent).sample = 1;
+  dynamodb_config(parent).max_read_units = 50;
   TargetConfig own = discovered_target(parent, "Sessions");
-  EXPECT_DOUBLE_EQ(*own.sample, 1);
-  EXPECT_DOUBLE_EQ(own.max_read_units, 50);
+  EXPECT_DOUBLE_EQ(*dynamodb_config(own).sample, 1);
+  EXPECT_DOUBLE_EQ(dynamodb_config(own).max_read_units, 50);
 }
 
 }  // namespace

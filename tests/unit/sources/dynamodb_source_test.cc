@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "sources/dynamodb_kind.h"
 #include "core/error.h"
 #include "sources/dynamodb_source.h"
 #include "sources/sampling.h"
@@ -225,10 +226,10 @@ struct Harness {
     TargetConfig t;
     t.name = "sessions";
     t.kind = "dynamodb";
-    t.table = "UploadSessions";
+    dynamodb_config(t).table = "UploadSessions";
     t.region = "us-east-1";
     t.endpoint_url = server.url("");
-    t.segments = 4;
+    dynamodb_config(t).segments = 4;
     return t;
   }
 };
@@ -379,7 +380,7 @@ TEST(DynamodbSource, MalformedPageFailsTheTargetWithAParseError) {
 TEST(DynamodbSource, ReadBudgetStopsWithPartialStatus) {
   Harness h;
   TargetConfig t = h.target();
-  t.max_read_units = 20;
+  dynamodb_config(t).max_read_units = 20;
   TargetReport r = make_dynamodb_source(test_options())->audit(t, context());
   EXPECT_EQ(r.status, Status::kPartial);
   ASSERT_TRUE(r.error);
@@ -402,8 +403,8 @@ TEST(DynamodbSource, ReadBudgetStopsWithPartialStatus) {
 TEST(DynamodbSource, RateLimitSlowsTheScan) {
   Harness h(60);
   TargetConfig t = h.target();
-  t.segments = 1;
-  t.max_read_units_per_second = 200;
+  dynamodb_config(t).segments = 1;
+  dynamodb_config(t).max_read_units_per_second = 200;
   auto start = std::chrono::steady_clock::now();
   TargetReport r = make_dynamodb_source(test_options())->audit(t, context());
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -432,7 +433,7 @@ TEST(DynamodbSource, CancelMakesThePartialReport) {
 TEST(DynamodbSource, ShardsTogetherEqualTheFullRun) {
   Harness h;
   TargetConfig t = h.target();
-  t.segments = 5;  // raised to 6, a multiple of 3 shards
+  dynamodb_config(t).segments = 5;  // raised to 6, a multiple of 3 shards
   TargetStats merged;
   uint64_t scanned = 0;
   std::set<uint64_t> seen_segments;
@@ -464,7 +465,7 @@ TEST(DynamodbSource, ShardsTogetherEqualTheFullRun) {
 TEST(DynamodbSource, SampleEstimatesWithAnIntervalAndReadsOnlyItsSegments) {
   Harness h;
   TargetConfig t = h.target();
-  t.sample = 0.5;
+  dynamodb_config(t).sample = 0.5;
   TargetReport r = make_dynamodb_source(test_options())->audit(t, context());
   EXPECT_EQ(r.scan.mode, "sample");
   EXPECT_TRUE(r.estimated);
@@ -507,7 +508,7 @@ TEST(DynamodbSource, SampleEstimatesWithAnIntervalAndReadsOnlyItsSegments) {
   // Same seed, same segments.
   Harness h2;
   TargetConfig t2 = h2.target();
-  t2.sample = 0.5;
+  dynamodb_config(t2).sample = 0.5;
   make_dynamodb_source(test_options())->audit(t2, context());
   std::set<uint64_t> read2;
   for (const json& b : h2.fake.scan_bodies()) read2.insert(b["Segment"].get<uint64_t>());
@@ -520,8 +521,8 @@ TEST(DynamodbSource, SampleStoppedByItsBudgetKeepsAPrefixOfThePlanWhateverTheSiz
   // each read to its end (no size-dependent selection).
   Harness h(1);
   TargetConfig t = h.target();
-  t.sample = 0.5;
-  t.max_read_units = 30;
+  dynamodb_config(t).sample = 0.5;
+  dynamodb_config(t).max_read_units = 30;
   TargetReport r = make_dynamodb_source(test_options())->audit(t, context());
   EXPECT_EQ(r.status, Status::kPartial);
   ASSERT_TRUE(r.sample);
@@ -563,7 +564,7 @@ TEST(DynamodbSource, TtlDisabledIsReportedAndNoAttributeIsAConfigError) {
     Harness h;
     h.fake.ttl_body = fixture("describe_ttl_disabled.json");
     TargetConfig t = h.target();
-    t.ttl_attribute = "ttl";
+    dynamodb_config(t).ttl_attribute = "ttl";
     TargetReport r = make_dynamodb_source(test_options())->audit(t, context());
     EXPECT_EQ(r.table_metrics->ttl_status, "DISABLED");
     EXPECT_EQ(r.table_metrics->ttl_attribute, "ttl");
@@ -574,7 +575,7 @@ TEST(DynamodbSource, TtlDisabledIsReportedAndNoAttributeIsAConfigError) {
 TEST(DynamodbSource, ConfiguredAttributeOverridesTheTables) {
   Harness h;
   TargetConfig t = h.target();
-  t.ttl_attribute = "expires_at";  // absent from every item
+  dynamodb_config(t).ttl_attribute = "expires_at";  // absent from every item
   TargetReport r = make_dynamodb_source(test_options())->audit(t, context());
   EXPECT_EQ(r.stats.class_count(ItemClass::kMissingTtl), 600u);
   EXPECT_EQ(r.extra["dynamodb"]["table_ttl_attribute"], "ttl");

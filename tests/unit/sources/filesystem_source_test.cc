@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sources/filesystem_kind.h"
 #include "core/error.h"
 #include "sources/filesystem_source.h"
 
@@ -99,7 +100,7 @@ TargetConfig config_for(const std::string& root, int64_t retention) {
   TargetConfig t;
   t.name = "images";
   t.kind = "filesystem";
-  t.path = root;
+  filesystem_config(t).path = root;
   t.retention = retention;
   return t;
 }
@@ -159,7 +160,7 @@ TEST(FilesystemSource, DeepNestingAndPattern) {
   tree.file(deep + "bottom.txt", 3, 20 * kDay);
   tree.file("top.jpg", 3, 20 * kDay);
   auto t = config_for(tree.root(), kDay);
-  t.pattern = "*.jpg";
+  filesystem_config(t).pattern = "*.jpg";
   auto r = audit(t);
   EXPECT_EQ(r.stats.expired_count(), 2u);
   EXPECT_EQ(r.extra["filesystem"]["skipped_by_pattern"], 1);

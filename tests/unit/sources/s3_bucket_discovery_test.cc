@@ -2,6 +2,8 @@
 // with the ContinuationToken of a paged answer) and the per-bucket targets.
 #include <gtest/gtest.h>
 
+#include "sources/s3_kind.h"
+#include "sources/dynamodb_kind.h"
 #include "config/config.h"
 #include "sources/kinds.h"
 #include "core/error.h"
@@ -35,21 +37,21 @@ TEST(S3Discovery, DiscoveredBucketTarget) {
   TargetConfig parent;
   parent.name = "logs";
   parent.kind = "s3";
-  parent.prefix = "app/";
-  parent.buckets = TableSelector{{"prod-*"}, {"*-archive"}};
+  s3_config(parent).prefix = "app/";
+  s3_config(parent).buckets = TableSelector{{"prod-*"}, {"*-archive"}};
   EXPECT_TRUE(is_discovery_target(parent));
-  EXPECT_TRUE(name_selected(*parent.buckets, "prod-logs"));
-  EXPECT_FALSE(name_selected(*parent.buckets, "prod-archive"));
-  EXPECT_FALSE(name_selected(*parent.buckets, "dev-logs"));
+  EXPECT_TRUE(name_selected(*s3_config(parent).buckets, "prod-logs"));
+  EXPECT_FALSE(name_selected(*s3_config(parent).buckets, "prod-archive"));
+  EXPECT_FALSE(name_selected(*s3_config(parent).buckets, "dev-logs"));
   const TargetConfig t = discovered_target(parent, "prod-logs");
   EXPECT_EQ(t.name, "logs/prod-logs");
-  EXPECT_EQ(t.bucket, "prod-logs");
-  EXPECT_EQ(t.prefix, "app/");
-  EXPECT_FALSE(t.buckets.has_value());
+  EXPECT_EQ(s3_config(t).bucket, "prod-logs");
+  EXPECT_EQ(s3_config(t).prefix, "app/");
+  EXPECT_FALSE(s3_config(t).buckets.has_value());
   EXPECT_FALSE(is_discovery_target(t));
-  EXPECT_TRUE(t.discovered);
-  EXPECT_FALSE(t.sample.has_value());  // DynamoDB's sampling default is not for buckets
-  EXPECT_TRUE(t.table.empty());
+  // DynamoDB's discovery defaults (sample, read budget) are not for buckets: the target holds
+  // s3 settings only.
+  EXPECT_EQ(t.kind_config_if<DynamodbTargetConfig>(), nullptr);
 }
 
 TEST(S3Discovery, ConfigAcceptsBucketsInsteadOfBucket) {
