@@ -91,9 +91,10 @@ std::vector<TargetKey> keys() {
       common_key("profile"),
       common_key("role_arn"),
       common_key("external_id"),
-      k.read("path_style", [](Validator& v, const YAML::Node& n, const std::string& p, Own& c) {
-        if (auto b = v.boolean(n, p)) c.path_style = *b;
-      }),
+      // An AWS connection setting, kept in TargetConfig with endpoint_url.
+      TargetKey{"path_style", [](Validator& v, const YAML::Node& n, const std::string& p, TargetConfig& t) {
+                  if (auto b = v.boolean(n, p)) t.path_style = *b;
+                }},
       common_key("retention"),
       optional_duration("multipart_max_age", &Own::multipart_max_age),
       optional_duration("noncurrent_retention", &Own::noncurrent_retention),

@@ -13,12 +13,12 @@
 #include <fstream>
 #include <regex>
 
-#include "sources/dynamodb_kind.h"
-#include "sources/filesystem_kind.h"
 #include "app/cli.h"
 #include "app/run.h"
 #include "checks/history.h"
 #include "core/time.h"
+#include "sources/dynamodb_kind.h"
+#include "sources/filesystem_kind.h"
 
 namespace fs = std::filesystem;
 
@@ -112,7 +112,7 @@ TEST(RunAudit, UnreachableEndpointFailsWithReasonOthersAudited) {
   TargetConfig d;
   d.name = "sessions";
   d.kind = "dynamodb";
-  d.table = "UploadSessions";
+  dynamodb_config(d).table = "UploadSessions";
   d.region = "us-east-1";
   d.endpoint_url = "http://127.0.0.1:1";
   c.targets.push_back(d);

@@ -257,13 +257,13 @@ TEST(Config, TablesDiscoveryForms) {
       "  - {name: but, kind: dynamodb, tables: {exclude: [\"*-tmp\"]}}\n");
   ASSERT_TRUE(r.config) << r.errors[0].str();
   const auto& t = r.config->targets;
-  ASSERT_TRUE(t[0].tables);
-  EXPECT_EQ(t[0].tables->include, (std::vector<std::string>{"*"}));
-  EXPECT_TRUE(t[0].tables->exclude.empty());
-  EXPECT_EQ(t[1].tables->include, (std::vector<std::string>{"prod-*"}));
-  EXPECT_EQ(t[1].tables->exclude, (std::vector<std::string>{"*-tmp", "x"}));
-  EXPECT_EQ(t[2].tables->include, (std::vector<std::string>{"*"}));
-  EXPECT_TRUE(t[0].table.empty());
+  ASSERT_TRUE(ttla::dynamodb_config(t[0]).tables);
+  EXPECT_EQ(ttla::dynamodb_config(t[0]).tables->include, (std::vector<std::string>{"*"}));
+  EXPECT_TRUE(ttla::dynamodb_config(t[0]).tables->exclude.empty());
+  EXPECT_EQ(ttla::dynamodb_config(t[1]).tables->include, (std::vector<std::string>{"prod-*"}));
+  EXPECT_EQ(ttla::dynamodb_config(t[1]).tables->exclude, (std::vector<std::string>{"*-tmp", "x"}));
+  EXPECT_EQ(ttla::dynamodb_config(t[2]).tables->include, (std::vector<std::string>{"*"}));
+  EXPECT_TRUE(ttla::dynamodb_config(t[0]).table.empty());
 }
 
 TEST(Config, TablesErrors) {
