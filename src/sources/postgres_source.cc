@@ -23,16 +23,8 @@ namespace {
 
 using pg::Result;
 using pg::Session;
+using pg::quote_ident;
 using pg::server_message;
-
-
-std::string quote_ident(PGconn* conn, std::string_view ident) {
-  char* q = PQescapeIdentifier(conn, ident.data(), ident.size());
-  if (q == nullptr) throw Error(ErrorKind::kConfig, "cannot quote identifier: " + server_message(conn, nullptr));
-  std::string out(q);
-  PQfreemem(q);
-  return out;
-}
 
 // "schema.table" -> "schema"."table"; each part quoted on its own.
 std::string quote_qualified(PGconn* conn, const std::string& name) {
