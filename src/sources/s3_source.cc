@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/time.h"
 #include "sources/dynamodb_source.h"
+#include "sources/latency_tracker.h"
 #include "sources/s3_lifecycle.h"
 #include "sources/s3_xml.h"
 #include "sources/target_limits.h"
@@ -127,6 +128,7 @@ class S3Audit {
   Step evaluate_object(const s3::ObjectEntry& o);
   Step object_deadline(const s3::ObjectEntry& o, std::optional<int64_t>* deadline);
   void note_orphan_candidate(const s3::ObjectEntry& o);
+  void track_for_latency(const s3::ObjectEntry& o, std::optional<int64_t> deadline);
   void evaluate_upload(s3::UploadEntry& u);
 
   // Orphans: ids captured from keys looked up in a DynamoDB table.
@@ -136,7 +138,8 @@ class S3Audit {
   Step look_up_batch(aws::AwsClient& ddb, nlohmann::json request, std::set<std::string>* found);
   nlohmann::json orphans_section(const std::set<std::string>& found) const;
 
-  // The report's `s3` section.
+  // The report's `deletion` (latency) and `s3` sections.
+  nlohmann::json latency_fields(const std::optional<std::string>& stop_reason);
   void add_lifecycle_fields(nlohmann::json& extra) const;
   void add_listing_fields(nlohmann::json& extra) const;
 
@@ -182,12 +185,25 @@ class S3Audit {
 
   std::optional<s3::NoncurrentWalker::Result> versions_result_;
   std::optional<nlohmann::json> orphans_json_;
+
+  // Deletion latency: the expired objects tracked between runs, and what the listing saw of the
+  // ones tracked before.
+  LatencyRun latency_;
+  KeySample latency_sample_;
+  ListedItems listed_;
+  std::string hash_key_;  // "bucket/key" of the object being hashed
 };
 
 // Setup, before any request: endpoint, credentials, the client signed for the bucket's cached
 // region, the report's statistics and the orphan key pattern.
 S3Audit::S3Audit(const S3SourceOptions& options, const TargetConfig& target, const RunContext& ctx)
-    : options_(options), target_(target), ctx_(ctx) {
+    : options_(options),
+      target_(target),
+      ctx_(ctx),
+      latency_(target.name, target.redact_keys, target.latency_track_keys,
+               "s3://" + target.bucket + "/" + target.prefix, ctx),
+      latency_sample_(latency_.sample()),
+      listed_(latency_.previous().tracked) {
   service_.region = resolve_dynamodb_region(target);
   service_.endpoint_url = aws::resolve_endpoint("s3", target.endpoint_url, target.profile);
   service_.s3_path_style = target.path_style.value_or(!service_.endpoint_url.empty());
@@ -403,6 +419,7 @@ Step S3Audit::evaluate_object(const s3::ObjectEntry& o) {
     }
   }
   note_orphan_candidate(o);
+  track_for_latency(o, deadline);
   return {};
 }
 
@@ -446,6 +463,20 @@ void S3Audit::note_orphan_candidate(const s3::ObjectEntry& o) {
     ++c.objects;
     c.bytes += o.size;
     ++orphan_candidate_objects_;
+  }
+}
+
+// Deletion latency: every listed object tells whether a tracked one is still there (with the same
+// deadline); expired ones compete for this run's sample by the keyed hash of "bucket/key".
+void S3Audit::track_for_latency(const s3::ObjectEntry& o, std::optional<int64_t> deadline) {
+  if (!latency_.enabled()) return;
+  hash_key_.assign(target_.bucket).append("/").append(o.key);
+  const uint64_t h = latency_sample_.hash(hash_key_);
+  std::optional<double> d;
+  if (deadline) d = static_cast<double>(*deadline);
+  listed_.saw(h, d);
+  if (deadline && *deadline <= ctx_.as_of && latency_sample_.wants(h)) {
+    latency_sample_.add(h, *d, target_.redact_keys ? std::string() : o.key);
   }
 }
 
@@ -697,6 +728,7 @@ void S3Audit::fill_report(const std::optional<std::string>& stop_reason) {
   add_lifecycle_fields(extra);
   add_listing_fields(extra);
   report_.extra["s3"] = extra;
+  if (latency_.enabled()) report_.extra["deletion"] = latency_fields(stop_reason);
 
   spdlog::info(
       "s3 audit done target={} bucket={} objects={} bytes={} expired={} stale_uploads={} "
@@ -704,6 +736,19 @@ void S3Audit::fill_report(const std::optional<std::string>& stop_reason) {
       target_.name, target_.bucket, objects_, bytes_, report_.stats.expired_count(),
       multipart_ ? multipart_->stale_count : 0, versions_result_ ? versions_result_->expired_count : 0,
       report_.scan.requests, to_string(report_.status));
+}
+
+// The latency fields of the `deletion` section. Presence comes from this run's listing, so only a
+// complete one may advance the state: an object it did not reach is not a deleted object.
+nlohmann::json S3Audit::latency_fields(const std::optional<std::string>& stop_reason) {
+  if (!objects_complete_) {
+    return LatencyRun::unmeasured(
+        "the object listing was incomplete (" + stop_reason.value_or("stopped") +
+        "): tracked objects it did not reach cannot be told from deleted ones, so the state is "
+        "kept for the next complete listing");
+  }
+  return latency_.finish(latency_sample_, latency_.needs_presence() ? listed_.presence()
+                                                                   : std::vector<Presence>{});
 }
 
 // Which rules applied, which could not be, and where retention came from.
