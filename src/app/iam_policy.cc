@@ -77,6 +77,7 @@ std::vector<std::string> dynamo_actions(const std::vector<std::string>& ops) {
 
 nlohmann::json iam_policy(const Config& config) {
   std::set<std::string> tables, orphan_tables, latency_tables, buckets, objects, roles, queues;
+  std::set<std::string> streams;  // deletion latency from the tables' streams
   std::set<std::string> named_queues;  // sqs `queue:` resolves its URL with GetQueueUrl
   bool any_cloudwatch = false;
   bool list_tables = false;
@@ -101,6 +102,7 @@ nlohmann::json iam_policy(const Config& config) {
       if (!t.tables) {
         tables.insert(table_arn(region_of(t), t.table));
         if (latency_lookups) latency_tables.insert(table_arn(region_of(t), t.table));
+        if (t.latency_stream) streams.insert(table_arn(region_of(t), t.table) + "/stream/*");
         continue;
       }
       // Discovery: IAM wildcards are * and ? only, so an include glob with a [class] widens to
@@ -110,6 +112,9 @@ nlohmann::json iam_policy(const Config& config) {
         tables.insert(table_arn(region_of(t), g.find('[') == std::string::npos ? g : "*"));
         if (latency_lookups) {
           latency_tables.insert(table_arn(region_of(t), g.find('[') == std::string::npos ? g : "*"));
+        }
+        if (t.latency_stream) {
+          streams.insert(table_arn(region_of(t), g.find('[') == std::string::npos ? g : "*") + "/stream/*");
         }
       }
     } else if (t.kind == "s3") {
@@ -140,6 +145,12 @@ nlohmann::json iam_policy(const Config& config) {
   if (!latency_tables.empty()) {
     statements.push_back(
         statement("DynamoDbLatencyLookups", dynamo_actions({"BatchGetItem"}), latency_tables));
+  }
+  if (!streams.empty()) {
+    // Exact deletion latency from a stream with old images; off with `latency_stream: false`.
+    statements.push_back(statement(
+        "DynamoDbReadStreams",
+        {"dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"}, streams));
   }
   if (!orphan_tables.empty()) {
     statements.push_back(

@@ -20,6 +20,7 @@ using Clock = std::chrono::steady_clock;
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 constexpr std::string_view kDynamoDbTargetPrefix = "DynamoDB_20120810.";
+constexpr std::string_view kDynamoDbStreamsTargetPrefix = "DynamoDBStreams_20120810.";
 constexpr std::string_view kCloudWatchVersion = "2010-08-01";
 
 bool in_list(const std::vector<std::string>& list, std::string_view v) {
@@ -213,6 +214,11 @@ bool is_allowed_dynamodb_operation(std::string_view operation) {
   return in_list(allowed_dynamodb_operations(), operation);
 }
 
+bool is_allowed_dynamodb_streams_operation(std::string_view operation) {
+  return operation == "DescribeStream" || operation == "GetShardIterator" ||
+         operation == "GetRecords" || operation == "ListStreams";
+}
+
 bool is_allowed_s3_method(std::string_view method) { return method == "GET" || method == "HEAD"; }
 
 bool is_allowed_sts_operation(std::string_view operation) {
@@ -386,6 +392,19 @@ std::string AwsClient::dynamodb(std::string_view operation, std::string_view jso
           : config_.endpoint_url);
   return impl_->expect_2xx(
       json_call("dynamodb", kDynamoDbTargetPrefix, operation, endpoint, json_body), config_.region);
+}
+
+std::string AwsClient::dynamodb_streams(std::string_view operation, std::string_view json_body) {
+  if (!is_allowed_dynamodb_streams_operation(operation)) {
+    throw Error(ErrorKind::kForbidden, "refusing DynamoDB Streams " + std::string(operation) +
+                                           ": ttl-auditor only reads stream records");
+  }
+  const Endpoint endpoint = parse_endpoint(config_.endpoint_url.empty()
+                                               ? public_endpoint("dynamodb_streams", config_.region)
+                                               : config_.endpoint_url);
+  return impl_->expect_2xx(
+      json_call("dynamodb", kDynamoDbStreamsTargetPrefix, operation, endpoint, json_body),
+      config_.region);
 }
 
 std::string AwsClient::sqs(std::string_view operation, std::string_view json_body) {

@@ -38,7 +38,7 @@ const std::map<std::string, std::vector<std::string>>& kind_keys() {
        {"table", "region", "endpoint_url", "profile", "role_arn", "external_id", "ttl_attribute", "filter", "group_by", "sample",
         "segments", "max_read_units_per_second", "max_read_units", "cloudwatch", "tables",
         "cloudwatch_endpoint_url", "deletion_window", "request_timeout", "connect_timeout",
-        "max_duration", "latency_track_keys"}},
+        "max_duration", "latency_track_keys", "latency_stream"}},
       {"s3",
        {"bucket", "prefix", "region", "endpoint_url", "profile", "role_arn", "external_id", "path_style", "retention",
         "multipart_max_age", "noncurrent_retention", "group_by", "orphans", "max_requests",
@@ -604,6 +604,8 @@ void apply_target_key(Validator& v, const std::string& key, const YAML::Node& n,
     if (ok) (key == "tables" ? t.tables : t.buckets) = sel;
   } else if (key == "cloudwatch") {
     if (auto b = v.boolean(n, p)) t.cloudwatch = *b;
+  } else if (key == "latency_stream") {
+    if (auto b = v.boolean(n, p)) t.latency_stream = *b;
   } else if (key == "deletion_window") {
     auto d = v.duration(n, p);
     if (!d) return;

@@ -101,6 +101,9 @@ struct TargetConfig {
   // dynamodb, s3: expired items followed between runs for deletion latency (needs state_dir);
   // 0 turns it off.
   int latency_track_keys = 1000;
+  // dynamodb: exact deletion latency from the table's stream when its view has old images
+  // (DescribeStream/GetShardIterator/GetRecords over the last 24 h); false never reads it.
+  bool latency_stream = true;
 
   // s3
   std::string bucket;

@@ -17,6 +17,7 @@
 #include "sources/deletion_rate.h"
 #include "sources/dynamodb_latency.h"
 #include "sources/dynamodb_request.h"
+#include "sources/dynamodb_stream.h"
 #include "sources/rate_limiter.h"
 #include "sources/sampling.h"
 #include "sources/scan_page.h"
@@ -72,6 +73,44 @@ struct Shared {
   std::atomic<bool> stopping{false};
 };
 
+// Exact deletion latency from the table's stream when it has one whose view holds old images
+// (sources/dynamodb_stream.h): merged into the report's deletion section. Never fails the audit.
+void add_stream_latency(const TargetConfig& target, const RunContext& ctx,
+                        const aws::ServiceConfig& service,
+                        std::shared_ptr<aws::CredentialsProvider> credentials,
+                        aws::CallStats* call_stats, RateLimiter* limiter, double budget_left,
+                        std::string_view describe_table, const std::string& ttl_attribute,
+                        TargetReport* report) {
+  const std::optional<dynamodb::StreamSpec> spec = dynamodb::parse_table_stream(describe_table);
+  if (!spec) return;
+  nlohmann::json& deletion = report->extra["deletion"];
+  if (!deletion.is_object()) deletion = nlohmann::json::object();
+  if (!dynamodb::has_old_images(*spec)) {
+    deletion["latency_stream"] = {
+        {"stream_arn", spec->arn}, {"view_type", spec->view_type},
+        {"note", "the stream's view holds no old images, so no TTL value to measure from"}};
+    return;
+  }
+  aws::ServiceConfig streams = service;
+  streams.endpoint_url =
+      aws::resolve_endpoint("dynamodb_streams", target.endpoint_url, target.profile);
+  aws::AwsClient client(streams, std::move(credentials), call_stats);
+  dynamodb::StreamReadOptions o;
+  o.ttl_attribute = ttl_attribute;
+  o.window_end = ctx.as_of;
+  o.window_start = ctx.as_of - dynamodb::kStreamWindowSeconds;
+  o.limiter = limiter;
+  o.budgeted = target.max_read_units > 0;
+  o.budget_left = budget_left;
+  o.cancel = ctx.cancel;
+  const dynamodb::StreamRead read = dynamodb::read_stream(client, spec->arn, o);
+  if (!read.error.empty()) {
+    spdlog::warn("dynamodb stream latency unavailable target={} stream={} error=\"{}\"",
+                 target.name, spec->arn, read.error);
+  }
+  dynamodb::merge_stream_latency(&deletion, *spec, read, o.window_start, o.window_end);
+}
+
 class DynamodbSource : public Source {
  public:
   explicit DynamodbSource(DynamodbSourceOptions options) : options_(std::move(options)) {}
@@ -97,8 +136,9 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
 
   // Discovery.
   aws::AwsClient main_client(service, credentials, &call_stats);
-  const dynamodb::TableDescription table = dynamodb::parse_describe_table(
-      main_client.dynamodb("DescribeTable", dynamodb::describe_table_body(target.table)));
+  const std::string describe_table =
+      main_client.dynamodb("DescribeTable", dynamodb::describe_table_body(target.table));
+  const dynamodb::TableDescription table = dynamodb::parse_describe_table(describe_table);
   const dynamodb::TtlDescription ttl = dynamodb::parse_describe_ttl(
       main_client.dynamodb("DescribeTimeToLive", dynamodb::describe_ttl_body(target.table)));
 
@@ -452,6 +492,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
     report.extra["deletion"] = query_dynamodb_deletions(target, target.table, service, credentials,
                                                         ctx.as_of, report.expired_count_reported());
   }
+  double budget_left = target.max_read_units - shared.consumed_units;
   if (latency.enabled()) {
     const bool complete_full = !sampling && complete == results.size() &&
                                shared.stop == StopReason::kNone && failed_segments.empty();
@@ -468,6 +509,14 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
     nlohmann::json& deletion = report.extra["deletion"];
     if (!deletion.is_object()) deletion = nlohmann::json::object();
     deletion.update(fields);
+    budget_left -= units;
+  }
+  if (target.latency_stream && !ctx.shard) {
+    // The table's TTL deletes by its own attribute, whatever the audit classifies by.
+    add_stream_latency(target, ctx, service, credentials, &call_stats, &limiter, budget_left,
+                       describe_table, ttl.attribute.empty() ? ttl_attribute : ttl.attribute,
+                       &report);
+    report.scan.requests = call_stats.requests.load();
   }
   spdlog::info(
       "dynamodb audit done target={} table={} mode={} items_scanned={} expired={} "

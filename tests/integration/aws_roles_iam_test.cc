@@ -286,7 +286,8 @@ TEST_F(AwsRolesIamTest, PrintedPolicyIsExactlyEnoughOnAnIamEnforcingServer) {
   // What the auditor sends for this config: nothing else is printed.
   EXPECT_EQ(std::set<std::string>(actions.begin(), actions.end()),
             (std::set<std::string>{"cloudwatch:GetMetricData", "dynamodb:DescribeTable",
-                                   "dynamodb:DescribeTimeToLive",
+                                   "dynamodb:DescribeTimeToLive", "dynamodb:DescribeStream",
+                                   "dynamodb:GetShardIterator", "dynamodb:GetRecords",
                                    "dynamodb:Scan", "s3:GetBucketVersioning",
                                    "s3:GetLifecycleConfiguration", "s3:ListBucket",
                                    "s3:ListBucketMultipartUploads", "s3:ListBucketVersions",
@@ -309,6 +310,10 @@ TEST_F(AwsRolesIamTest, PrintedPolicyIsExactlyEnoughOnAnIamEnforcingServer) {
   ASSERT_EQ(status(full.report, "bucket"), "ok") << error(full.report, "bucket") << describe(full.result);
   EXPECT_EQ((*target(full.report, "ddb"))["scan"]["items_scanned"].get<int>(), 10);
   EXPECT_EQ((*target(full.report, "ddb"))["expired"]["count"].get<double>(), 6);
+  // The table's stream (NEW_AND_OLD_IMAGES) was read: the setup's 10 INSERTs, no TTL deletion.
+  const json& full_stream = (*target(full.report, "ddb"))["deletion"]["latency_stream"];
+  EXPECT_FALSE(full_stream.contains("error")) << full_stream.dump();
+  EXPECT_EQ(full_stream.value("records", -1), 10) << full_stream.dump();
   // Any one action removed: its target fails with AccessDenied, the other is still audited.
   for (const std::string& action : actions) {
     SCOPED_TRACE(action);
@@ -328,6 +333,22 @@ TEST_F(AwsRolesIamTest, PrintedPolicyIsExactlyEnoughOnAnIamEnforcingServer) {
       EXPECT_NE((*t)["deletion"].value("error", "").find("AccessDenied"), std::string::npos)
           << (*t)["deletion"].dump();
       EXPECT_FALSE((*t)["deletion"].contains("rate_per_hour")) << (*t)["deletion"].dump();
+      EXPECT_EQ(status(a.report, intact), "ok") << error(a.report, intact);
+      continue;
+    }
+    if (action == "dynamodb:DescribeStream" || action == "dynamodb:GetShardIterator" ||
+        action == "dynamodb:GetRecords") {
+      // Stream latency is an addition too: the audit stands, the deletion section says why the
+      // stream could not be read (the operation and the denial) and no stream latency is shown.
+      const json* t = target(a.report, broken);
+      ASSERT_NE(t, nullptr);
+      EXPECT_EQ(status(a.report, broken), "ok") << error(a.report, broken);
+      EXPECT_EQ((*t)["expired"]["count"].get<double>(), 6);
+      const std::string why = (*t)["deletion"].value("latency_stream_error", "");
+      EXPECT_EQ(why.rfind(action.substr(9) + ": auth: AccessDenied", 0), 0u) << (*t)["deletion"].dump();
+      // No snapshot tracking here (no state_dir): the failure is the section's latency_error.
+      EXPECT_EQ((*t)["deletion"].value("latency_error", ""), "stream: " + why);
+      EXPECT_FALSE((*t)["deletion"].contains("latency_seconds_quantiles")) << (*t)["deletion"].dump();
       EXPECT_EQ(status(a.report, intact), "ok") << error(a.report, intact);
       continue;
     }
