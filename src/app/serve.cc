@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "app/post_audit.h"
 #include "sinks/exporter.h"
 #include "sinks/metrics.h"
 
@@ -152,11 +153,10 @@ int run_serve(const Config& config, const ServeOptions& options) {
                   {"finished_at", report.run.finished_at},
                   {"duration_seconds", report.run.finished_at - report.run.started_at}};
       healthy = true;
-      if (!options.sinks.report_file.empty() || !options.sinks.report_dir.empty() ||
-          !options.sinks.textfile.empty() || !options.sinks.pushgateway_url.empty()) {
-        for (const auto& err : publish(report, options.sinks)) {
-          spdlog::warn("serve: sink failed error=\"{}\"", err);
-        }
+      if (has_outputs(options.sinks)) {
+        PublishOptions publishing;
+        publishing.sinks = options.sinks;
+        publish_report(report, publishing);  // logs each failure
       }
       spdlog::info("serve: audit finished run_id={} status={} seconds={:.3f}", report.run.id,
                    to_string(report.run.status), wall_now() - started_wall);

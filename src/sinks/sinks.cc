@@ -24,7 +24,6 @@ void attempt(const char* sink, std::vector<std::string>& errors, Fn&& fn) {
   try {
     fn();
   } catch (const std::exception& e) {
-    spdlog::error("sink failed {}", Fields().add("sink", sink).add("error", e.what()).str());
     errors.push_back(std::string(sink) + ": " + e.what());
   }
 }
@@ -63,7 +62,6 @@ std::vector<std::string> publish(const Report& report, const SinkOptions& option
       lock.emplace(lock_path, kLockWaitSeconds, RunLock::Target::kDirectory);
     } catch (const std::exception& e) {
       // Writing without the lock could interleave with the other run; report, do not write.
-      spdlog::error("sink=lock error=\"{}\"", e.what());
       errors.push_back(std::string("lock: ") + e.what());
       if (!options.pushgateway_url.empty()) {
         attempt("pushgateway", errors, [&] {
