@@ -1,7 +1,7 @@
 #include "app/cli.h"
 
 #include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <unistd.h>
 
@@ -165,12 +165,10 @@ void print_config_errors(const std::string& path, const std::vector<ConfigError>
   if (log != nullptr && log->json()) {
     // Under --log-format json every line on stderr is a JSON object, config errors included.
     for (const auto& e : errors) {
-      spdlog::error("config error {}",
-                    Fields().add("file", path).add("path", e.path).add("error", e.message).str());
+      log::error("config error", Fields().add("file", path).add("path", e.path).add("error", e.message));
     }
-    spdlog::error("config invalid {}",
-                  Fields().add("file", path).add("problems", static_cast<uint64_t>(errors.size())).str());
-    spdlog::default_logger()->flush();
+    log::error("config invalid", Fields().add("file", path).add("problems", static_cast<uint64_t>(errors.size())));
+    log::flush();
     return;
   }
   for (const auto& e : errors) std::cerr << e.str() << '\n';
@@ -190,8 +188,8 @@ std::optional<Config> load_or_report(const std::string& path, const LogOptions* 
 // A usage error: plain text, or one JSON line under --log-format json. Returns kExitUsage.
 int usage_error(const LogOptions& log, const std::string& message) {
   if (log.json()) {
-    spdlog::error("usage error {}", Fields().add("error", message).str());
-    spdlog::default_logger()->flush();
+    log::error("usage error", Fields().add("error", message));
+    log::flush();
   } else {
     std::cerr << message << '\n';
   }
@@ -348,8 +346,8 @@ int cmd_run(const RunArgs& a) {
   o.html_file = a.html;
   if (!outputs_usable(a.log, o.sinks)) return kExitUsage;
   if (!has_outputs(o.sinks)) {
-    spdlog::warn("no output configured: results are only in this log {}",
-                 Fields().add("hint", "add --report FILE (- for stdout), --report-dir DIR, --textfile FILE or --pushgateway URL").str());
+    log::warn("no output configured: results are only in this log",
+              Fields().add("hint", "add --report FILE (- for stdout), --report-dir DIR, --textfile FILE or --pushgateway URL"));
   }
 
   const bool terminal = isatty(STDERR_FILENO) != 0;
@@ -360,7 +358,7 @@ int cmd_run(const RunArgs& a) {
 
   RunOutcome outcome = run_pipeline(*config, o);
   progress.finish();
-  spdlog::default_logger()->flush();
+  log::flush();
   if (terminal) {
     std::cerr << '\n' << summary_table(outcome.report, outcome.written, outcome.exit_code);
     std::cerr.flush();
@@ -454,11 +452,10 @@ int cmd_merge(const MergeArgs& a) {
   }
   publishing.state_dir = config ? config->state_dir : "";
   const Published published = publish_report(merged, publishing);
-  spdlog::info("merge finished {}", Fields()
-                                        .add("parts", static_cast<uint64_t>(parts.size()))
-                                        .add("targets", static_cast<uint64_t>(merged.targets.size()))
-                                        .add("status", std::string(to_string(merged.run.status)))
-                                        .str());
+  log::info("merge finished", Fields()
+                                 .add("parts", static_cast<uint64_t>(parts.size()))
+                                 .add("targets", static_cast<uint64_t>(merged.targets.size()))
+                                 .add("status", std::string(to_string(merged.run.status))));
   return run_exit_code(merged, a.fail_on, !published.errors.empty());
 }
 

@@ -1,6 +1,6 @@
 #include "app/post_audit.h"
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <exception>
 
@@ -16,13 +16,13 @@ namespace {
 void log_target_status(const TargetReport& r, const Fields& f) {
   switch (r.status) {
     case Status::kOk:
-      spdlog::info("target audited {}", f.str());
+      log::info("target audited", f);
       break;
     case Status::kPartial:
-      spdlog::warn("target partial {}", f.str());
+      log::warn("target partial", f);
       break;
     case Status::kFailed:
-      spdlog::error("target failed {}", f.str());
+      log::error("target failed", f);
       break;
   }
 }
@@ -42,8 +42,7 @@ void PostAudit::finish_target(TargetReport& r, const Thresholds& thresholds, dou
     try {
       past = history_.load(r.name);
     } catch (const std::exception& e) {
-      spdlog::warn("history unreadable, growth checks skipped {}",
-                   Fields().add("target", r.name).add("error", e.what()).str());
+      log::warn("history unreadable, growth checks skipped", Fields().add("target", r.name).add("error", e.what()));
     }
   }
   r.anomalies.clear();
@@ -55,8 +54,7 @@ void PostAudit::finish_target(TargetReport& r, const Thresholds& thresholds, dou
       RunLock lock(lock_path_, kHistoryLockWaitSeconds);
       history_.append(r.name, point, thresholds.history_runs);
     } catch (const std::exception& e) {
-      spdlog::warn("history not recorded {}",
-                   Fields().add("target", r.name).add("error", e.what()).str());
+      log::warn("history not recorded", Fields().add("target", r.name).add("error", e.what()));
     }
   }
   log_target(r);
@@ -80,15 +78,14 @@ void PostAudit::log_target(const TargetReport& r) {
   // One warn line per fired rule: visible at the default level and with --log-level warn, so a
   // run that exits 1 always says why.
   for (const Anomaly& a : r.anomalies) {
-    spdlog::warn("anomaly {}", Fields()
-                                   .add("rule", a.rule)
-                                   .add("severity", a.severity)
-                                   .add("target", r.name)
-                                   .add("kind", r.kind)
-                                   .add("value", a.value)
-                                   .add("threshold", a.threshold)
-                                   .add("message", a.message)
-                                   .str());
+    log::warn("anomaly", Fields()
+                             .add("rule", a.rule)
+                             .add("severity", a.severity)
+                             .add("target", r.name)
+                             .add("kind", r.kind)
+                             .add("value", a.value)
+                             .add("threshold", a.threshold)
+                             .add("message", a.message));
   }
 }
 
@@ -102,13 +99,13 @@ Published publish_report(const Report& report, const PublishOptions& options) {
   if (!options.html_file.empty()) {
     try {
       write_html_output(options.html_file, report, options.state_dir);
-      spdlog::info("sink=html file={}", options.html_file);
+      log::info("output written", Fields().add("sink", "html").add("path", options.html_file));
     } catch (const std::exception& e) {
       out.errors.push_back(std::string("html: ") + e.what());
     }
   }
   // publish() only collects: each failure is logged here, once.
-  for (const auto& e : out.errors) spdlog::error("sink failed {}", Fields().add("error", e).str());
+  for (const auto& e : out.errors) log::error("sink failed", Fields().add("error", e));
   return out;
 }
 

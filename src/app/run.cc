@@ -1,6 +1,6 @@
 #include "app/run.h"
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <algorithm>
 #include <chrono>
@@ -131,12 +131,11 @@ TargetReport audit_one(const TargetConfig& target, const RunContext& ctx) {
     empty.kind = target.kind;
     empty.has_expired = kind_reports_expiry(target.kind);
     empty.findings_measured = false;  // shard 0 measures it
-    spdlog::info("target left to shard 0 {}", Fields()
-                                                  .add("target", target.name)
-                                                  .add("kind", target.kind)
-                                                  .add("shard_index", ctx.shard->first)
-                                                  .add("shard_count", ctx.shard->second)
-                                                  .str());
+    log::info("target left to shard 0", Fields()
+                                            .add("target", target.name)
+                                            .add("kind", target.kind)
+                                            .add("shard_index", ctx.shard->first)
+                                            .add("shard_count", ctx.shard->second));
     return empty;
   }
   std::unique_ptr<Source> source = make_source(target.kind);
@@ -236,8 +235,8 @@ Report run_audit(const Config& config, const RunOptions& options) {
   const bool record_history = !state_dir.empty() && !options.shard &&
                               may_record_state(report.run.as_of, report.run.started_at, options.record_history);
   if (!state_dir.empty() && !options.shard && !record_history) {
-    spdlog::info("history not recorded: --as-of is not the current time (use --record-history) {}",
-                 Fields().add("as_of", report.run.as_of).str());
+    log::info("history not recorded: --as-of is not the current time (use --record-history)",
+              Fields().add("as_of", report.run.as_of));
   }
   PostAudit post(state_dir, record_history);
 
@@ -251,7 +250,7 @@ Report run_audit(const Config& config, const RunOptions& options) {
     f.add("as_of", report.run.as_of);
     if (options.shard) f.add("shard_index", options.shard->first).add("shard_count", options.shard->second);
     if (!config.source_path.empty()) f.add("config", config.source_path);
-    spdlog::info("run started {}", f.str());
+    log::info("run started", f);
   }
 
   for (const Planned& plan : planned) {
@@ -291,8 +290,7 @@ RunOutcome run_pipeline(const Config& config, const RunOptions& options) {
   out.written = std::move(published.written);
   out.exit_code = run_exit_code(out.report, options.fail_on, !out.sink_errors.empty());
   // The closing line carries the whole summary (the terminal table shows the same figures).
-  spdlog::info("run finished {}",
-               summary_fields(out.report, out.written).add("exit_code", out.exit_code).str());
+  log::info("run finished", summary_fields(out.report, out.written).add("exit_code", out.exit_code));
   return out;
 }
 

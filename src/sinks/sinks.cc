@@ -3,7 +3,7 @@
 #include <exception>
 #include <optional>
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "core/error.h"
 #include "core/log_fields.h"
@@ -52,7 +52,7 @@ std::vector<std::string> publish(const Report& report, const SinkOptions& option
                                  std::vector<WrittenOutput>* written) {
   std::vector<std::string> errors;
   auto wrote = [written](const char* sink, const std::string& where) {
-    spdlog::info("output written {}", Fields().add("sink", sink).add("path", where).str());
+    log::info("output written", Fields().add("sink", sink).add("path", where));
     if (written != nullptr) written->push_back({sink, where});
   };
   std::optional<RunLock> lock;

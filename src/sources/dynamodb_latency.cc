@@ -5,7 +5,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "core/error.h"
 
@@ -115,7 +115,7 @@ LatencyTracking::LatencyTracking(const TargetConfig& target, const RunContext& c
   try {
     seed_ = store_.seed(may_write_);
   } catch (const Error& e) {
-    spdlog::warn("latency tracking off target={} error=\"{}\"", target.name, e.what());
+    log::warn("latency tracking off", Fields().add("target", target.name).add("error", e.what()));
     return;
   }
   if (!seed_) return;
@@ -129,7 +129,7 @@ LatencyTracking::LatencyTracking(const TargetConfig& target, const RunContext& c
     }
   }
   if (!load_warning_.empty()) {
-    spdlog::warn("latency state unusable target={} warning=\"{}\"", target.name, load_warning_);
+    log::warn("latency state unusable", Fields().add("target", target.name).add("warning", load_warning_));
   }
   for (const TrackedItem& t : previous_.tracked) watch_.insert(t.hash);
 }
@@ -230,7 +230,7 @@ nlohmann::json LatencyTracking::finish(const std::string& table,
         present = presence_by_batch_get(table, key_attributes, io, consumed_units);
       } catch (const Error& e) {
         out["latency_error"] = "BatchGetItem: " + std::string(to_string(e.kind())) + ": " + e.what();
-        spdlog::warn("latency presence check failed target={} error=\"{}\"", target_.name, e.what());
+        log::warn("latency presence check failed", Fields().add("target", target_.name).add("error", e.what()));
         return out;
       }
     }
@@ -243,7 +243,7 @@ nlohmann::json LatencyTracking::finish(const std::string& table,
     try {
       store_.save(next);
     } catch (const Error& e) {
-      spdlog::warn("latency state not saved target={} error=\"{}\"", target_.name, e.what());
+      log::warn("latency state not saved", Fields().add("target", target_.name).add("error", e.what()));
       out["latency_state_warning"] = std::string("not saved: ") + e.what();
     }
   }

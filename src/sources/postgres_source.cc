@@ -11,7 +11,7 @@
 #include <sstream>
 #include <vector>
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "core/error.h"
 #include "core/time.h"
@@ -326,8 +326,8 @@ class PostgresSource final : public Source {
         {"null_timestamp", nulls},
         {"queries", db.queries()},
     };
-    spdlog::debug("source=postgres target={} rows={} expired={} queries={}", target.name, total, expired,
-                  db.queries());
+    log::debug("postgres audit done", Fields().add("source", "postgres").add("target", target.name).add("rows", total).add("expired", expired).add("queries",
+                  db.queries()));
     return report;
   }
 };
