@@ -1,7 +1,7 @@
 #include "app/cli.h"
 
 #include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <unistd.h>
 
@@ -19,13 +19,13 @@
 #include "app/completion.h"
 #include "app/iam_policy.h"
 #include "app/logging.h"
+#include "app/post_audit.h"
 #include "app/preflight.h"
 #include "app/progress.h"
 #include "app/run.h"
 #include "app/run_summary.h"
 #include "app/version_info.h"
 #include "checks/anomalies.h"
-#include "checks/history.h"
 #include "config/config.h"
 #include "core/error.h"
 #include "core/report.h"
@@ -165,12 +165,10 @@ void print_config_errors(const std::string& path, const std::vector<ConfigError>
   if (log != nullptr && log->json()) {
     // Under --log-format json every line on stderr is a JSON object, config errors included.
     for (const auto& e : errors) {
-      spdlog::error("config error {}",
-                    Fields().add("file", path).add("path", e.path).add("error", e.message).str());
+      log::error("config error", Fields().add("file", path).add("path", e.path).add("error", e.message));
     }
-    spdlog::error("config invalid {}",
-                  Fields().add("file", path).add("problems", static_cast<uint64_t>(errors.size())).str());
-    spdlog::default_logger()->flush();
+    log::error("config invalid", Fields().add("file", path).add("problems", static_cast<uint64_t>(errors.size())));
+    log::flush();
     return;
   }
   for (const auto& e : errors) std::cerr << e.str() << '\n';
@@ -190,8 +188,8 @@ std::optional<Config> load_or_report(const std::string& path, const LogOptions* 
 // A usage error: plain text, or one JSON line under --log-format json. Returns kExitUsage.
 int usage_error(const LogOptions& log, const std::string& message) {
   if (log.json()) {
-    spdlog::error("usage error {}", Fields().add("error", message).str());
-    spdlog::default_logger()->flush();
+    log::error("usage error", Fields().add("error", message));
+    log::flush();
   } else {
     std::cerr << message << '\n';
   }
@@ -212,13 +210,71 @@ void apply_log_options(const LogOptions& o, const std::string& run_id) {
                 parse_log_level(o.level).value_or(spdlog::level::info), run_id);
 }
 
-struct RunArgs {
-  std::string config;
-  std::string as_of;
+// The sink options of run, merge and serve, declared once. `subject` names what is written
+// ("the JSON report", "the merged report"...).
+struct SinkArgs {
   std::string report;
   std::string report_dir;
   std::string textfile;
   std::string pushgateway;
+  int keep = 0;
+  int keep_days = 0;
+
+  SinkOptions options() const {
+    SinkOptions o;
+    o.report_file = report;
+    o.report_dir = report_dir;
+    o.textfile = textfile;
+    o.pushgateway_url = pushgateway;
+    o.keep = keep;
+    o.keep_days = keep_days;
+    return o;
+  }
+};
+
+struct SinkFlags {
+  std::string subject;           // "the JSON report"
+  bool report_required = false;  // merge: --report FILE is the point of the command
+  bool pushgateway = true;       // serve publishes /metrics itself
+  bool retention = true;         // --keep / --keep-days
+};
+
+void add_sink_options(CLI::App* cmd, SinkArgs& a, const SinkFlags& f) {
+  CLI::Option* report = cmd->add_option("--report", a.report, "Write " + f.subject + " (JSON) to FILE")
+                            ->type_name("FILE");
+  if (f.report_required) report->required();
+  cmd->add_option("--report-dir", a.report_dir,
+                  "Write " + f.subject + " into DIR too: timestamped file + latest.json (atomically)")
+      ->type_name("DIR");
+  cmd->add_option("--textfile", a.textfile,
+                  "Write Prometheus metrics for the node_exporter textfile collector")->type_name("FILE");
+  if (f.pushgateway) {
+    cmd->add_option("--pushgateway", a.pushgateway, "Push metrics to a Pushgateway URL")->type_name("URL");
+  }
+  if (f.retention) {
+    cmd->add_option("--keep", a.keep, "With --report-dir: keep only the newest N timestamped reports")
+        ->type_name("N")->check(CLI::Range(1, 1000000));
+    cmd->add_option("--keep-days", a.keep_days,
+                    "With --report-dir: delete timestamped reports older than D days")
+        ->type_name("D")->check(CLI::Range(1, 100000));
+  }
+}
+
+// Every output is checked before the audit: a typo in --report must not cost a full scan.
+bool outputs_usable(const LogOptions& log, const SinkOptions& sinks) {
+  if ((sinks.keep > 0 || sinks.keep_days > 0) && sinks.report_dir.empty()) {
+    usage_error(log, "--keep and --keep-days prune --report-dir: give --report-dir DIR");
+    return false;
+  }
+  const auto problems = check_outputs(sinks);
+  for (const auto& p : problems) usage_error(log, p);
+  return problems.empty();
+}
+
+struct RunArgs {
+  std::string config;
+  std::string as_of;
+  SinkArgs sinks;
   std::string html;
   std::optional<uint64_t> seed;
   bool record_history = false;
@@ -229,8 +285,6 @@ struct RunArgs {
   std::string state_dir;
   int threads = 0;
   bool no_progress = false;
-  int keep = 0;
-  int keep_days = 0;
   bool plan = false;
   LogOptions log;
 };
@@ -287,26 +341,13 @@ int cmd_run(const RunArgs& a) {
   o.state_dir = a.state_dir;
   o.threads = a.threads;
   o.cancel = &g_cancel;
-  o.sinks.report_file = a.report;
-  o.sinks.report_dir = a.report_dir;
-  o.sinks.textfile = a.textfile;
-  o.sinks.pushgateway_url = a.pushgateway;
+  o.sinks = a.sinks.options();
   o.sinks.envelope = a.envelope;
   o.html_file = a.html;
-  o.sinks.keep = a.keep;
-  o.sinks.keep_days = a.keep_days;
-
-  if ((a.keep > 0 || a.keep_days > 0) && a.report_dir.empty()) {
-    return usage_error(a.log, "--keep and --keep-days prune --report-dir: give --report-dir DIR");
-  }
-  // Every output is checked before the audit: a typo in --report must not cost a full scan.
-  if (const auto problems = check_outputs(o.sinks); !problems.empty()) {
-    for (const auto& p : problems) usage_error(a.log, p);
-    return kExitUsage;
-  }
+  if (!outputs_usable(a.log, o.sinks)) return kExitUsage;
   if (!has_outputs(o.sinks)) {
-    spdlog::warn("no output configured: results are only in this log {}",
-                 Fields().add("hint", "add --report FILE (- for stdout), --report-dir DIR, --textfile FILE or --pushgateway URL").str());
+    log::warn("no output configured: results are only in this log",
+              Fields().add("hint", "add --report FILE (- for stdout), --report-dir DIR, --textfile FILE or --pushgateway URL"));
   }
 
   const bool terminal = isatty(STDERR_FILENO) != 0;
@@ -317,7 +358,7 @@ int cmd_run(const RunArgs& a) {
 
   RunOutcome outcome = run_pipeline(*config, o);
   progress.finish();
-  spdlog::default_logger()->flush();
+  log::flush();
   if (terminal) {
     std::cerr << '\n' << summary_table(outcome.report, outcome.written, outcome.exit_code);
     std::cerr.flush();
@@ -356,10 +397,7 @@ int cmd_iam_policy(const std::string& path) {
 
 struct MergeArgs {
   std::vector<std::string> parts;
-  std::string report;
-  std::string report_dir;
-  std::string textfile;
-  std::string pushgateway;
+  SinkArgs sinks;
   std::string config;
   std::string fail_on = "critical";
   bool record_history = false;
@@ -373,16 +411,9 @@ int cmd_merge(const MergeArgs& a) {
     config = load_or_report(a.config, &a.log);
     if (!config) return kExitUsage;
   }
-  {
-    SinkOptions outputs;
-    outputs.report_file = a.report;
-    outputs.report_dir = a.report_dir;
-    outputs.textfile = a.textfile;
-    if (const auto problems = check_outputs(outputs); !problems.empty()) {
-      for (const auto& p : problems) usage_error(a.log, p);
-      return kExitUsage;
-    }
-  }
+  PublishOptions publishing;
+  publishing.sinks = a.sinks.options();
+  if (!outputs_usable(a.log, publishing.sinks)) return kExitUsage;
   std::vector<Report> parts;
   for (const auto& path : a.parts) {
     std::ifstream in(path, std::ios::binary);
@@ -406,63 +437,36 @@ int cmd_merge(const MergeArgs& a) {
   }
   apply_log_options(a.log, merged.run.id);
   if (config) {
-    HistoryStore history(config->state_dir);
+    // The same step as `run`: the history lock is taken for every append.
+    PostAudit post(config->state_dir,
+                   may_record_state(merged.run.as_of, merged.run.started_at, a.record_history));
     for (auto& t : merged.targets) {
       const TargetConfig* tc = nullptr;
       for (const auto& c : config->targets) {
         if (c.name == t.name) tc = &c;
       }
-      const Thresholds& th = tc != nullptr ? tc->thresholds : config->thresholds;
-      std::vector<HistoryPoint> past;
-      try {
-        past = history.load(t.name);
-      } catch (const std::exception& e) {
-        spdlog::warn("history unreadable {}", Fields().add("target", t.name).add("error", e.what()).str());
-      }
-      t.anomalies.clear();
-      evaluate_anomalies(t, th, past, merged.run.finished_at);
-      if (history.enabled() && may_record_state(merged.run.as_of, merged.run.started_at, a.record_history)) {
-        const HistoryPoint p = history_point(t, merged.run.finished_at);
-        try {
-          history.append(t.name, p, th.history_runs);
-        } catch (const std::exception& e) {
-          spdlog::warn("history not recorded {}", Fields().add("target", t.name).add("error", e.what()).str());
-        }
-      }
+      post.finish_target(t, tc != nullptr ? tc->thresholds : config->thresholds, merged.run.finished_at);
     }
+  } else {
+    for (const auto& t : merged.targets) PostAudit::log_target(t);
   }
-  SinkOptions sinks;
-  sinks.report_file = a.report;
-  sinks.report_dir = a.report_dir;
-  sinks.textfile = a.textfile;
-  sinks.pushgateway_url = a.pushgateway;
-  std::vector<std::string> errors;
-  try {
-    errors = publish(merged, sinks);
-  } catch (const std::exception& e) {
-    errors.push_back(e.what());
-  }
-  for (const auto& e : errors) spdlog::error("sink failed {}", Fields().add("error", e).str());
-  spdlog::info("merge finished {}", Fields()
-                                        .add("parts", static_cast<uint64_t>(parts.size()))
-                                        .add("targets", static_cast<uint64_t>(merged.targets.size()))
-                                        .add("status", std::string(to_string(merged.run.status)))
-                                        .str());
-  return run_exit_code(merged, a.fail_on, !errors.empty());
+  publishing.state_dir = config ? config->state_dir : "";
+  const Published published = publish_report(merged, publishing);
+  log::info("merge finished", Fields()
+                                 .add("parts", static_cast<uint64_t>(parts.size()))
+                                 .add("targets", static_cast<uint64_t>(merged.targets.size()))
+                                 .add("status", std::string(to_string(merged.run.status))));
+  return run_exit_code(merged, a.fail_on, !published.errors.empty());
 }
 
 struct ServeArgs {
   std::string config;
   std::string listen;
   std::string interval;
-  std::string report;
-  std::string report_dir;
-  std::string textfile;
+  SinkArgs sinks;
   std::string state_dir;
   std::string web_config_file;
   bool report_keys = false;
-  int keep = 0;
-  int keep_days = 0;
   LogOptions log;
 };
 
@@ -480,15 +484,8 @@ int cmd_serve(const ServeArgs& a) {
   o.listen = a.listen;
   o.web_config_file = a.web_config_file;
   o.interval_seconds = static_cast<double>(*interval);
-  o.sinks.report_file = a.report;
-  o.sinks.report_dir = a.report_dir;
-  o.sinks.textfile = a.textfile;
-  o.sinks.keep = a.keep;
-  o.sinks.keep_days = a.keep_days;
-  if (const auto problems = check_outputs(o.sinks); !problems.empty()) {
-    for (const auto& p : problems) usage_error(a.log, p);
-    return kExitUsage;
-  }
+  o.sinks = a.sinks.options();
+  if (!outputs_usable(a.log, o.sinks)) return kExitUsage;
   const Config cfg = serve_audit_config(*config, a.report_keys);
   const std::string state_dir = a.state_dir;
   o.audit_once = [&cfg, state_dir](const std::atomic<bool>& cancel) {
@@ -609,12 +606,7 @@ int run_cli(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Audit the configured targets once and publish the results");
   run->add_option("--config", run_args.config, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
   run->add_option("--as-of", run_args.as_of, "Audit as if the clock read TIME (epoch seconds or RFC 3339)")->type_name("TIME");
-  run->add_option("--report", run_args.report, "Write the JSON report to FILE")->type_name("FILE");
-  run->add_option("--report-dir", run_args.report_dir,
-                  "Write a timestamped report and latest.json into DIR (atomically)")->type_name("DIR");
-  run->add_option("--textfile", run_args.textfile,
-                  "Write Prometheus metrics for the node_exporter textfile collector")->type_name("FILE");
-  run->add_option("--pushgateway", run_args.pushgateway, "Push metrics to a Pushgateway URL")->type_name("URL");
+  add_sink_options(run, run_args.sinks, {"the JSON report"});
   run->add_option("--html", run_args.html,
                   "Write the report as one self-contained HTML page to FILE")->type_name("FILE");
   run->add_option("--seed", run_args.seed,
@@ -634,12 +626,6 @@ int run_cli(int argc, char** argv) {
   run->add_option("--threads", run_args.threads, "Worker threads per target (0 = auto)")->type_name("N")
       ->check(CLI::Range(0, 1024));
   run->add_flag("--no-progress", run_args.no_progress, "Never draw the progress line on stderr");
-  run->add_option("--keep", run_args.keep,
-                  "With --report-dir: keep only the newest N timestamped reports")->type_name("N")
-      ->check(CLI::Range(1, 1000000));
-  run->add_option("--keep-days", run_args.keep_days,
-                  "With --report-dir: delete timestamped reports older than D days")->type_name("D")
-      ->check(CLI::Range(1, 100000));
   run->add_flag("--plan", run_args.plan,
                 "Print what each target would read and cost (items, bytes, read units, time), then exit without scanning");
   add_log_options(run, run_args.log);
@@ -664,14 +650,7 @@ int run_cli(int argc, char** argv) {
   serve->add_option("--config", serve_args.config, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
   serve->add_option("--listen", serve_args.listen, "ADDR to listen on, e.g. 127.0.0.1:9877")->type_name("ADDR")->required();
   serve->add_option("--interval", serve_args.interval, "Time between audits, e.g. 15m")->type_name("DURATION")->required();
-  serve->add_option("--report", serve_args.report, "Also write each cycle's JSON report to FILE")->type_name("FILE");
-  serve->add_option("--report-dir", serve_args.report_dir, "Also write each report into DIR")->type_name("DIR");
-  serve->add_option("--textfile", serve_args.textfile, "Also write the metrics to a textfile")->type_name("FILE");
-  serve->add_option("--keep", serve_args.keep, "With --report-dir: keep only the newest N reports")
-      ->type_name("N")->check(CLI::Range(1, 1000000));
-  serve->add_option("--keep-days", serve_args.keep_days,
-                    "With --report-dir: delete reports older than D days")->type_name("D")
-      ->check(CLI::Range(1, 100000));
+  add_sink_options(serve, serve_args.sinks, {"each cycle's JSON report", false, false});
   serve->add_option("--state-dir", serve_args.state_dir,
                     "History of past runs (overrides state_dir in the config)")->type_name("DIR");
   serve->add_option("--web.config.file", serve_args.web_config_file,
@@ -685,10 +664,7 @@ int run_cli(int argc, char** argv) {
   MergeArgs merge_args;
   CLI::App* merge = app.add_subcommand("merge", "Combine shard reports (run --shard) into one report");
   merge->add_option("parts", merge_args.parts, "Shard reports (PART.json...)")->type_name("PART.json")->required();
-  merge->add_option("--report", merge_args.report, "Write the merged JSON report to FILE")->type_name("FILE")->required();
-  merge->add_option("--report-dir", merge_args.report_dir, "Also write into DIR (timestamped + latest.json)")->type_name("DIR");
-  merge->add_option("--textfile", merge_args.textfile, "Write Prometheus metrics for the merged report")->type_name("FILE");
-  merge->add_option("--pushgateway", merge_args.pushgateway, "Push metrics of the merged report")->type_name("URL");
+  add_sink_options(merge, merge_args.sinks, {"the merged JSON report", true, true, false});
   merge->add_option("--config", merge_args.config,
                     "Re-evaluate anomalies with this config's thresholds and record history")->type_name("FILE");
   merge->add_flag("--record-history", merge_args.record_history,

@@ -11,8 +11,9 @@
 #include <random>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
+#include "app/post_audit.h"
 #include "sinks/exporter.h"
 #include "sinks/metrics.h"
 
@@ -94,7 +95,7 @@ void request_serve_stop() {
 
 int run_serve(const Config& config, const ServeOptions& options) {
   if (!options.audit_once) {
-    spdlog::error("serve: no audit function");
+    log::error("serve: no audit function");
     return 2;
   }
   {
@@ -109,11 +110,15 @@ int run_serve(const Config& config, const ServeOptions& options) {
   try {
     exporter = std::make_unique<MetricsExporter>(options.listen, options.web_config_file);
   } catch (const std::exception& e) {
-    spdlog::error("serve: cannot listen address={} error=\"{}\"", options.listen, e.what());
+    log::error("serve: cannot listen", Fields().add("address", options.listen).add("error", e.what()));
     return 2;
   }
-  spdlog::info("serve: listening address={} port={} tls={} interval={}s targets={}", options.listen,
-               exporter->port(), exporter->tls(), options.interval_seconds, config.targets.size());
+  log::info("serve: listening", Fields()
+                                    .add("address", options.listen)
+                                    .add("port", exporter->port())
+                                    .add("tls", exporter->tls())
+                                    .add("interval", format_log_number(options.interval_seconds) + "s")
+                                    .add("targets", config.targets.size()));
   if (options.on_listening) options.on_listening(exporter->port());
 
   std::mt19937_64 rng(std::random_device{}());
@@ -135,8 +140,8 @@ int run_serve(const Config& config, const ServeOptions& options) {
       if (stop_requested()) {
         // Stopped mid-audit: its report is partial. The last complete audit stays served
         // until the listener closes.
-        spdlog::info("serve: audit cancelled run_id={} seconds={:.3f}", report.run.id,
-                     wall_now() - started_wall);
+        log::info("serve: audit cancelled",
+                  Fields().add("run_id", report.run.id).add("seconds", wall_now() - started_wall, 3));
         break;
       }
       ++audits;
@@ -152,21 +157,22 @@ int run_serve(const Config& config, const ServeOptions& options) {
                   {"finished_at", report.run.finished_at},
                   {"duration_seconds", report.run.finished_at - report.run.started_at}};
       healthy = true;
-      if (!options.sinks.report_file.empty() || !options.sinks.report_dir.empty() ||
-          !options.sinks.textfile.empty() || !options.sinks.pushgateway_url.empty()) {
-        for (const auto& err : publish(report, options.sinks)) {
-          spdlog::warn("serve: sink failed error=\"{}\"", err);
-        }
+      if (has_outputs(options.sinks)) {
+        PublishOptions publishing;
+        publishing.sinks = options.sinks;
+        publish_report(report, publishing);  // logs each failure
       }
-      spdlog::info("serve: audit finished run_id={} status={} seconds={:.3f}", report.run.id,
-                   to_string(report.run.status), wall_now() - started_wall);
+      log::info("serve: audit finished", Fields()
+                                             .add("run_id", report.run.id)
+                                             .add("status", to_string(report.run.status))
+                                             .add("seconds", wall_now() - started_wall, 3));
       health = {{"status", "ok"}};
     } catch (const std::exception& e) {
       if (stop_requested()) break;
       // The audit itself broke (not a target: targets fail inside the report). Keep serving
       // the previous metrics; /healthz tells the orchestrator.
       ++failures;
-      spdlog::error("serve: audit failed error=\"{}\"", e.what());
+      log::error("serve: audit failed", Fields().add("error", e.what()));
       health = {{"status", "failing"}, {"error", e.what()}};
     }
     // Next start = this start + interval ± jitter, so replicas drift apart instead of
@@ -183,7 +189,7 @@ int run_serve(const Config& config, const ServeOptions& options) {
     if (wait_until(next)) break;
   }
   int sig = g_signal;
-  spdlog::info("serve: stopping signal={} audits={}", sig, audits);
+  log::info("serve: stopping", Fields().add("signal", sig).add("audits", audits));
   return 0;
 }
 

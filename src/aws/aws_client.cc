@@ -1,6 +1,6 @@
 #include "aws/aws_client.h"
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <algorithm>
 #include <chrono>
@@ -292,27 +292,18 @@ struct AwsClient::Impl {
           // A name that does not resolve or a certificate that does not verify will not heal
           // within a retry's backoff: fail now, with its own reason. Aborted: the target was
           // told to stop (max_duration, signal).
-          spdlog::debug("aws_request service={} method={} host={} op={} status=error error={} "
-                        "attempt={} ms={:.1f} retry=no",
-                        call.service, req.method, call.endpoint.authority, call.operation,
-                        transport_kind_name(te.kind), attempt, ms);
+          log::debug("aws_request", Fields().add("service", call.service).add("method", req.method).add("host", call.endpoint.authority).add("op", call.operation).add("status", "error").add("error", transport_kind_name(te.kind)).add("attempt", attempt).add("ms", ms, 1).add("retry", "no"));
           throw Error(ErrorKind::kNetwork, failure + " [" + call.service + " " + call.operation +
                                                " to " + call.endpoint.authority +
                                                ", not retried]");
         }
         // Never the URL's query or any header: only where and what.
-        spdlog::debug("aws_request service={} method={} host={} op={} status=error error={} "
-                      "attempt={} ms={:.1f}",
-                      call.service, req.method, call.endpoint.authority, call.operation,
-                      transport_kind_name(te.kind), attempt, ms);
+        log::debug("aws_request", Fields().add("service", call.service).add("method", req.method).add("host", call.endpoint.authority).add("op", call.operation).add("status", "error").add("error", transport_kind_name(te.kind)).add("attempt", attempt).add("ms", ms, 1));
       } else {
         std::string code = response->status >= 300 ? aws_error_code(response->body) : "";
         cls = classify(false, response->status, code);
         retry_after = retry_after_of(*response);
-        spdlog::debug("aws_request service={} method={} host={} op={} status={} code={} "
-                      "attempt={} ms={:.1f}",
-                      call.service, req.method, call.endpoint.authority, call.operation,
-                      response->status, code.empty() ? "-" : code, attempt, ms);
+        log::debug("aws_request", Fields().add("service", call.service).add("method", req.method).add("host", call.endpoint.authority).add("op", call.operation).add("status", response->status).add("code", code.empty() ? "-" : code).add("attempt", attempt).add("ms", ms, 1));
         if (!skew_corrected && response->status >= 400 &&
             is_clock_skew_error(code, aws_error_message(response->body))) {
           const std::string* date = response->header("date");
@@ -321,9 +312,7 @@ struct AwsClient::Impl {
             const int64_t offset = *server - static_cast<int64_t>(std::time(nullptr));
             clock_offset->store(offset);
             skew_corrected = true;
-            spdlog::warn("aws clock_skew_corrected service={} host={} code={} offset_s={} "
-                         "server_date=\"{}\"",
-                         call.service, call.endpoint.authority, code, offset, *date);
+            log::warn("aws clock_skew_corrected", Fields().add("service", call.service).add("host", call.endpoint.authority).add("code", code).add("offset_s", offset).add("server_date", *date));
             continue;  // re-signed with the server's time, at once
           }
         }
@@ -351,10 +340,7 @@ struct AwsClient::Impl {
       last_was_timeout = timeout;
       // Every retry is visible at the default level: a hung or throttling endpoint otherwise
       // costs minutes with nothing in the log.
-      spdlog::warn("aws retry service={} host={} op={} attempt={} reason={} delay_s={:.2f} "
-                   "error=\"{}\"",
-                   call.service, call.endpoint.authority, call.operation, attempt,
-                   retry_reason(cls, response, timeout), *delay, failure);
+      log::warn("aws retry", Fields().add("service", call.service).add("host", call.endpoint.authority).add("op", call.operation).add("attempt", attempt).add("reason", retry_reason(cls, response, timeout)).add("delay_s", *delay, 2).add("error", failure));
       sleep_unless_aborted(*delay, abort);
     }
   }

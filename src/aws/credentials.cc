@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <algorithm>
 #include <cctype>
@@ -60,8 +60,7 @@ Credentials refresh_or_keep(std::optional<Credentials>& cached, Resolve&& resolv
     cached = resolve(now);
   } catch (const Error& e) {
     if (cached && cached->expiration && *cached->expiration > now) {
-      spdlog::warn("credentials refresh_failed source={} seconds_left={:.0f} error=\"{}\"",
-                   cached->source, *cached->expiration - now, e.what());
+      log::warn("credentials refresh_failed", Fields().add("source", cached->source).add("seconds_left", *cached->expiration - now, 0).add("error", e.what()));
       return *cached;
     }
     throw;
@@ -667,13 +666,12 @@ HttpResult fetch_with_retries(HttpClient& client, const HttpRequest& request, in
     auto delay = policy.next_delay(attempt, cls, elapsed, std::nullopt, timeout);
     if (!delay) return result;
     const auto* resp = std::get_if<HttpResponse>(&result);
-    spdlog::warn("credentials retry url={} attempt={} reason={} delay_s={:.2f}",
-                 request.url.substr(0, request.url.find('?')), attempt,
+    log::warn("credentials retry", Fields().add("url", request.url.substr(0, request.url.find('?'))).add("attempt", attempt).add("reason",
                  resp == nullptr ? (timeout ? "timeout" : "connection_error")
                  : cls == RetryClass::kThrottling ? "throttle"
                  : resp->status >= 500            ? "5xx"
-                                                  : "http_" + std::to_string(resp->status),
-                 *delay);
+                                                  : "http_" + std::to_string(resp->status)).add("delay_s",
+                 *delay, 2));
     std::this_thread::sleep_for(std::chrono::duration<double>(*delay));
   }
 }
@@ -975,11 +973,10 @@ class DefaultChain final : public CredentialsProvider {
     for (const Step& step : steps) {
       ProviderResult r = step.run();
       if (r.credentials) {
-        spdlog::info("credentials resolved source={} temporary={} expires_in_s={}",
-                     r.credentials->source, !r.credentials->session_token.empty(),
+        log::info("credentials resolved", Fields().add("source", r.credentials->source).add("temporary", !r.credentials->session_token.empty()).add("expires_in_s",
                      r.credentials->expiration
                          ? std::to_string(static_cast<int64_t>(*r.credentials->expiration - wall_now()))
-                         : std::string("never"));
+                         : std::string("never")));
         return *r.credentials;
       }
       tried.push_back(std::string(step.name) + ": " + r.reason);
@@ -1014,10 +1011,10 @@ class AssumeRoleProvider final : public CredentialsProvider {
       Credentials base = base_->get();
       Credentials c = assume_role(base, params_);
       c.source = "assume_role:" + params_.role_arn + "<-" + base.source;
-      spdlog::info("credentials assumed role={} session={} expires_in_s={}", params_.role_arn,
-                   params_.session_name,
+      log::info("credentials assumed", Fields().add("role", params_.role_arn).add("session",
+                   params_.session_name).add("expires_in_s",
                    c.expiration ? std::to_string(static_cast<int64_t>(*c.expiration - now))
-                                : std::string("never"));
+                                : std::string("never")));
       return c;
     });
   }

@@ -1,7 +1,7 @@
 #include "aws/http_client.h"
 
 #include <curl/curl.h>
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <algorithm>
 #include <cctype>
@@ -286,16 +286,14 @@ HttpResult HttpClient::perform(const HttpRequest& request) {
     if (kind == TransportError::Kind::kTooLarge) {
       text = "response exceeds " + std::to_string(opt.max_response_bytes) + " bytes";
     }
-    spdlog::debug("http transport_error method={} url={} kind={} curl_code={} elapsed_ms={:.1f}",
-                  m, redact_url(request.url), kind_name(kind), static_cast<int>(rc), elapsed_ms);
+    log::debug("http transport_error", Fields().add("method", m).add("url", redact_url(request.url)).add("kind", kind_name(kind)).add("curl_code", static_cast<int>(rc)).add("elapsed_ms", elapsed_ms, 1));
     return fail(kind, "curl: " + text);
   }
 
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
   impl_->response = nullptr;
   // Header values are never logged: they may be Authorization or X-Amz-Security-Token.
-  spdlog::debug("http request method={} url={} status={} bytes={} elapsed_ms={:.1f}", m,
-                redact_url(request.url), response.status, response.body.size(), elapsed_ms);
+  log::debug("http request", Fields().add("method", m).add("url", redact_url(request.url)).add("status", response.status).add("bytes", response.body.size()).add("elapsed_ms", elapsed_ms, 1));
   return response;
 }
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "aws/aws_client.h"
 #include "aws/endpoints.h"
@@ -47,8 +47,8 @@ std::vector<TargetConfig> expand(const TargetConfig& parent, const TableSelector
   }
   std::sort(matched.begin(), matched.end());
   matched.erase(std::unique(matched.begin(), matched.end()), matched.end());
-  spdlog::info("{} discovered target={} listed={} matched={}", what, parent.name, listed,
-               matched.size());
+  log::info(std::string(what) + " discovered", Fields().add("target", parent.name).add("listed", listed).add("matched",
+               matched.size()));
   std::vector<TargetConfig> out;
   out.reserve(matched.size());
   for (const auto& n : matched) out.push_back(discovered_target(parent, n));

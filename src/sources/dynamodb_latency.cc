@@ -5,9 +5,9 @@
 #include <thread>
 #include <unordered_map>
 
-#include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "core/log.h"
 
 namespace ttla::dynamodb {
 namespace {
@@ -201,7 +201,7 @@ nlohmann::json LatencyTracking::finish(const std::string& table,
       try {
         present = presence_by_batch_get(table, key_attributes, io, consumed_units);
       } catch (const Error& e) {
-        spdlog::warn("latency presence check failed target={} error=\"{}\"", target_.name, e.what());
+        log::warn("latency presence check failed", Fields().add("target", target_.name).add("error", e.what()));
         return LatencyRun::unmeasured("BatchGetItem: " + std::string(to_string(e.kind())) + ": " + e.what());
       }
     }

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "aws/endpoints.h"
 #include "core/error.h"
@@ -105,8 +105,8 @@ void add_stream_latency(const TargetConfig& target, const RunContext& ctx,
   o.cancel = ctx.cancel;
   const dynamodb::StreamRead read = dynamodb::read_stream(client, spec->arn, o);
   if (!read.error.empty()) {
-    spdlog::warn("dynamodb stream latency unavailable target={} stream={} error=\"{}\"",
-                 target.name, spec->arn, read.error);
+    log::warn("dynamodb stream latency unavailable",
+              Fields().add("target", target.name).add("stream", spec->arn).add("error", read.error));
   }
   dynamodb::merge_stream_latency(&deletion, *spec, read, o.window_start, o.window_end);
 }
@@ -158,8 +158,8 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
                            {"scan_skipped", "TTL is " + (ttl.status.empty() ? std::string("unknown")
                                                                             : ttl.status) +
                                                 " and no ttl_attribute is configured"}};
-    spdlog::info("dynamodb table without ttl target={} table={} ttl_status={}", target.name,
-                 target.table, ttl.status);
+    log::info("dynamodb table without ttl", Fields().add("target", target.name).add("table",
+                 target.table).add("ttl_status", ttl.status));
     return r;
   }
   if (ttl_attribute.empty()) {
@@ -182,8 +182,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   if (!ttl.attribute.empty() && ttl.attribute != ttl_attribute) {
     // The table's TTL deletes by another attribute than the one audited: worth a loud note.
     extra_dynamodb["table_ttl_attribute"] = ttl.attribute;
-    spdlog::warn("dynamodb ttl attribute mismatch target={} table={} configured={} table_ttl={}",
-                 target.name, target.table, ttl_attribute, ttl.attribute);
+    log::warn("dynamodb ttl attribute mismatch", Fields().add("target", target.name).add("table", target.table).add("configured", ttl_attribute).add("table_ttl", ttl.attribute));
   }
 
   dynamodb::ItemSchema schema;
@@ -332,8 +331,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
             limiter.settle(reserved, 0);
             if (!segment_failure_is_local(e)) throw;
             seg.failure = e.what();
-            spdlog::warn("dynamodb segment_failed target={} segment={} items_so_far={} error=\"{}\"",
-                         target.name, seg.segment, seg.scanned, seg.failure);
+            log::warn("dynamodb segment_failed", Fields().add("target", target.name).add("segment", seg.segment).add("items_so_far", seg.scanned).add("error", seg.failure));
             break;
           } catch (...) {
             limiter.settle(reserved, 0);
@@ -518,12 +516,10 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
                        &report);
     report.scan.requests = call_stats.requests.load();
   }
-  spdlog::info(
-      "dynamodb audit done target={} table={} mode={} items_scanned={} expired={} "
-      "segments_done={} segments_total={} read_units={:.1f} requests={} status={}",
-      target.name, target.table, report.scan.mode, report.scan.items_scanned,
-      report.stats.expired_count(), complete, total_segments, report.scan.consumed_read_units,
-      report.scan.requests, to_string(report.status));
+  log::info(
+      "dynamodb audit done", Fields().add("target", target.name).add("table", target.table).add("mode", report.scan.mode).add("items_scanned", report.scan.items_scanned).add("expired",
+      report.stats.expired_count()).add("segments_done", complete).add("segments_total", total_segments).add("read_units", report.scan.consumed_read_units, 1).add("requests",
+      report.scan.requests).add("status", to_string(report.status)));
   return report;
 }
 

@@ -17,9 +17,9 @@
 #include <thread>
 #include <vector>
 
-#include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "core/time.h"
 #include "sources/fs_orphans.h"
 
@@ -269,7 +269,7 @@ void add_orphans(TargetReport& report, const TargetConfig& target, const RunCont
     }
   } catch (const Error& e) {
     const std::string reason = "orphans: " + std::string(to_string(e.kind())) + ": " + e.what();
-    spdlog::warn("source=filesystem target={} {}", target.name, reason);
+    log::warn("orphans unavailable", Fields().add("source", "filesystem").add("target", target.name).add("error", reason));
     report.extra["orphans"] = {{"source", "postgres"}, {"error", reason}};
     report.status = Status::kPartial;
     report.error = report.error ? *report.error + "; " + reason : reason;
@@ -406,9 +406,13 @@ class FilesystemSource final : public Source {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     fill_report(report, merged, walked.cancelled, target);
     if (target.orphans && !walked.cancelled) add_orphans(report, target, ctx);
-    spdlog::debug("source=filesystem target={} files={} expired={} symlinks={} unreadable={}",
-                  target.name, merged.counters.files, report.stats.expired_count(),
-                  merged.counters.symlinks, merged.counters.unreadable);
+    log::debug("filesystem audit done", Fields()
+                                             .add("source", "filesystem")
+                                             .add("target", target.name)
+                                             .add("files", merged.counters.files)
+                                             .add("expired", report.stats.expired_count())
+                                             .add("symlinks", merged.counters.symlinks)
+                                             .add("unreadable", merged.counters.unreadable));
     return report;
   }
 };

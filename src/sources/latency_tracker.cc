@@ -14,9 +14,9 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "core/stats.h"
 
 namespace ttla {
@@ -399,7 +399,7 @@ LatencyRun::LatencyRun(const std::string& target, bool redact_keys, int track_ke
   try {
     seed_ = store_.seed(may_write_);
   } catch (const Error& e) {
-    spdlog::warn("latency tracking off target={} error=\"{}\"", target, e.what());
+    log::warn("latency tracking off", Fields().add("target", target).add("error", e.what()));
     return;
   }
   if (!seed_) return;
@@ -418,7 +418,7 @@ LatencyRun::LatencyRun(const std::string& target, bool redact_keys, int track_ke
     }
   }
   if (!load_warning_.empty()) {
-    spdlog::warn("latency state unusable target={} warning=\"{}\"", target, load_warning_);
+    log::warn("latency state unusable", Fields().add("target", target).add("warning", load_warning_));
   }
   for (const TrackedItem& t : previous_.tracked) watch_.insert(t.hash);
 }
@@ -439,7 +439,7 @@ nlohmann::json LatencyRun::finish(const KeySample& sample, const std::vector<Pre
     try {
       store_.save(next);
     } catch (const Error& e) {
-      spdlog::warn("latency state not saved target={} error=\"{}\"", target_, e.what());
+      log::warn("latency state not saved", Fields().add("target", target_).add("error", e.what()));
       out["latency_state_warning"] = std::string("not saved: ") + e.what();
     }
   }

@@ -11,9 +11,9 @@
 #include <sstream>
 #include <vector>
 
-#include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "core/time.h"
 #include "sources/pg_session.h"
 #include "sources/sampling.h"
@@ -345,8 +345,12 @@ class PostgresSource final : public Source {
         {"null_timestamp", counts.nulls},
         {"queries", db.queries()},
     };
-    spdlog::debug("source=postgres target={} rows={} expired={} queries={}", target.name, counts.total,
-                  counts.expired, db.queries());
+    log::debug("postgres audit done", Fields()
+                                           .add("source", "postgres")
+                                           .add("target", target.name)
+                                           .add("rows", counts.total)
+                                           .add("expired", counts.expired)
+                                           .add("queries", db.queries()));
     return report;
   }
 };

@@ -11,10 +11,10 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "aws/endpoints.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/time.h"
 #include "sources/dynamodb_source.h"
 #include "sources/latency_tracker.h"
@@ -297,9 +297,13 @@ Step S3Audit::fetch(const std::string& phase, std::string_view key, const Query&
     if (const std::string* v = h.header("x-amz-bucket-region")) region = *v;
   }
   if (region.empty() || region == s3_service_.region) return {};
-  spdlog::info("s3 bucket region target={} bucket={} signed_for={} bucket_region={} ({} {})",
-               target_.name, target_.bucket, s3_service_.region, region, r.status,
-               code.empty() ? "-" : code);
+  log::info("s3 bucket region", Fields()
+                                     .add("target", target_.name)
+                                     .add("bucket", target_.bucket)
+                                     .add("signed_for", s3_service_.region)
+                                     .add("bucket_region", region)
+                                     .add("status", r.status)
+                                     .add("code", code.empty() ? "-" : code));
   s3_service_.region = region;
   BucketRegions::instance().put(region_key_, region);
   client_ = std::make_unique<aws::AwsClient>(s3_service_, credentials_, &call_stats_);
@@ -368,8 +372,8 @@ Step S3Audit::read_lifecycle() {
     throw_s3_error(r, "GetBucketLifecycleConfiguration");
   }
   if (lifecycle_state_ != "present") {
-    spdlog::info("s3 lifecycle target={} bucket={} state={}", target_.name, target_.bucket,
-                 lifecycle_state_);
+    log::info("s3 lifecycle",
+              Fields().add("target", target_.name).add("bucket", target_.bucket).add("state", lifecycle_state_));
   }
   lifecycle_ = s3::Lifecycle(rules, target_.prefix, target_.read_tags > 0);
   return {};
@@ -730,12 +734,17 @@ void S3Audit::fill_report(const std::optional<std::string>& stop_reason) {
   report_.extra["s3"] = extra;
   if (latency_.enabled()) report_.extra["deletion"] = latency_fields(stop_reason);
 
-  spdlog::info(
-      "s3 audit done target={} bucket={} objects={} bytes={} expired={} stale_uploads={} "
-      "noncurrent_expired={} requests={} status={}",
-      target_.name, target_.bucket, objects_, bytes_, report_.stats.expired_count(),
-      multipart_ ? multipart_->stale_count : 0, versions_result_ ? versions_result_->expired_count : 0,
-      report_.scan.requests, to_string(report_.status));
+  log::info("s3 audit done",
+            Fields()
+                .add("target", target_.name)
+                .add("bucket", target_.bucket)
+                .add("objects", objects_)
+                .add("bytes", bytes_)
+                .add("expired", report_.stats.expired_count())
+                .add("stale_uploads", multipart_ ? multipart_->stale_count : 0)
+                .add("noncurrent_expired", versions_result_ ? versions_result_->expired_count : 0)
+                .add("requests", report_.scan.requests)
+                .add("status", to_string(report_.status)));
 }
 
 // The latency fields of the `deletion` section. Presence comes from this run's listing, so only a

@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "aws/endpoints.h"
 #include "core/error.h"
@@ -190,8 +190,8 @@ class SqsSource final : public Source {
     report.scan.requests = call_stats.requests.load();
     report.scan.duration_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    spdlog::debug("source=sqs target={} queue={} visible={} in_flight={} delayed={}", target.name,
-                  queue.name, depth.visible, depth.in_flight, depth.delayed);
+    log::debug("sqs audit done", Fields().add("source", "sqs").add("target", target.name).add("queue",
+                  queue.name).add("visible", depth.visible).add("in_flight", depth.in_flight).add("delayed", depth.delayed));
     return report;
   }
 
@@ -218,8 +218,8 @@ class SqsSource final : public Source {
         age["note"] = "no datapoint in the window";
       }
     } catch (const Error& e) {
-      spdlog::warn("cloudwatch oldest message age unavailable target={} queue={} error={}",
-                   target.name, queue.name, e.what());
+      log::warn("cloudwatch oldest message age unavailable", Fields().add("target",
+                   target.name).add("queue", queue.name).add("error", e.what()));
       age["error"] = std::string(to_string(e.kind())) + ": " + e.what();
     }
     section["oldest_message_age"] = std::move(age);
