@@ -205,9 +205,7 @@ TEST_F(S3Latency, ListingPresenceBracketsTheTrueLatency) {
     EXPECT_LE(b[0].get<double>(), static_cast<double>(at(5) - deadline_)) << q << " " << b.dump();
     EXPECT_EQ(d["latency_seconds_quantiles"][q], b[0]);
   }
-  std::printf("p50 truth %.0f estimate %s bracket %s; p90 %s\n", p50,
-              d["latency_seconds_quantiles"]["p50"].dump().c_str(), b50.dump().c_str(),
-              d["latency_seconds_brackets"]["p90"].dump().c_str());
+  std::printf("p50 truth %.0f; deletion %s\n", p50, d.dump().c_str());
 
   const std::string metrics = metrics_text(r);
   std::ostringstream line;
@@ -254,7 +252,7 @@ TEST_F(S3Latency, RedactedKeysAndAnInterruptedListing) {
   EXPECT_FALSE(d.contains("latency_seconds_quantiles"));
   EXPECT_TRUE(ValidatesAgainstReportSchema(report_to_json(r)));
   EXPECT_EQ(metrics_text(r).find("ttl_auditor_deletion_latency_seconds{"), std::string::npos);
-  EXPECT_EQ(read_file(state_file()), before);
+  EXPECT_TRUE(read_file(state_file()) == before) << "the state file changed";
 
   // Complete again: the deletions of both hours are seen, in one interval (600 s, 2 h 600 s].
   r = run(at(2), redact);
