@@ -1,8 +1,12 @@
 #pragma once
 // Pure parsers for DynamoDB responses (no I/O): Scan pages with simdjson On-Demand (one forward
-// pass, no DOM; only the TTL, key and group_by attributes of each item are looked at),
-// DescribeTable and DescribeTimeToLive. Every malformed, truncated or error body throws
-// ttla::Error(kParse) whose message says what was wrong.
+// pass, no DOM; only the TTL, key and group_by attributes of each item are decoded, every other
+// value is walked so that its numbers and literals are checked too), DescribeTable and
+// DescribeTimeToLive. Every malformed, truncated or error body throws ttla::Error(kParse) whose
+// message says what was wrong.
+// A TTL of type N whose text is not a number ("1-2e+", "", "nan", "1e400") is not classified:
+// DynamoDB stores only valid Numbers, so such a page is not an intact DynamoDB answer and is
+// rejected whole (kParse). non_numeric_ttl stays the class of TTLs stored as another type.
 #include <array>
 #include <cstdint>
 #include <memory>
