@@ -102,7 +102,7 @@ for ((i = 0; i < runs; i++)); do
     --fail-on never --no-progress --log-level warn
 done
 
-echo "objects=$objects runs=$runs server=swift-s3api load=$(cut -d' ' -f1-3 /proc/loadavg) (medians)"
+echo "objects=$objects runs=$runs endpoint=$TTLA_S3_ENDPOINT load=$(cut -d' ' -f1-3 /proc/loadavg) (medians)"
 printf '%-28s %8s %8s %12s   %s\n' tool wall_s cpu_s peak_rss_kb "count bytes"
 row() {
   printf '%-28s %8s %8s %12s   %s\n' "$1" "$(cut -d' ' -f1 "$2" | median)" \

@@ -63,6 +63,9 @@ class AwsClient {
   // Returns the 2xx body. Retries per RetryPolicy; throws ttla::Error (kThrottled, kHttp, kAuth,
   // kNetwork, kForbidden) with the AWS error code and message in the text.
   std::string dynamodb(std::string_view operation, std::string_view json_body);
+  // Gives a body returned by dynamodb() back for the next response to reuse (see
+  // HttpClient::recycle): a page loop then allocates its response buffer once.
+  void recycle(std::string&& body);
 
   // S3 REST: method GET or HEAD only. `key` is raw (encoded once here). Query parameters are raw.
   // Returns the response (any status: 404 NoSuchLifecycleConfiguration is a normal answer), after

@@ -137,6 +137,8 @@ struct HttpClient::Impl {
   // Per-transfer state the callbacks write into.
   HttpResponse* response = nullptr;
   bool too_large = false;
+  // A body buffer handed back by recycle(), reused by the next response.
+  std::string spare;
 
   static size_t on_body(char* data, size_t size, size_t nmemb, void* user) {
     auto* self = static_cast<Impl*>(user);
@@ -163,6 +165,20 @@ struct HttpClient::Impl {
     if (colon == std::string_view::npos) return n;  // blank line ending the block, or junk
     self->response->headers.emplace_back(to_lower(trim(line.substr(0, colon))),
                                          std::string(trim(line.substr(colon + 1))));
+    if (self->response->headers.back().first == "content-length") {
+      // One allocation of the announced size (plus the parsers' padding) instead of growing by
+      // doubling; a body over the cap is refused before its first byte anyway.
+      const std::string& v = self->response->headers.back().second;
+      size_t length = 0;
+      bool digits = !v.empty() && v.size() <= 12;
+      for (char c : v) {
+        if (c < '0' || c > '9') digits = false;
+        else length = length * 10 + static_cast<size_t>(c - '0');
+      }
+      if (digits && length <= self->options.max_response_bytes) {
+        self->response->body.reserve(length + kBodyPadding);
+      }
+    }
     return n;
   }
 
@@ -182,6 +198,10 @@ HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>()) {
 
 HttpClient::~HttpClient() = default;
 
+void HttpClient::recycle(std::string&& body) {
+  if (body.capacity() > impl_->spare.capacity()) impl_->spare = std::move(body);
+}
+
 HttpResult HttpClient::perform(const HttpRequest& request) {
   CURL* h = impl_->easy.get();
   const HttpOptions& opt = impl_->options;
@@ -192,6 +212,8 @@ HttpResult HttpClient::perform(const HttpRequest& request) {
   impl_->too_large = false;
 
   HttpResponse response;
+  response.body.swap(impl_->spare);
+  response.body.clear();
   impl_->response = &response;
 
   auto fail = [&](TransportError::Kind kind, std::string message) -> HttpResult {
