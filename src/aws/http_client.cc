@@ -139,6 +139,7 @@ struct HttpClient::Impl {
   bool too_large = false;
   // A body buffer handed back by recycle(), reused by the next response.
   std::string spare;
+  bool expect_body = true;  // false for HEAD, whose Content-Length is the object's, not a body's
 
   static size_t on_body(char* data, size_t size, size_t nmemb, void* user) {
     auto* self = static_cast<Impl*>(user);
@@ -165,7 +166,7 @@ struct HttpClient::Impl {
     if (colon == std::string_view::npos) return n;  // blank line ending the block, or junk
     self->response->headers.emplace_back(to_lower(trim(line.substr(0, colon))),
                                          std::string(trim(line.substr(colon + 1))));
-    if (self->response->headers.back().first == "content-length") {
+    if (self->expect_body && self->response->headers.back().first == "content-length") {
       // One allocation of the announced size (plus the parsers' padding) instead of growing by
       // doubling; a body over the cap is refused before its first byte anyway.
       const std::string& v = self->response->headers.back().second;
@@ -210,6 +211,7 @@ HttpResult HttpClient::perform(const HttpRequest& request) {
   curl_easy_reset(h);
   impl_->error_buffer[0] = '\0';
   impl_->too_large = false;
+  impl_->expect_body = request.method != "HEAD";
 
   HttpResponse response;
   response.body.swap(impl_->spare);

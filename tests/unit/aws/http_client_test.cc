@@ -166,6 +166,26 @@ TEST_F(HttpClientTest, BodyIsSizedFromContentLengthAndRecycledBuffersAreReused) 
   EXPECT_EQ(again.body.data(), buffer);
 }
 
+// A HEAD's Content-Length is the object's size (gigabytes on S3), not a body to make room for.
+TEST_F(HttpClientTest, HeadDoesNotReserveTheObjectsSize) {
+  TestHttpServer server([](const ReceivedRequest&) {
+    CannedResponse c;
+    c.headers = {{"Content-Length", "50000000"}};
+    return c;
+  });
+  HttpClient client;
+  HttpRequest req;
+  req.method = "HEAD";
+  req.url = server.url("/bucket/huge.bin");
+  HttpResult r = client.perform(req);
+  ASSERT_TRUE(std::holds_alternative<HttpResponse>(r));
+  HttpResponse resp = std::get<HttpResponse>(std::move(r));
+  ASSERT_NE(resp.header("content-length"), nullptr);
+  EXPECT_EQ(*resp.header("content-length"), "50000000");
+  EXPECT_TRUE(resp.body.empty());
+  EXPECT_LT(resp.body.capacity(), 1000000u);
+}
+
 TEST_F(HttpClientTest, DotSegmentsInThePathAreSentAsIs) {
   // S3 keys may contain "/./" and "/../": the path must reach the server exactly as signed.
   TestHttpServer server([](const ReceivedRequest&) { return CannedResponse{}; });
