@@ -393,6 +393,8 @@ std::string AwsClient::dynamodb_streams(std::string_view operation, std::string_
       config_.region);
 }
 
+void AwsClient::recycle(std::string&& body) { impl_->http.recycle(std::move(body)); }
+
 std::string AwsClient::sqs(std::string_view operation, std::string_view json_body) {
   if (!is_allowed_sqs_operation(operation)) {
     throw Error(ErrorKind::kForbidden, "refusing SQS " + std::string(operation) +

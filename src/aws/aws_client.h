@@ -66,6 +66,9 @@ class AwsClient {
   // Returns the 2xx body. Retries per RetryPolicy; throws ttla::Error (kThrottled, kHttp, kAuth,
   // kNetwork, kForbidden) with the AWS error code and message in the text.
   std::string dynamodb(std::string_view operation, std::string_view json_body);
+  // Gives a body returned by dynamodb() back for the next response to reuse (see
+  // HttpClient::recycle): a page loop then allocates its response buffer once.
+  void recycle(std::string&& body);
 
   // DynamoDB Streams, JSON 1.0: POST / with X-Amz-Target DynamoDBStreams_20120810.<operation>,
   // signed for "dynamodb", to streams.dynamodb.<region>.<suffix> (or endpoint_url). Only the

@@ -137,6 +137,9 @@ struct HttpClient::Impl {
   // Per-transfer state the callbacks write into.
   HttpResponse* response = nullptr;
   bool too_large = false;
+  // A body buffer handed back by recycle(), reused by the next response.
+  std::string spare;
+  bool expect_body = true;  // false for HEAD, whose Content-Length is the object's, not a body's
 
   static size_t on_body(char* data, size_t size, size_t nmemb, void* user) {
     auto* self = static_cast<Impl*>(user);
@@ -163,6 +166,20 @@ struct HttpClient::Impl {
     if (colon == std::string_view::npos) return n;  // blank line ending the block, or junk
     self->response->headers.emplace_back(to_lower(trim(line.substr(0, colon))),
                                          std::string(trim(line.substr(colon + 1))));
+    if (self->expect_body && self->response->headers.back().first == "content-length") {
+      // One allocation of the announced size (plus the parsers' padding) instead of growing by
+      // doubling; a body over the cap is refused before its first byte anyway.
+      const std::string& v = self->response->headers.back().second;
+      size_t length = 0;
+      bool digits = !v.empty() && v.size() <= 12;
+      for (char c : v) {
+        if (c < '0' || c > '9') digits = false;
+        else length = length * 10 + static_cast<size_t>(c - '0');
+      }
+      if (digits && length <= self->options.max_response_bytes) {
+        self->response->body.reserve(length + kBodyPadding);
+      }
+    }
     return n;
   }
 
@@ -182,6 +199,10 @@ HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>()) {
 
 HttpClient::~HttpClient() = default;
 
+void HttpClient::recycle(std::string&& body) {
+  if (body.capacity() > impl_->spare.capacity()) impl_->spare = std::move(body);
+}
+
 HttpResult HttpClient::perform(const HttpRequest& request) {
   CURL* h = impl_->easy.get();
   const HttpOptions& opt = impl_->options;
@@ -190,8 +211,11 @@ HttpResult HttpClient::perform(const HttpRequest& request) {
   curl_easy_reset(h);
   impl_->error_buffer[0] = '\0';
   impl_->too_large = false;
+  impl_->expect_body = request.method != "HEAD";
 
   HttpResponse response;
+  response.body.swap(impl_->spare);
+  response.body.clear();
   impl_->response = &response;
 
   auto fail = [&](TransportError::Kind kind, std::string message) -> HttpResult {

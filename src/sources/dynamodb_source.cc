@@ -339,6 +339,7 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
           }
           dynamodb::ScanPageResult page =
               parser.parse(dynamodb::pad_in_place(body), ctx.as_of, stats);
+          client.recycle(std::move(body));  // the next page reuses this buffer: flat memory
           if (plan.server_drops_not_yet_expired) {
             const uint64_t dropped = page.scanned_count - page.count;
             page.class_counts[static_cast<size_t>(ItemClass::kNotYetExpired)] += dropped;
