@@ -129,7 +129,9 @@ LatencyTracking::LatencyTracking(const TargetConfig& target, const RunContext& c
     }
   }
   if (!load_warning_.empty()) {
-    log::warn("latency state unusable", Fields().add("target", target.name).add("warning", load_warning_));
+    log::warn("latency state unusable", Fields()
+            .add("target", target.name)
+            .add("warning", load_warning_));
   }
   for (const TrackedItem& t : previous_.tracked) watch_.insert(t.hash);
 }
@@ -230,7 +232,9 @@ nlohmann::json LatencyTracking::finish(const std::string& table,
         present = presence_by_batch_get(table, key_attributes, io, consumed_units);
       } catch (const Error& e) {
         out["latency_error"] = "BatchGetItem: " + std::string(to_string(e.kind())) + ": " + e.what();
-        log::warn("latency presence check failed", Fields().add("target", target_.name).add("error", e.what()));
+        log::warn("latency presence check failed", Fields()
+                .add("target", target_.name)
+                .add("error", e.what()));
         return out;
       }
     }
@@ -243,7 +247,9 @@ nlohmann::json LatencyTracking::finish(const std::string& table,
     try {
       store_.save(next);
     } catch (const Error& e) {
-      log::warn("latency state not saved", Fields().add("target", target_.name).add("error", e.what()));
+      log::warn("latency state not saved", Fields()
+              .add("target", target_.name)
+              .add("error", e.what()));
       out["latency_state_warning"] = std::string("not saved: ") + e.what();
     }
   }

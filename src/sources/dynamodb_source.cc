@@ -142,7 +142,11 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   if (!ttl.attribute.empty() && ttl.attribute != ttl_attribute) {
     // The table's TTL deletes by another attribute than the one audited: worth a loud note.
     extra_dynamodb["table_ttl_attribute"] = ttl.attribute;
-    log::warn("dynamodb ttl attribute mismatch", Fields().add("target", target.name).add("table", target.table).add("configured", ttl_attribute).add("table_ttl", ttl.attribute));
+    log::warn("dynamodb ttl attribute mismatch", Fields()
+            .add("target", target.name)
+            .add("table", target.table)
+            .add("configured", ttl_attribute)
+            .add("table_ttl", ttl.attribute));
   }
 
   dynamodb::ItemSchema schema;
@@ -291,7 +295,11 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
             limiter.settle(reserved, 0);
             if (!segment_failure_is_local(e)) throw;
             seg.failure = e.what();
-            log::warn("dynamodb segment_failed", Fields().add("target", target.name).add("segment", seg.segment).add("items_so_far", seg.scanned).add("error", seg.failure));
+            log::warn("dynamodb segment_failed", Fields()
+                    .add("target", target.name)
+                    .add("segment", seg.segment)
+                    .add("items_so_far", seg.scanned)
+                    .add("error", seg.failure));
             break;
           } catch (...) {
             limiter.settle(reserved, 0);
@@ -467,10 +475,17 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
     if (!deletion.is_object()) deletion = nlohmann::json::object();
     deletion.update(fields);
   }
-  log::info(
-      "dynamodb audit done", Fields().add("target", target.name).add("table", target.table).add("mode", report.scan.mode).add("items_scanned", report.scan.items_scanned).add("expired",
-      report.stats.expired_count()).add("segments_done", complete).add("segments_total", total_segments).add("read_units", report.scan.consumed_read_units, 1).add("requests",
-      report.scan.requests).add("status", to_string(report.status)));
+  log::info("dynamodb audit done", Fields()
+                                       .add("target", target.name)
+                                       .add("table", target.table)
+                                       .add("mode", report.scan.mode)
+                                       .add("items_scanned", report.scan.items_scanned)
+                                       .add("expired", report.stats.expired_count())
+                                       .add("segments_done", complete)
+                                       .add("segments_total", total_segments)
+                                       .add("read_units", report.scan.consumed_read_units, 1)
+                                       .add("requests", report.scan.requests)
+                                       .add("status", to_string(report.status)));
   return report;
 }
 

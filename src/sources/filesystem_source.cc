@@ -231,7 +231,10 @@ void add_orphans(TargetReport& report, const TargetConfig& target, const RunCont
     }
   } catch (const Error& e) {
     const std::string reason = "orphans: " + std::string(to_string(e.kind())) + ": " + e.what();
-    log::warn("orphans unavailable", Fields().add("source", "filesystem").add("target", target.name).add("error", reason));
+    log::warn("orphans unavailable", Fields()
+            .add("source", "filesystem")
+            .add("target", target.name)
+            .add("error", reason));
     report.extra["orphans"] = {{"source", "postgres"}, {"error", reason}};
     report.status = Status::kPartial;
     report.error = report.error ? *report.error + "; " + reason : reason;
@@ -337,8 +340,13 @@ class FilesystemSource final : public Source {
                      first_error + ")";
     }
     if (target.orphans && !was_cancelled) add_orphans(report, target, ctx);
-    log::debug("filesystem audit done", Fields().add("source", "filesystem").add("target", target.name).add("files", counters.files).add("expired", report.stats.expired_count()).add("symlinks", counters.symlinks).add("unreadable",
-                  counters.unreadable));
+    log::debug("filesystem audit done", Fields()
+            .add("source", "filesystem")
+            .add("target", target.name)
+            .add("files", counters.files)
+            .add("expired", report.stats.expired_count())
+            .add("symlinks", counters.symlinks)
+            .add("unreadable", counters.unreadable));
     return report;
   }
 };

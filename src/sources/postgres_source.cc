@@ -326,8 +326,12 @@ class PostgresSource final : public Source {
         {"null_timestamp", nulls},
         {"queries", db.queries()},
     };
-    log::debug("postgres audit done", Fields().add("source", "postgres").add("target", target.name).add("rows", total).add("expired", expired).add("queries",
-                  db.queries()));
+    log::debug("postgres audit done", Fields()
+            .add("source", "postgres")
+            .add("target", target.name)
+            .add("rows", total)
+            .add("expired", expired)
+            .add("queries", db.queries()));
     return report;
   }
 };

@@ -167,8 +167,13 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
       if (const std::string* v = h.header("x-amz-bucket-region")) region = *v;
     }
     if (region.empty() || region == s3_service.region) return r;
-    log::info("s3 bucket region", Fields().add("target", target.name).add("bucket", target.bucket).add("signed_for", s3_service.region).add("bucket_region", region).add("status", r.status).add("code",
-                 code.empty() ? "-" : code));
+    log::info("s3 bucket region", Fields()
+            .add("target", target.name)
+            .add("bucket", target.bucket)
+            .add("signed_for", s3_service.region)
+            .add("bucket_region", region)
+            .add("status", r.status)
+            .add("code", code.empty() ? "-" : code));
     s3_service.region = region;
     BucketRegions::instance().put(region_key, region);
     client = std::make_unique<aws::AwsClient>(s3_service, credentials, &call_stats);
@@ -261,8 +266,10 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
         throw_s3_error(r, "GetBucketLifecycleConfiguration");
       }
       if (lifecycle_state != "present") {
-        log::info("s3 lifecycle", Fields().add("target", target.name).add("bucket", target.bucket).add("state",
-                     lifecycle_state));
+        log::info("s3 lifecycle", Fields()
+                .add("target", target.name)
+                .add("bucket", target.bucket)
+                .add("state", lifecycle_state));
       }
     }
     lifecycle = s3::Lifecycle(rules, prefix, target.read_tags > 0);
@@ -593,10 +600,17 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
   extra["top_prefixes"] = tops;
   report.extra["s3"] = extra;
 
-  log::info(
-      "s3 audit done", Fields().add("target", target.name).add("bucket", target.bucket).add("objects", objects).add("bytes", bytes).add("expired", report.stats.expired_count()).add("stale_uploads",
-      multipart ? multipart->stale_count : 0).add("noncurrent_expired", versions_result ? versions_result->expired_count : 0).add("requests",
-      report.scan.requests).add("status", to_string(report.status)));
+  log::info("s3 audit done",
+            Fields()
+                .add("target", target.name)
+                .add("bucket", target.bucket)
+                .add("objects", objects)
+                .add("bytes", bytes)
+                .add("expired", report.stats.expired_count())
+                .add("stale_uploads", multipart ? multipart->stale_count : 0)
+                .add("noncurrent_expired", versions_result ? versions_result->expired_count : 0)
+                .add("requests", report.scan.requests)
+                .add("status", to_string(report.status)));
   return report;
 }
 
