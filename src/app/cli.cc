@@ -165,9 +165,14 @@ void print_config_errors(const std::string& path, const std::vector<ConfigError>
   if (log != nullptr && log->json()) {
     // Under --log-format json every line on stderr is a JSON object, config errors included.
     for (const auto& e : errors) {
-      log::error("config error", Fields().add("file", path).add("path", e.path).add("error", e.message));
+      log::error("config error", Fields()
+              .add("file", path)
+              .add("path", e.path)
+              .add("error", e.message));
     }
-    log::error("config invalid", Fields().add("file", path).add("problems", static_cast<uint64_t>(errors.size())));
+    log::error("config invalid", Fields()
+            .add("file", path)
+            .add("problems", static_cast<uint64_t>(errors.size())));
     log::flush();
     return;
   }

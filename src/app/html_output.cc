@@ -19,7 +19,9 @@ TrendHistory load_trend_history(const Report& report, const std::string& state_d
           points.push_back({p.finished_at, p.expired, p.status});
         }
       } catch (const std::exception& e) {
-        log::warn("html: history unreadable, trend left empty", Fields().add("target", t.name).add("error", e.what()));
+        log::warn("html: history unreadable, trend left empty", Fields()
+                .add("target", t.name)
+                .add("error", e.what()));
         points.clear();
       }
     }

@@ -42,7 +42,9 @@ void PostAudit::finish_target(TargetReport& r, const Thresholds& thresholds, dou
     try {
       past = history_.load(r.name);
     } catch (const std::exception& e) {
-      log::warn("history unreadable, growth checks skipped", Fields().add("target", r.name).add("error", e.what()));
+      log::warn("history unreadable, growth checks skipped", Fields()
+              .add("target", r.name)
+              .add("error", e.what()));
     }
   }
   r.anomalies.clear();

@@ -110,7 +110,9 @@ int run_serve(const Config& config, const ServeOptions& options) {
   try {
     exporter = std::make_unique<MetricsExporter>(options.listen, options.web_config_file);
   } catch (const std::exception& e) {
-    log::error("serve: cannot listen", Fields().add("address", options.listen).add("error", e.what()));
+    log::error("serve: cannot listen", Fields()
+            .add("address", options.listen)
+            .add("error", e.what()));
     return 2;
   }
   log::info("serve: listening", Fields()

@@ -292,18 +292,43 @@ struct AwsClient::Impl {
           // A name that does not resolve or a certificate that does not verify will not heal
           // within a retry's backoff: fail now, with its own reason. Aborted: the target was
           // told to stop (max_duration, signal).
-          log::debug("aws_request", Fields().add("service", call.service).add("method", req.method).add("host", call.endpoint.authority).add("op", call.operation).add("status", "error").add("error", transport_kind_name(te.kind)).add("attempt", attempt).add("ms", ms, 1).add("retry", "no"));
+          log::debug("aws_request", Fields()
+                  .add("service", call.service)
+                  .add("method", req.method)
+                  .add("host", call.endpoint.authority)
+                  .add("op", call.operation)
+                  .add("status", "error")
+                  .add("error", transport_kind_name(te.kind))
+                  .add("attempt", attempt)
+                  .add("ms", ms, 1)
+                  .add("retry", "no"));
           throw Error(ErrorKind::kNetwork, failure + " [" + call.service + " " + call.operation +
                                                " to " + call.endpoint.authority +
                                                ", not retried]");
         }
         // Never the URL's query or any header: only where and what.
-        log::debug("aws_request", Fields().add("service", call.service).add("method", req.method).add("host", call.endpoint.authority).add("op", call.operation).add("status", "error").add("error", transport_kind_name(te.kind)).add("attempt", attempt).add("ms", ms, 1));
+        log::debug("aws_request", Fields()
+                .add("service", call.service)
+                .add("method", req.method)
+                .add("host", call.endpoint.authority)
+                .add("op", call.operation)
+                .add("status", "error")
+                .add("error", transport_kind_name(te.kind))
+                .add("attempt", attempt)
+                .add("ms", ms, 1));
       } else {
         std::string code = response->status >= 300 ? aws_error_code(response->body) : "";
         cls = classify(false, response->status, code);
         retry_after = retry_after_of(*response);
-        log::debug("aws_request", Fields().add("service", call.service).add("method", req.method).add("host", call.endpoint.authority).add("op", call.operation).add("status", response->status).add("code", code.empty() ? "-" : code).add("attempt", attempt).add("ms", ms, 1));
+        log::debug("aws_request", Fields()
+                .add("service", call.service)
+                .add("method", req.method)
+                .add("host", call.endpoint.authority)
+                .add("op", call.operation)
+                .add("status", response->status)
+                .add("code", code.empty() ? "-" : code)
+                .add("attempt", attempt)
+                .add("ms", ms, 1));
         if (!skew_corrected && response->status >= 400 &&
             is_clock_skew_error(code, aws_error_message(response->body))) {
           const std::string* date = response->header("date");
@@ -312,7 +337,12 @@ struct AwsClient::Impl {
             const int64_t offset = *server - static_cast<int64_t>(std::time(nullptr));
             clock_offset->store(offset);
             skew_corrected = true;
-            log::warn("aws clock_skew_corrected", Fields().add("service", call.service).add("host", call.endpoint.authority).add("code", code).add("offset_s", offset).add("server_date", *date));
+            log::warn("aws clock_skew_corrected", Fields()
+                    .add("service", call.service)
+                    .add("host", call.endpoint.authority)
+                    .add("code", code)
+                    .add("offset_s", offset)
+                    .add("server_date", *date));
             continue;  // re-signed with the server's time, at once
           }
         }
@@ -340,7 +370,14 @@ struct AwsClient::Impl {
       last_was_timeout = timeout;
       // Every retry is visible at the default level: a hung or throttling endpoint otherwise
       // costs minutes with nothing in the log.
-      log::warn("aws retry", Fields().add("service", call.service).add("host", call.endpoint.authority).add("op", call.operation).add("attempt", attempt).add("reason", retry_reason(cls, response, timeout)).add("delay_s", *delay, 2).add("error", failure));
+      log::warn("aws retry", Fields()
+              .add("service", call.service)
+              .add("host", call.endpoint.authority)
+              .add("op", call.operation)
+              .add("attempt", attempt)
+              .add("reason", retry_reason(cls, response, timeout))
+              .add("delay_s", *delay, 2)
+              .add("error", failure));
       sleep_unless_aborted(*delay, abort);
     }
   }

@@ -60,7 +60,10 @@ Credentials refresh_or_keep(std::optional<Credentials>& cached, Resolve&& resolv
     cached = resolve(now);
   } catch (const Error& e) {
     if (cached && cached->expiration && *cached->expiration > now) {
-      log::warn("credentials refresh_failed", Fields().add("source", cached->source).add("seconds_left", *cached->expiration - now, 0).add("error", e.what()));
+      log::warn("credentials refresh_failed", Fields()
+              .add("source", cached->source)
+              .add("seconds_left", *cached->expiration - now, 0)
+              .add("error", e.what()));
       return *cached;
     }
     throw;
@@ -666,12 +669,15 @@ HttpResult fetch_with_retries(HttpClient& client, const HttpRequest& request, in
     auto delay = policy.next_delay(attempt, cls, elapsed, std::nullopt, timeout);
     if (!delay) return result;
     const auto* resp = std::get_if<HttpResponse>(&result);
-    log::warn("credentials retry", Fields().add("url", request.url.substr(0, request.url.find('?'))).add("attempt", attempt).add("reason",
-                 resp == nullptr ? (timeout ? "timeout" : "connection_error")
-                 : cls == RetryClass::kThrottling ? "throttle"
-                 : resp->status >= 500            ? "5xx"
-                                                  : "http_" + std::to_string(resp->status)).add("delay_s",
-                 *delay, 2));
+    log::warn("credentials retry",
+              Fields()
+                  .add("url", request.url.substr(0, request.url.find('?')))
+                  .add("attempt", attempt)
+                  .add("reason", resp == nullptr                    ? (timeout ? "timeout" : "connection_error")
+                                 : cls == RetryClass::kThrottling ? "throttle"
+                                 : resp->status >= 500            ? "5xx"
+                                                                  : "http_" + std::to_string(resp->status))
+                  .add("delay_s", *delay, 2));
     std::this_thread::sleep_for(std::chrono::duration<double>(*delay));
   }
 }
@@ -973,10 +979,14 @@ class DefaultChain final : public CredentialsProvider {
     for (const Step& step : steps) {
       ProviderResult r = step.run();
       if (r.credentials) {
-        log::info("credentials resolved", Fields().add("source", r.credentials->source).add("temporary", !r.credentials->session_token.empty()).add("expires_in_s",
-                     r.credentials->expiration
-                         ? std::to_string(static_cast<int64_t>(*r.credentials->expiration - wall_now()))
-                         : std::string("never")));
+        log::info("credentials resolved",
+                  Fields()
+                      .add("source", r.credentials->source)
+                      .add("temporary", !r.credentials->session_token.empty())
+                      .add("expires_in_s", r.credentials->expiration
+                                               ? std::to_string(static_cast<int64_t>(
+                                                     *r.credentials->expiration - wall_now()))
+                                               : std::string("never")));
         return *r.credentials;
       }
       tried.push_back(std::string(step.name) + ": " + r.reason);

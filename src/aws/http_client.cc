@@ -310,14 +310,24 @@ HttpResult HttpClient::perform(const HttpRequest& request) {
     if (kind == TransportError::Kind::kTooLarge) {
       text = "response exceeds " + std::to_string(opt.max_response_bytes) + " bytes";
     }
-    log::debug("http transport_error", Fields().add("method", m).add("url", redact_url(request.url)).add("kind", kind_name(kind)).add("curl_code", static_cast<int>(rc)).add("elapsed_ms", elapsed_ms, 1));
+    log::debug("http transport_error", Fields()
+            .add("method", m)
+            .add("url", redact_url(request.url))
+            .add("kind", kind_name(kind))
+            .add("curl_code", static_cast<int>(rc))
+            .add("elapsed_ms", elapsed_ms, 1));
     return fail(kind, "curl: " + text);
   }
 
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
   impl_->response = nullptr;
   // Header values are never logged: they may be Authorization or X-Amz-Security-Token.
-  log::debug("http request", Fields().add("method", m).add("url", redact_url(request.url)).add("status", response.status).add("bytes", response.body.size()).add("elapsed_ms", elapsed_ms, 1));
+  log::debug("http request", Fields()
+          .add("method", m)
+          .add("url", redact_url(request.url))
+          .add("status", response.status)
+          .add("bytes", response.body.size())
+          .add("elapsed_ms", elapsed_ms, 1));
   return response;
 }
 

@@ -92,7 +92,8 @@ HttpResponse MetricsExporter::handle(const HttpRequest& request) {
     try {
       config = load_web_config(web_config_file_);
     } catch (const std::exception& e) {
-      log::error("serve: unusable web configuration, request refused", Fields().add("error", e.what()));
+      log::error("serve: unusable web configuration, request refused", Fields()
+              .add("error", e.what()));
       HttpResponse r;
       r.status = 500;
       r.body = "internal server error\n";

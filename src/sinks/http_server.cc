@@ -335,7 +335,8 @@ void HttpServer::serve_connection(int fd) {
     try {
       ctx = tls_context_();
     } catch (const std::exception& e) {
-      log::error("serve: TLS configuration unusable, connection refused", Fields().add("error", e.what()));
+      log::error("serve: TLS configuration unusable, connection refused", Fields()
+              .add("error", e.what()));
       return;
     }
     if (!ctx || !conn.handshake(ctx.get())) {

@@ -78,8 +78,10 @@ nlohmann::json query_dynamodb_deletions(const TargetConfig& target, const std::s
         summarize_deletions(cloudwatch::get_metric_data(client, q), window, backlog);
     return deletion_section(rate);
   } catch (const Error& e) {
-    log::warn("cloudwatch deletion rate unavailable", Fields().add("target", target.name).add("table",
-                 table).add("error", e.what()));
+    log::warn("cloudwatch deletion rate unavailable", Fields()
+            .add("target", target.name)
+            .add("table", table)
+            .add("error", e.what()));
     return {{"source", "cloudwatch"},
             {"window_seconds", window.end - window.start},
             {"error", std::string(to_string(e.kind())) + ": " + e.what()}};

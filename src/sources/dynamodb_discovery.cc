@@ -47,8 +47,10 @@ std::vector<TargetConfig> expand(const TargetConfig& parent, const TableSelector
   }
   std::sort(matched.begin(), matched.end());
   matched.erase(std::unique(matched.begin(), matched.end()), matched.end());
-  log::info(std::string(what) + " discovered", Fields().add("target", parent.name).add("listed", listed).add("matched",
-               matched.size()));
+  log::info(std::string(what) + " discovered", Fields()
+          .add("target", parent.name)
+          .add("listed", listed)
+          .add("matched", matched.size()));
   std::vector<TargetConfig> out;
   out.reserve(matched.size());
   for (const auto& n : matched) out.push_back(discovered_target(parent, n));

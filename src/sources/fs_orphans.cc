@@ -214,7 +214,10 @@ OrphanReport find_orphans(const TargetConfig& target, const RunContext& ctx) {
   r.fetches = fetches;
   if (stop()) throw Error(ErrorKind::kIo, "cancelled during the orphan walk");
   if (unreadable > 0) {
-    log::warn("orphans", Fields().add("target", target.name).add("unreadable", unreadable).add("first", first_error));
+    log::warn("orphans", Fields()
+            .add("target", target.name)
+            .add("unreadable", unreadable)
+            .add("first", first_error));
   }
   return r;
 }

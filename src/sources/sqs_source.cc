@@ -190,8 +190,13 @@ class SqsSource final : public Source {
     report.scan.requests = call_stats.requests.load();
     report.scan.duration_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    log::debug("sqs audit done", Fields().add("source", "sqs").add("target", target.name).add("queue",
-                  queue.name).add("visible", depth.visible).add("in_flight", depth.in_flight).add("delayed", depth.delayed));
+    log::debug("sqs audit done", Fields()
+            .add("source", "sqs")
+            .add("target", target.name)
+            .add("queue", queue.name)
+            .add("visible", depth.visible)
+            .add("in_flight", depth.in_flight)
+            .add("delayed", depth.delayed));
     return report;
   }
 
