@@ -21,6 +21,7 @@
 #include "sources/dynamodb_source.h"
 #include "sources/sampling.h"
 #include "support/test_http_server.h"
+#include "support/fixtures.h"
 
 namespace ttla {
 namespace {
@@ -32,13 +33,7 @@ using testing::TestHttpServer;
 
 constexpr int64_t kAsOf = 1763800000;
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(TTLA_SOURCE_DIR) + "/tests/fixtures/dynamodb/" + name);
-  EXPECT_TRUE(in) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string fixture(const std::string& name) { return ttla::testing::fixture("dynamodb", name); }
 
 struct Item {
   std::string pk;

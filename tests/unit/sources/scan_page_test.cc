@@ -8,19 +8,14 @@
 
 #include "core/error.h"
 #include "sources/scan_page.h"
+#include "support/fixtures.h"
 
 namespace ttla::dynamodb {
 namespace {
 
 constexpr int64_t kAsOf = 1763800000;
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(TTLA_SOURCE_DIR) + "/tests/fixtures/dynamodb/" + name);
-  EXPECT_TRUE(in) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string fixture(const std::string& name) { return ttla::testing::fixture("dynamodb", name); }
 
 ItemSchema sessions_schema() {
   ItemSchema s;
