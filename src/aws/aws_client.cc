@@ -287,35 +287,29 @@ struct AwsClient::Impl {
         timeout = te.kind == TransportError::Kind::kTimeout;
         cls = classify(true, 0, "");
         failure = "transport " + transport_kind_name(te.kind) + ": " + te.message;
+        // Never the URL's query or any header: only where and what.
+        auto transport_fields = [&] {
+          return Fields()
+              .add("service", call.service)
+              .add("method", req.method)
+              .add("host", call.endpoint.authority)
+              .add("op", call.operation)
+              .add("status", "error")
+              .add("error", transport_kind_name(te.kind))
+              .add("attempt", attempt)
+              .add("ms", ms, 1);
+        };
         if (te.kind == TransportError::Kind::kDns || te.kind == TransportError::Kind::kTls ||
             te.kind == TransportError::Kind::kAborted) {
           // A name that does not resolve or a certificate that does not verify will not heal
           // within a retry's backoff: fail now, with its own reason. Aborted: the target was
           // told to stop (max_duration, signal).
-          log::debug("aws_request", Fields()
-                  .add("service", call.service)
-                  .add("method", req.method)
-                  .add("host", call.endpoint.authority)
-                  .add("op", call.operation)
-                  .add("status", "error")
-                  .add("error", transport_kind_name(te.kind))
-                  .add("attempt", attempt)
-                  .add("ms", ms, 1)
-                  .add("retry", "no"));
+          log::debug("aws_request", transport_fields().add("retry", "no"));
           throw Error(ErrorKind::kNetwork, failure + " [" + call.service + " " + call.operation +
                                                " to " + call.endpoint.authority +
                                                ", not retried]");
         }
-        // Never the URL's query or any header: only where and what.
-        log::debug("aws_request", Fields()
-                .add("service", call.service)
-                .add("method", req.method)
-                .add("host", call.endpoint.authority)
-                .add("op", call.operation)
-                .add("status", "error")
-                .add("error", transport_kind_name(te.kind))
-                .add("attempt", attempt)
-                .add("ms", ms, 1));
+        log::debug("aws_request", transport_fields());
       } else {
         std::string code = response->status >= 300 ? aws_error_code(response->body) : "";
         cls = classify(false, response->status, code);

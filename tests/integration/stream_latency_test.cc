@@ -19,6 +19,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/files.h"
+#include "support/report_json.h"
 #include "support/report_schema.h"
 #include "support/require.h"
 
@@ -29,24 +31,9 @@ using nlohmann::json;
 
 constexpr const char* kPython = "/usr/bin/python3";
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-int shell(const std::string& command) {
-  int st = std::system(command.c_str());
-  return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-const json* find_target(const json& report, const std::string& name) {
-  for (const auto& t : report["targets"]) {
-    if (t.value("name", "") == name) return &t;
-  }
-  return nullptr;
-}
+using ttla::testing::find_target;
+using ttla::testing::read_file;
+using ttla::testing::shell;
 
 class StreamLatency : public ::testing::Test {
  protected:
