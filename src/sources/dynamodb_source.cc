@@ -11,9 +11,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "aws/endpoints.h"
+#include "aws/dynamodb_json.h"
 #include "core/error.h"
 #include "core/time.h"
+#include "sources/aws_target.h"
 #include "sources/deletion_rate.h"
 #include "sources/dynamodb_latency.h"
 #include "sources/dynamodb_request.h"
@@ -25,11 +26,6 @@
 namespace ttla {
 
 namespace {
-
-std::string env_or_empty(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
 
 double steady_now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
@@ -86,13 +82,11 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
   const double started = steady_now();
   if (target.table.empty()) throw Error(ErrorKind::kConfig, "dynamodb target has no table");
 
-  aws::ServiceConfig service;
-  service.region = resolve_dynamodb_region(target);
-  service.endpoint_url = aws::resolve_endpoint("dynamodb", target.endpoint_url, target.profile);
-  service.http = http_options_for(target, ctx, options_.http);
-  service.retry = options_.retry;
+  const aws::TargetAccess access = aws_access(target, "dynamodb");
+  aws::ServiceConfig service =
+      aws::target_service(access, http_options_for(target, ctx, options_.http), options_.retry);
   std::shared_ptr<aws::CredentialsProvider> credentials =
-      credentials_for(target, service.region, options_.credentials);
+      aws::target_credentials(access, service.region, options_.credentials);
   aws::CallStats call_stats;
 
   // Discovery.
@@ -479,53 +473,6 @@ TargetReport DynamodbSource::audit(const TargetConfig& target, const RunContext&
 }
 
 }  // namespace
-
-std::string aws_service_id(const std::string& kind) {
-  return kind == "s3" || kind == "sqs" ? kind : std::string("dynamodb");
-}
-
-std::string resolve_dynamodb_region(const TargetConfig& target) {
-  if (!target.region.empty()) return target.region;
-  for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
-    std::string v = env_or_empty(name);
-    if (!v.empty()) return v;
-  }
-  std::string from_profile = aws::profile_setting(target.profile, "region");
-  if (!from_profile.empty()) return from_profile;
-  // A local or custom endpoint (the target's own or a configured one) needs some region to sign.
-  if (!target.endpoint_url.empty() ||
-      !aws::configured_endpoint(aws_service_id(target.kind), target.profile).empty()) {
-    return "us-east-1";
-  }
-  throw Error(ErrorKind::kConfig,
-              "no AWS region for target " + target.name +
-                  ": set region, AWS_REGION or AWS_DEFAULT_REGION (or a profile region)");
-}
-
-std::shared_ptr<aws::CredentialsProvider> credentials_for(
-    const TargetConfig& target, const std::string& region,
-    std::shared_ptr<aws::CredentialsProvider> given) {
-  const std::string endpoint =
-      aws::resolve_endpoint(aws_service_id(target.kind), target.endpoint_url, target.profile);
-  if (given && target.role_arn.empty()) return given;
-  // Each target with a role_arn gets its own session (and its own refresh).
-  aws::AssumeRoleParams role;
-  role.role_arn = target.role_arn;
-  role.external_id = target.external_id;
-  role.session_name = "ttl-auditor-" + target.name;
-  role.region = region;
-  role.profile = target.profile;
-  role.target_endpoint_url = endpoint;
-  if (given) return aws::make_assume_role_provider(std::move(given), std::move(role));
-  aws::ChainOptions chain;
-  chain.profile = target.profile;
-  chain.region = region;
-  chain.target_endpoint_url = endpoint;
-  chain.role_arn = role.role_arn;
-  chain.external_id = role.external_id;
-  chain.session_name = role.session_name;
-  return aws::make_default_chain(chain);
-}
 
 uint64_t full_scan_total_segments(int configured, std::optional<int64_t> table_size_bytes,
                                   int default_segments, int shard_count) {

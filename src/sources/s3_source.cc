@@ -14,11 +14,12 @@
 #include <spdlog/spdlog.h>
 
 #include "aws/endpoints.h"
+#include "aws/error_body.h"
+#include "aws/s3_xml.h"
 #include "core/error.h"
 #include "core/time.h"
-#include "sources/dynamodb_source.h"
+#include "sources/aws_target.h"
 #include "sources/s3_lifecycle.h"
-#include "sources/s3_xml.h"
 #include "sources/target_limits.h"
 
 namespace ttla {
@@ -39,17 +40,10 @@ struct RequestCounts {
 };
 
 [[noreturn]] void throw_s3_error(const aws::HttpResponse& r, const std::string& operation) {
-  std::optional<s3::ErrorBody> e = s3::parse_error(r.body);
-  std::string text = operation + " failed: " + (e && !e->code.empty() ? e->code : "HttpError") +
-                     ": " + (e && !e->message.empty() ? e->message : "no error message") +
-                     " (HTTP " + std::to_string(r.status) + ")";
-  throw Error(ErrorKind::kHttp, text);
+  throw Error(ErrorKind::kHttp, operation + " failed: " + aws::describe_error(r.status, r.body));
 }
 
-std::string error_code(const aws::HttpResponse& r) {
-  std::optional<s3::ErrorBody> e = s3::parse_error(r.body);
-  return e ? e->code : std::string();
-}
+std::string error_code(const aws::HttpResponse& r) { return aws::aws_error_code(r.body); }
 
 // Bucket regions discovered in this process, per endpoint and bucket, so every later request
 // (and every other target on the same bucket) is signed for the right region at once.
@@ -109,14 +103,11 @@ TargetReport S3Source::audit(const TargetConfig& target, const RunContext& ctx) 
   const auto started = std::chrono::steady_clock::now();
   if (target.bucket.empty()) throw Error(ErrorKind::kConfig, "s3 target has no bucket");
 
-  aws::ServiceConfig service;
-  service.region = resolve_dynamodb_region(target);
-  service.endpoint_url = aws::resolve_endpoint("s3", target.endpoint_url, target.profile);
-  service.s3_path_style = target.path_style.value_or(!service.endpoint_url.empty());
-  service.http = http_options_for(target, ctx, options_.http);
-  service.retry = options_.retry;
+  const aws::TargetAccess access = aws_access(target, "s3");
+  aws::ServiceConfig service =
+      aws::target_service(access, http_options_for(target, ctx, options_.http), options_.retry);
   std::shared_ptr<aws::CredentialsProvider> credentials =
-      credentials_for(target, service.region, options_.credentials);
+      aws::target_credentials(access, service.region, options_.credentials);
   aws::CallStats call_stats;
   // The bucket's own region signs its requests: a cached discovery first, else the configured
   // region until S3 says otherwise (301 PermanentRedirect / 400 AuthorizationHeaderMalformed /

@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "aws/endpoints.h"
+#include "aws/url.h"
 #include "core/error.h"
 #include "core/time.h"
+#include "sources/aws_target.h"
 #include "sources/deletion_rate.h"
-#include "sources/dynamodb_source.h"
 
 namespace ttla {
 namespace sqs {
@@ -45,17 +45,15 @@ uint64_t count_attribute(const nlohmann::json& attributes, const char* name) {
 }  // namespace
 
 QueueRef parse_queue_url(const std::string& url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string::npos) {
+  const std::optional<aws::Url> parsed = aws::parse_url(url);
+  if (!parsed || (parsed->scheme != "https" && parsed->scheme != "http")) {
     throw Error(ErrorKind::kConfig, "queue_url must start with https:// (or http://): " + url);
   }
-  const size_t path = url.find('/', scheme + 3);
-  const std::string host = url.substr(scheme + 3, path == std::string::npos ? std::string::npos
-                                                                          : path - scheme - 3);
-  std::string rest = path == std::string::npos ? "" : url.substr(path + 1);
+  const std::string& host = parsed->host;
+  std::string rest = parsed->path.substr(1);
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
   const size_t slash = rest.find('/');
-  if (host.empty() || slash == std::string::npos || slash == 0 || slash + 1 >= rest.size() ||
+  if (slash == std::string::npos || slash == 0 || slash + 1 >= rest.size() ||
       rest.find('/', slash + 1) != std::string::npos) {
     throw Error(ErrorKind::kConfig,
                 "queue_url must look like https://sqs.<region>.amazonaws.com/<account>/<queue>: " +
@@ -151,15 +149,11 @@ class SqsSource final : public Source {
     std::optional<sqs::QueueRef> from_url;
     if (!target.queue_url.empty()) from_url = sqs::parse_queue_url(target.queue_url);
 
-    aws::ServiceConfig service;
+    aws::TargetAccess access = aws_access(target, "sqs");
     // The queue URL's host names the queue's region; an explicit `region` still wins.
-    service.region = !target.region.empty() || !from_url || from_url->region.empty()
-                         ? resolve_dynamodb_region(target)
-                         : from_url->region;
-    service.endpoint_url = aws::resolve_endpoint("sqs", target.endpoint_url, target.profile);
-    service.http = options_.http;
-    service.retry = options_.retry;
-    auto credentials = credentials_for(target, service.region, options_.credentials);
+    if (access.region.empty() && from_url) access.region = from_url->region;
+    aws::ServiceConfig service = aws::target_service(access, options_.http, options_.retry);
+    auto credentials = aws::target_credentials(access, service.region, options_.credentials);
     aws::CallStats call_stats;
     aws::AwsClient client(service, credentials, &call_stats);
 

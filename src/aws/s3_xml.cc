@@ -1,4 +1,4 @@
-#include "sources/s3_xml.h"
+#include "aws/s3_xml.h"
 
 #include <algorithm>
 #include <charconv>
@@ -7,11 +7,23 @@
 
 #include <pugixml.hpp>
 
+#include "aws/error_body.h"
+#include "aws/xml.h"
 #include "core/error.h"
 #include "core/time.h"
 
 namespace ttla::s3 {
 namespace {
+
+using aws::xml::local_name;
+using aws::xml::member;
+using aws::xml::members;
+using aws::xml::text_of;
+
+bool is_error_root(const pugi::xml_node& root) {
+  std::string_view n = local_name(root);
+  return n == "Error" || n == "ErrorResponse";
+}
 
 pugi::xml_document load(std::string_view xml, const char* operation) {
   pugi::xml_document doc;
@@ -22,47 +34,20 @@ pugi::xml_document load(std::string_view xml, const char* operation) {
                                        r.description() + " at offset " +
                                        std::to_string(r.offset) + ")");
   }
+  // An error document is never read as an empty answer.
+  if (is_error_root(doc.document_element())) {
+    std::optional<aws::ErrorBody> e = aws::parse_error_body(xml);
+    throw Error(ErrorKind::kParse, std::string(operation) + ": answered with an error document" +
+                                       (e && !e->code.empty() ? " (" + e->code + ")" : ""));
+  }
   return doc;
-}
-
-// The element's name without a namespace prefix ("s3:Key" -> "Key").
-std::string_view local_name(const pugi::xml_node& n) {
-  std::string_view name = n.name();
-  size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
-
-// The first child element called `name` (by local name), or an empty node.
-pugi::xml_node member(const pugi::xml_node& parent, std::string_view name) {
-  for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling()) {
-    if (c.type() == pugi::node_element && local_name(c) == name) return c;
-  }
-  return {};
-}
-
-// Every child element called `name`, in document order.
-std::vector<pugi::xml_node> members(const pugi::xml_node& parent, std::string_view name) {
-  std::vector<pugi::xml_node> out;
-  for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling()) {
-    if (c.type() == pugi::node_element && local_name(c) == name) out.push_back(c);
-  }
-  return out;
-}
-
-bool is_error_root(const pugi::xml_node& root) {
-  std::string_view n = local_name(root);
-  return n == "Error" || n == "ErrorResponse";
 }
 
 // The element holding an answer's members. The root's name is not checked (servers differ:
 // <VersioningConfiguration> on AWS, <GetBucketVersioningResponse> on moto); a query-style
-// wrapper <XResponse><XResult>…</XResult></XResponse> is looked through. An error document
-// throws with its code, so it is never read as an empty answer.
+// wrapper <XResponse><XResult>…</XResult></XResponse> is looked through. (load() has refused an
+// error document already.)
 pugi::xml_node body_of(const pugi::xml_document& doc, const char* operation);
-
-std::string text_of(const pugi::xml_node& parent, const char* child) {
-  return member(parent, child).text().as_string();
-}
 
 bool bool_of(const pugi::xml_node& parent, const char* child) {
   std::string_view v = member(parent, child).text().as_string();
@@ -102,22 +87,15 @@ bool url_encoded(const pugi::xml_node& root) {
   return std::string_view(member(root, "EncodingType").text().as_string()) == "url";
 }
 
-std::optional<ErrorBody> error_of(const pugi::xml_node& root) {
-  pugi::xml_node e = root;
-  if (local_name(root) == "ErrorResponse") e = member(root, "Error");
-  if (!e || local_name(e) != "Error") return std::nullopt;
-  return ErrorBody{text_of(e, "Code"), text_of(e, "Message"), text_of(e, "Region"),
-                   text_of(e, "Endpoint")};
+// A member holding a key (Key, NextKeyMarker): decoded when the answer is url-encoded.
+std::string key_of(const pugi::xml_node& parent, const char* child, bool encoded) {
+  std::string text = text_of(parent, child);
+  return encoded ? url_decode(text) : text;
 }
 
 pugi::xml_node body_of(const pugi::xml_document& doc, const char* operation) {
   pugi::xml_node root = doc.document_element();
   if (!root) throw Error(ErrorKind::kParse, std::string(operation) + ": empty document");
-  if (is_error_root(root)) {
-    std::optional<ErrorBody> e = error_of(root);
-    throw Error(ErrorKind::kParse, std::string(operation) + ": answered with an error document" +
-                                       (e && !e->code.empty() ? " (" + e->code + ")" : ""));
-  }
   std::string_view name = local_name(root);
   if (name.size() > 8 && name.substr(name.size() - 8) == "Response") {
     for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) {
@@ -173,8 +151,7 @@ ListObjectsPage parse_list_objects_v2(std::string_view xml) {
   page.next_continuation_token = text_of(root, "NextContinuationToken");
   for (const pugi::xml_node& c : members(root, "Contents")) {
     ObjectEntry e;
-    const char* key = member(c, "Key").text().as_string();
-    e.key = encoded ? url_decode(key) : std::string(key);
+    e.key = key_of(c, "Key", encoded);
     e.last_modified = parse_s3_time(member(c, "LastModified").text().as_string());
     e.size = u64_of(c, "Size", kOp);
     page.objects.push_back(std::move(e));
@@ -206,13 +183,11 @@ ListUploadsPage parse_list_multipart_uploads(std::string_view xml) {
   const bool encoded = url_encoded(root);
   ListUploadsPage page;
   page.truncated = bool_of(root, "IsTruncated");
-  std::string marker = text_of(root, "NextKeyMarker");
-  page.next_key_marker = encoded ? url_decode(marker) : marker;
+  page.next_key_marker = key_of(root, "NextKeyMarker", encoded);
   page.next_upload_id_marker = text_of(root, "NextUploadIdMarker");
   for (const pugi::xml_node& u : members(root, "Upload")) {
     UploadEntry e;
-    const char* key = member(u, "Key").text().as_string();
-    e.key = encoded ? url_decode(key) : std::string(key);
+    e.key = key_of(u, "Key", encoded);
     e.upload_id = text_of(u, "UploadId");
     e.initiated = parse_s3_time(member(u, "Initiated").text().as_string());
     page.uploads.push_back(std::move(e));
@@ -230,16 +205,14 @@ ListVersionsPage parse_list_object_versions(std::string_view xml) {
   const bool encoded = url_encoded(root);
   ListVersionsPage page;
   page.truncated = bool_of(root, "IsTruncated");
-  std::string marker = text_of(root, "NextKeyMarker");
-  page.next_key_marker = encoded ? url_decode(marker) : marker;
+  page.next_key_marker = key_of(root, "NextKeyMarker", encoded);
   page.next_version_id_marker = text_of(root, "NextVersionIdMarker");
   for (pugi::xml_node n = root.first_child(); n; n = n.next_sibling()) {
     if (n.type() != pugi::node_element) continue;
     const bool marker_entry = local_name(n) == "DeleteMarker";
     if (!marker_entry && local_name(n) != "Version") continue;
     VersionEntry e;
-    const char* key = member(n, "Key").text().as_string();
-    e.key = encoded ? url_decode(key) : std::string(key);
+    e.key = key_of(n, "Key", encoded);
     e.version_id = text_of(n, "VersionId");
     e.is_latest = bool_of(n, "IsLatest");
     e.delete_marker = marker_entry;
@@ -368,18 +341,10 @@ std::vector<LifecycleTag> parse_object_tagging(std::string_view xml) {
   return tags;
 }
 
-std::optional<ErrorBody> parse_error(std::string_view xml) {
-  pugi::xml_document doc;
-  if (!doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8)) {
-    return std::nullopt;
-  }
-  return error_of(doc.document_element());
-}
-
 std::string region_hint(long status, const std::string* header, std::string_view body) {
   if (header != nullptr && !header->empty()) return *header;
   if (status < 300) return {};
-  std::optional<ErrorBody> e = parse_error(body);
+  std::optional<aws::ErrorBody> e = aws::parse_error_body(body);
   if (e && (e->code == "AuthorizationHeaderMalformed" || e->code == "PermanentRedirect" ||
             e->code == "IllegalLocationConstraintException")) {
     return e->region;
