@@ -985,8 +985,7 @@ class StaticProvider final : public CredentialsProvider {
 
 }  // namespace
 
-std::shared_ptr<CredentialsProvider> make_default_chain(ChainOptions options) {
-  if (options.role_arn.empty()) return std::make_shared<DefaultChain>(std::move(options));
+AssumeRoleParams assume_role_params(const ChainOptions& options) {
   AssumeRoleParams params;
   params.role_arn = options.role_arn;
   params.external_id = options.external_id;
@@ -994,6 +993,12 @@ std::shared_ptr<CredentialsProvider> make_default_chain(ChainOptions options) {
   params.region = options.region;
   params.profile = options.profile;
   params.target_endpoint_url = options.target_endpoint_url;
+  return params;
+}
+
+std::shared_ptr<CredentialsProvider> make_default_chain(ChainOptions options) {
+  if (options.role_arn.empty()) return std::make_shared<DefaultChain>(std::move(options));
+  AssumeRoleParams params = assume_role_params(options);
   ChainOptions base = options;
   base.role_arn.clear();
   base.external_id.clear();

@@ -56,6 +56,17 @@ TableDescription parse_describe_table(std::string_view json) {
     }
   }
   if (d.hash_key.empty()) fail("DescribeTable: KeySchema has no HASH key");
+  if (auto defs = t->find("AttributeDefinitions"); defs != t->end() && defs->is_array()) {
+    for (const auto& e : *defs) {
+      if (!e.is_object()) fail("DescribeTable: malformed AttributeDefinitions element");
+      auto name = e.find("AttributeName");
+      auto type = e.find("AttributeType");
+      if (name == e.end() || type == e.end() || !name->is_string() || !type->is_string()) {
+        fail("DescribeTable: malformed AttributeDefinitions element");
+      }
+      d.attribute_types[name->get<std::string>()] = type->get<std::string>();
+    }
+  }
   return d;
 }
 

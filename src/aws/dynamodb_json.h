@@ -4,6 +4,7 @@
 // Every malformed or error body throws ttla::Error(kParse) naming the operation; an error body
 // (read by aws/error_body.h) is reported with its code and message.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,8 @@ struct TableDescription {
   std::optional<int64_t> table_size_bytes;  // idem
   std::string hash_key;
   std::string range_key;  // empty when the table has no sort key
+  // AttributeDefinitions: attribute name -> "S", "N" or "B" (the key attributes, at least).
+  std::map<std::string, std::string> attribute_types;
 };
 TableDescription parse_describe_table(std::string_view json);
 

@@ -108,6 +108,33 @@ pugi::xml_node body_of(const pugi::xml_document& doc, const char* operation) {
   return root;
 }
 
+// One parsed answer: the element holding its members (see body_of) and whether its keys are
+// url-encoded. Built in place: `root` points into the document it owns.
+class Answer {
+ public:
+  Answer(std::string_view xml, const char* op)
+      : operation(op), doc_(load(xml, op)), root(body_of(doc_, op)), encoded(url_encoded(root)) {}
+  Answer(const Answer&) = delete;
+  Answer& operator=(const Answer&) = delete;
+
+  // A truncated page must say where the next one starts.
+  void require_marker(bool truncated, const std::string& marker, const char* member_name) const {
+    if (truncated && marker.empty()) {
+      throw Error(ErrorKind::kParse,
+                  std::string(operation) + ": truncated page without " + member_name);
+    }
+  }
+
+  const char* const operation;
+
+ private:
+  pugi::xml_document doc_;
+
+ public:
+  const pugi::xml_node root;
+  const bool encoded;
+};
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -142,109 +169,88 @@ std::string url_decode(std::string_view text) {
 }
 
 ListObjectsPage parse_list_objects_v2(std::string_view xml) {
-  static const char* kOp = "ListObjectsV2";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
-  const bool encoded = url_encoded(root);
+  const Answer a(xml, "ListObjectsV2");
   ListObjectsPage page;
-  page.truncated = bool_of(root, "IsTruncated");
-  page.next_continuation_token = text_of(root, "NextContinuationToken");
-  for (const pugi::xml_node& c : members(root, "Contents")) {
+  page.truncated = bool_of(a.root, "IsTruncated");
+  page.next_continuation_token = text_of(a.root, "NextContinuationToken");
+  for (const pugi::xml_node& c : members(a.root, "Contents")) {
     ObjectEntry e;
-    e.key = key_of(c, "Key", encoded);
+    e.key = key_of(c, "Key", a.encoded);
     e.last_modified = parse_s3_time(member(c, "LastModified").text().as_string());
-    e.size = u64_of(c, "Size", kOp);
+    e.size = u64_of(c, "Size", a.operation);
     page.objects.push_back(std::move(e));
   }
-  if (page.truncated && page.next_continuation_token.empty()) {
-    throw Error(ErrorKind::kParse, "ListObjectsV2: truncated page without NextContinuationToken");
-  }
+  a.require_marker(page.truncated, page.next_continuation_token, "NextContinuationToken");
   return page;
 }
 
 ListBucketsPage parse_list_buckets(std::string_view xml) {
-  static const char* kOp = "ListBuckets";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
+  const Answer a(xml, "ListBuckets");
   ListBucketsPage page;
-  for (const pugi::xml_node& b : members(member(root, "Buckets"), "Bucket")) {
+  for (const pugi::xml_node& b : members(member(a.root, "Buckets"), "Bucket")) {
     std::string name = text_of(b, "Name");
     if (name.empty()) throw Error(ErrorKind::kParse, "ListBuckets: a bucket without a Name");
     page.names.push_back(std::move(name));
   }
-  page.continuation_token = text_of(root, "ContinuationToken");
+  page.continuation_token = text_of(a.root, "ContinuationToken");
   return page;
 }
 
 ListUploadsPage parse_list_multipart_uploads(std::string_view xml) {
-  static const char* kOp = "ListMultipartUploads";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
-  const bool encoded = url_encoded(root);
+  const Answer a(xml, "ListMultipartUploads");
   ListUploadsPage page;
-  page.truncated = bool_of(root, "IsTruncated");
-  page.next_key_marker = key_of(root, "NextKeyMarker", encoded);
-  page.next_upload_id_marker = text_of(root, "NextUploadIdMarker");
-  for (const pugi::xml_node& u : members(root, "Upload")) {
+  page.truncated = bool_of(a.root, "IsTruncated");
+  page.next_key_marker = key_of(a.root, "NextKeyMarker", a.encoded);
+  page.next_upload_id_marker = text_of(a.root, "NextUploadIdMarker");
+  for (const pugi::xml_node& u : members(a.root, "Upload")) {
     UploadEntry e;
-    e.key = key_of(u, "Key", encoded);
+    e.key = key_of(u, "Key", a.encoded);
     e.upload_id = text_of(u, "UploadId");
     e.initiated = parse_s3_time(member(u, "Initiated").text().as_string());
     page.uploads.push_back(std::move(e));
   }
-  if (page.truncated && page.next_key_marker.empty()) {
-    throw Error(ErrorKind::kParse, "ListMultipartUploads: truncated page without NextKeyMarker");
-  }
+  a.require_marker(page.truncated, page.next_key_marker, "NextKeyMarker");
   return page;
 }
 
 ListVersionsPage parse_list_object_versions(std::string_view xml) {
-  static const char* kOp = "ListObjectVersions";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
-  const bool encoded = url_encoded(root);
+  const Answer a(xml, "ListObjectVersions");
   ListVersionsPage page;
-  page.truncated = bool_of(root, "IsTruncated");
-  page.next_key_marker = key_of(root, "NextKeyMarker", encoded);
-  page.next_version_id_marker = text_of(root, "NextVersionIdMarker");
-  for (pugi::xml_node n = root.first_child(); n; n = n.next_sibling()) {
+  page.truncated = bool_of(a.root, "IsTruncated");
+  page.next_key_marker = key_of(a.root, "NextKeyMarker", a.encoded);
+  page.next_version_id_marker = text_of(a.root, "NextVersionIdMarker");
+  for (pugi::xml_node n = a.root.first_child(); n; n = n.next_sibling()) {
     if (n.type() != pugi::node_element) continue;
     const bool marker_entry = local_name(n) == "DeleteMarker";
     if (!marker_entry && local_name(n) != "Version") continue;
     VersionEntry e;
-    e.key = key_of(n, "Key", encoded);
+    e.key = key_of(n, "Key", a.encoded);
     e.version_id = text_of(n, "VersionId");
     e.is_latest = bool_of(n, "IsLatest");
     e.delete_marker = marker_entry;
     e.last_modified = parse_s3_time(member(n, "LastModified").text().as_string());
-    e.size = marker_entry ? 0 : u64_of(n, "Size", kOp);
+    e.size = marker_entry ? 0 : u64_of(n, "Size", a.operation);
     page.entries.push_back(std::move(e));
   }
-  if (page.truncated && page.next_key_marker.empty()) {
-    throw Error(ErrorKind::kParse, "ListObjectVersions: truncated page without NextKeyMarker");
-  }
+  a.require_marker(page.truncated, page.next_key_marker, "NextKeyMarker");
   return page;
 }
 
 ListPartsPage parse_list_parts(std::string_view xml) {
-  static const char* kOp = "ListParts";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
+  const Answer a(xml, "ListParts");
   ListPartsPage page;
-  page.truncated = bool_of(root, "IsTruncated");
-  page.next_part_number_marker = text_of(root, "NextPartNumberMarker");
-  for (const pugi::xml_node& p : members(root, "Part")) {
-    page.bytes += u64_of(p, "Size", kOp);
+  page.truncated = bool_of(a.root, "IsTruncated");
+  page.next_part_number_marker = text_of(a.root, "NextPartNumberMarker");
+  for (const pugi::xml_node& p : members(a.root, "Part")) {
+    page.bytes += u64_of(p, "Size", a.operation);
     ++page.parts;
   }
   return page;
 }
 
 std::string parse_versioning_status(std::string_view xml) {
-  static const char* kOp = "GetBucketVersioning";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
-  return text_of(root, "Status");
+  const Answer a(xml, "GetBucketVersioning");
+  return text_of(a.root, "Status");
 }
 
 namespace {
@@ -283,9 +289,8 @@ bool is_lifecycle_document(std::string_view xml) {
 }
 
 std::vector<LifecycleRule> parse_lifecycle(std::string_view xml) {
-  static const char* kOp = "GetBucketLifecycleConfiguration";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
+  const Answer a(xml, "GetBucketLifecycleConfiguration");
+  pugi::xml_node root = a.root;
   if (!lifecycle_root(root)) {
     // The wrapper's child may be the configuration itself.
     pugi::xml_node inner;
@@ -293,7 +298,7 @@ std::vector<LifecycleRule> parse_lifecycle(std::string_view xml) {
       if (c.type() == pugi::node_element && lifecycle_root(c)) inner = c;
     }
     if (!inner) {
-      throw Error(ErrorKind::kParse, std::string(kOp) + ": not a lifecycle configuration (<" +
+      throw Error(ErrorKind::kParse, std::string(a.operation) + ": not a lifecycle configuration (<" +
                                          root.name() + ">)");
     }
     root = inner;
@@ -323,8 +328,8 @@ std::vector<LifecycleRule> parse_lifecycle(std::string_view xml) {
       rule.noncurrent_days = days_of(n, "NoncurrentDays");
       rule.newer_noncurrent_versions = days_of(n, "NewerNoncurrentVersions");
     }
-    if (pugi::xml_node a = member(r, "AbortIncompleteMultipartUpload")) {
-      rule.abort_multipart_days = days_of(a, "DaysAfterInitiation");
+    if (pugi::xml_node abort = member(r, "AbortIncompleteMultipartUpload")) {
+      rule.abort_multipart_days = days_of(abort, "DaysAfterInitiation");
     }
     rules.push_back(std::move(rule));
   }
@@ -332,12 +337,10 @@ std::vector<LifecycleRule> parse_lifecycle(std::string_view xml) {
 }
 
 std::vector<LifecycleTag> parse_object_tagging(std::string_view xml) {
-  static const char* kOp = "GetObjectTagging";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
-  pugi::xml_node set = member(root, "TagSet");
+  const Answer a(xml, "GetObjectTagging");
+  pugi::xml_node set = member(a.root, "TagSet");
   std::vector<LifecycleTag> tags;
-  for (const pugi::xml_node& t : members(set ? set : root, "Tag")) tags.push_back(tag_of(t));
+  for (const pugi::xml_node& t : members(set ? set : a.root, "Tag")) tags.push_back(tag_of(t));
   return tags;
 }
 

@@ -39,25 +39,18 @@ std::string resolve_region(const TargetAccess& target) {
 std::shared_ptr<CredentialsProvider> target_credentials(const TargetAccess& target,
                                                         const std::string& region,
                                                         std::shared_ptr<CredentialsProvider> given) {
-  const std::string endpoint =
+  ChainOptions chain;
+  chain.profile = target.profile;
+  chain.region = region;
+  chain.target_endpoint_url =
       resolve_endpoint(target.service_id, target.endpoint_url, target.profile);
-  if (!given) {
-    ChainOptions chain;
-    chain.profile = target.profile;
-    chain.region = region;
-    chain.target_endpoint_url = endpoint;
-    given = make_default_chain(chain);
-  }
-  if (target.role_arn.empty()) return given;
   // Each target with a role_arn gets its own session (and its own refresh).
-  AssumeRoleParams role;
-  role.role_arn = target.role_arn;
-  role.external_id = target.external_id;
-  role.session_name = "ttl-auditor-" + target.name;
-  role.region = region;
-  role.profile = target.profile;
-  role.target_endpoint_url = endpoint;
-  return make_assume_role_provider(std::move(given), std::move(role));
+  chain.role_arn = target.role_arn;
+  chain.external_id = target.external_id;
+  chain.session_name = "ttl-auditor-" + target.name;
+  if (!given) return make_default_chain(chain);
+  if (chain.role_arn.empty()) return given;
+  return make_assume_role_provider(std::move(given), assume_role_params(chain));
 }
 
 ServiceConfig target_service(const TargetAccess& target, HttpOptions http, RetryOptions retry) {

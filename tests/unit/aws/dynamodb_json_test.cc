@@ -3,6 +3,7 @@
 #include "aws/dynamodb_json.h"
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -30,6 +31,7 @@ TEST(DynamodbDescribe, TableWithSortKey) {
   ASSERT_TRUE(d.item_count && d.table_size_bytes);
   EXPECT_EQ(*d.item_count, 123456);
   EXPECT_EQ(*d.table_size_bytes, 98765432);
+  EXPECT_EQ(d.attribute_types, (std::map<std::string, std::string>{{"pk", "S"}, {"sk", "S"}}));
 }
 
 TEST(DynamodbDescribe, HashOnlyTable) {
@@ -37,6 +39,7 @@ TEST(DynamodbDescribe, HashOnlyTable) {
   EXPECT_EQ(d.hash_key, "id");
   EXPECT_TRUE(d.range_key.empty());
   EXPECT_EQ(d.table_status, "CREATING");
+  EXPECT_EQ(d.attribute_types.at("id"), "N");
 }
 
 TEST(DynamodbDescribe, TimeToLive) {
@@ -60,6 +63,10 @@ TEST(DynamodbDescribe, ErrorsAndGarbage) {
   }
   EXPECT_THROW(parse_describe_table("{\"Table\":{\"TableName\":\"x\"}}"), Error);
   EXPECT_THROW(parse_describe_table("not json"), Error);
+  EXPECT_THROW(parse_describe_table(
+                   R"({"Table":{"KeySchema":[{"AttributeName":"id","KeyType":"HASH"}],)"
+                   R"("AttributeDefinitions":[{"AttributeName":"id"}]}})"),
+               Error);
   EXPECT_THROW(parse_describe_ttl("{}"), Error);
   EXPECT_THROW(parse_describe_ttl(fixture("describe_table.json")), Error);
 }
