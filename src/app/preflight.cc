@@ -18,15 +18,16 @@
 
 #include "app/cli.h"
 #include "aws/aws_client.h"
-#include "aws/endpoints.h"
+#include "aws/dynamodb_json.h"
+#include "aws/error_body.h"
+#include "aws/s3_xml.h"
 #include "core/error.h"
 #include "core/time.h"
+#include "sources/aws_target.h"
 #include "sources/dynamodb_discovery.h"
 #include "sources/dynamodb_request.h"
-#include "sources/dynamodb_source.h"
 #include "sources/pg_session.h"
 #include "sources/postgres_source.h"
-#include "sources/s3_xml.h"
 #include "sources/scan_page.h"
 #include "sources/target_limits.h"
 
@@ -36,20 +37,17 @@ namespace {
 // ---- AWS ------------------------------------------------------------------------------------
 
 aws::ServiceConfig service_for(const TargetConfig& t, const std::string& service_id) {
-  aws::ServiceConfig s;
-  s.region = resolve_dynamodb_region(t);
-  s.endpoint_url = aws::resolve_endpoint(service_id, t.endpoint_url, t.profile);
-  s.s3_path_style = t.path_style.value_or(!s.endpoint_url.empty());
-  s.http = http_options_for(t, RunContext{}, aws::HttpOptions{});
   // A preflight answers quickly or says why: two attempts, no long backoff.
-  s.retry.max_attempts = 2;
-  return s;
+  aws::RetryOptions retry;
+  retry.max_attempts = 2;
+  return aws::target_service(aws_access(t, service_id),
+                             http_options_for(t, RunContext{}, aws::HttpOptions{}), retry);
 }
 
 // Credentials resolved now, so a missing profile or key is reported before any request.
 std::shared_ptr<aws::CredentialsProvider> resolved_credentials(const TargetConfig& t,
                                                                 const std::string& region) {
-  auto provider = credentials_for(t, region, nullptr);
+  auto provider = aws::target_credentials(aws_access(t), region, nullptr);
   try {
     (void)provider->get();
   } catch (const Error& e) {

@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "aws/endpoints.h"
+#include "aws/error_body.h"
 #include "aws/sigv4.h"
+#include "aws/url.h"
 #include "core/error.h"
 
 namespace ttla::aws {
@@ -74,32 +76,20 @@ struct Endpoint {
 };
 
 Endpoint parse_endpoint(const std::string& url) {
-  Endpoint e;
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) {
+  if (url.find("://") == std::string::npos) {
     throw Error(ErrorKind::kConfig, "endpoint_url must start with http:// or https://: " + url);
   }
-  e.scheme = url.substr(0, scheme_end);
-  if (e.scheme != "http" && e.scheme != "https") {
+  std::optional<Url> parsed = parse_url(url);
+  if (!parsed) throw Error(ErrorKind::kConfig, "endpoint_url is not a valid URL: " + url);
+  if (parsed->scheme != "http" && parsed->scheme != "https") {
     throw Error(ErrorKind::kConfig, "endpoint_url scheme must be http or https: " + url);
   }
-  std::string rest = url.substr(scheme_end + 3);
-  size_t slash = rest.find('/');
-  e.authority = rest.substr(0, slash);
-  if (e.authority.empty()) throw Error(ErrorKind::kConfig, "endpoint_url has no host: " + url);
-  if (slash != std::string::npos) {
-    e.base_path = rest.substr(slash);
-    while (!e.base_path.empty() && e.base_path.back() == '/') e.base_path.pop_back();
-  }
+  Endpoint e;
+  e.scheme = parsed->scheme;
   // A default port is not part of the Host header a client sends (nor of what is signed).
-  auto strip_port = [&](std::string_view port) {
-    if (e.authority.size() > port.size() &&
-        e.authority.compare(e.authority.size() - port.size(), port.size(), port) == 0) {
-      e.authority.resize(e.authority.size() - port.size());
-    }
-  };
-  if (e.scheme == "https") strip_port(":443");
-  if (e.scheme == "http") strip_port(":80");
+  e.authority = parsed->authority();
+  e.base_path = parsed->path;
+  while (!e.base_path.empty() && e.base_path.back() == '/') e.base_path.pop_back();
   return e;
 }
 
@@ -166,14 +156,6 @@ void sleep_unless_aborted(double seconds, const std::atomic<bool>* abort) {
     const Steady::duration left = until - Steady::now();
     std::this_thread::sleep_for(std::min<Steady::duration>(std::chrono::milliseconds(50), left));
   }
-}
-
-std::string describe_error(long status, const std::string& body) {
-  std::string code = aws_error_code(body);
-  std::string message = aws_error_message(body);
-  return (code.empty() ? std::string("HttpError") : code) + ": " +
-         (message.empty() ? std::string("no error message") : message) + " (HTTP " +
-         std::to_string(status) + ")";
 }
 
 // What one logical call needs; everything except signing inputs is for logs and errors.

@@ -14,10 +14,12 @@
 #include <vector>
 
 
+#include "aws/dynamodb_json.h"
 #include "aws/endpoints.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "sources/aws_target.h"
 #include "sources/deletion_rate.h"
 #include "sources/dynamodb_latency.h"
 #include "sources/dynamodb_request.h"
@@ -30,11 +32,6 @@
 namespace ttla {
 
 namespace {
-
-std::string env_or_empty(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
 
 double steady_now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
@@ -381,11 +378,10 @@ class DynamodbAudit {
  private:
   // Region, endpoint, HTTP/retry settings and credentials of the target.
   void connect() {
-    service_.region = resolve_dynamodb_region(target_);
-    service_.endpoint_url = aws::resolve_endpoint("dynamodb", target_.endpoint_url, target_.profile);
-    service_.http = http_options_for(target_, ctx_, options_.http);
-    service_.retry = options_.retry;
-    credentials_ = credentials_for(target_, service_.region, options_.credentials);
+    const aws::TargetAccess access = aws_access(target_, "dynamodb");
+    service_ = aws::target_service(access, http_options_for(target_, ctx_, options_.http),
+                                   options_.retry);
+    credentials_ = aws::target_credentials(access, service_.region, options_.credentials);
   }
 
   // DescribeTable and DescribeTimeToLive; the audited TTL attribute.
@@ -681,53 +677,6 @@ class DynamodbSource : public Source {
 };
 
 }  // namespace
-
-std::string aws_service_id(const std::string& kind) {
-  return kind == "s3" || kind == "sqs" ? kind : std::string("dynamodb");
-}
-
-std::string resolve_dynamodb_region(const TargetConfig& target) {
-  if (!target.region.empty()) return target.region;
-  for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
-    std::string v = env_or_empty(name);
-    if (!v.empty()) return v;
-  }
-  std::string from_profile = aws::profile_setting(target.profile, "region");
-  if (!from_profile.empty()) return from_profile;
-  // A local or custom endpoint (the target's own or a configured one) needs some region to sign.
-  if (!target.endpoint_url.empty() ||
-      !aws::configured_endpoint(aws_service_id(target.kind), target.profile).empty()) {
-    return "us-east-1";
-  }
-  throw Error(ErrorKind::kConfig,
-              "no AWS region for target " + target.name +
-                  ": set region, AWS_REGION or AWS_DEFAULT_REGION (or a profile region)");
-}
-
-std::shared_ptr<aws::CredentialsProvider> credentials_for(
-    const TargetConfig& target, const std::string& region,
-    std::shared_ptr<aws::CredentialsProvider> given) {
-  const std::string endpoint =
-      aws::resolve_endpoint(aws_service_id(target.kind), target.endpoint_url, target.profile);
-  if (given && target.role_arn.empty()) return given;
-  // Each target with a role_arn gets its own session (and its own refresh).
-  aws::AssumeRoleParams role;
-  role.role_arn = target.role_arn;
-  role.external_id = target.external_id;
-  role.session_name = "ttl-auditor-" + target.name;
-  role.region = region;
-  role.profile = target.profile;
-  role.target_endpoint_url = endpoint;
-  if (given) return aws::make_assume_role_provider(std::move(given), std::move(role));
-  aws::ChainOptions chain;
-  chain.profile = target.profile;
-  chain.region = region;
-  chain.target_endpoint_url = endpoint;
-  chain.role_arn = role.role_arn;
-  chain.external_id = role.external_id;
-  chain.session_name = role.session_name;
-  return aws::make_default_chain(chain);
-}
 
 uint64_t full_scan_total_segments(int configured, std::optional<int64_t> table_size_bytes,
                                   int default_segments, int shard_count) {

@@ -13,13 +13,14 @@
 #include <nlohmann/json.hpp>
 
 #include "aws/endpoints.h"
+#include "aws/error_body.h"
+#include "aws/s3_xml.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/time.h"
-#include "sources/dynamodb_source.h"
+#include "sources/aws_target.h"
 #include "sources/latency_tracker.h"
 #include "sources/s3_lifecycle.h"
-#include "sources/s3_xml.h"
 #include "sources/target_limits.h"
 
 namespace ttla {
@@ -35,17 +36,10 @@ struct RequestCounts {
 };
 
 [[noreturn]] void throw_s3_error(const aws::HttpResponse& r, const std::string& operation) {
-  std::optional<s3::ErrorBody> e = s3::parse_error(r.body);
-  std::string text = operation + " failed: " + (e && !e->code.empty() ? e->code : "HttpError") +
-                     ": " + (e && !e->message.empty() ? e->message : "no error message") +
-                     " (HTTP " + std::to_string(r.status) + ")";
-  throw Error(ErrorKind::kHttp, text);
+  throw Error(ErrorKind::kHttp, operation + " failed: " + aws::describe_error(r.status, r.body));
 }
 
-std::string error_code(const aws::HttpResponse& r) {
-  std::optional<s3::ErrorBody> e = s3::parse_error(r.body);
-  return e ? e->code : std::string();
-}
+std::string error_code(const aws::HttpResponse& r) { return aws::aws_error_code(r.body); }
 
 // Bucket regions discovered in this process, per endpoint and bucket, so every later request
 // (and every other target on the same bucket) is signed for the right region at once.
@@ -204,12 +198,9 @@ S3Audit::S3Audit(const S3SourceOptions& options, const TargetConfig& target, con
                "s3://" + target.bucket + "/" + target.prefix, ctx),
       latency_sample_(latency_.sample()),
       listed_(latency_.previous().tracked) {
-  service_.region = resolve_dynamodb_region(target);
-  service_.endpoint_url = aws::resolve_endpoint("s3", target.endpoint_url, target.profile);
-  service_.s3_path_style = target.path_style.value_or(!service_.endpoint_url.empty());
-  service_.http = http_options_for(target, ctx, options.http);
-  service_.retry = options.retry;
-  credentials_ = credentials_for(target, service_.region, options.credentials);
+  const aws::TargetAccess access = aws_access(target, "s3");
+  service_ = aws::target_service(access, http_options_for(target, ctx, options.http), options.retry);
+  credentials_ = aws::target_credentials(access, service_.region, options.credentials);
   // The bucket's own region signs its requests: a cached discovery first, else the configured
   // region until S3 says otherwise (see fetch), then re-signed and remembered.
   region_key_ = target.endpoint_url + "|" + target.bucket;

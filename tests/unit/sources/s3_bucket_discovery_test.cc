@@ -5,7 +5,7 @@
 #include "config/config.h"
 #include "core/error.h"
 #include "sources/dynamodb_discovery.h"
-#include "sources/s3_xml.h"
+#include "aws/s3_xml.h"
 
 namespace ttla {
 namespace {

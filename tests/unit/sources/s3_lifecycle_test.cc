@@ -11,7 +11,7 @@
 
 #include "core/time.h"
 #include "sources/s3_lifecycle.h"
-#include "sources/s3_xml.h"
+#include "aws/s3_xml.h"
 #include "support/fixtures.h"
 
 using namespace ttla;

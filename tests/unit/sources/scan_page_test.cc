@@ -1,4 +1,4 @@
-// parse_scan_page / parse_describe_* on recorded fixtures in AWS's documented shapes.
+// parse_scan_page on recorded fixtures in AWS's documented shapes.
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -360,49 +360,5 @@ TEST(DynamodbScanPage, EveryTruncationOfARichPageIsAParseError) {
   TargetStats stats;
   EXPECT_NO_THROW(parse_text(full, sessions_schema(), stats));
 }
-
-TEST(DynamodbDescribe, TableWithSortKey) {
-  TableDescription d = parse_describe_table(fixture("describe_table.json"));
-  EXPECT_EQ(d.table_name, "UploadSessions");
-  EXPECT_EQ(d.table_status, "ACTIVE");
-  EXPECT_EQ(d.hash_key, "pk");
-  EXPECT_EQ(d.range_key, "sk");
-  ASSERT_TRUE(d.item_count && d.table_size_bytes);
-  EXPECT_EQ(*d.item_count, 123456);
-  EXPECT_EQ(*d.table_size_bytes, 98765432);
-}
-
-TEST(DynamodbDescribe, HashOnlyTable) {
-  TableDescription d = parse_describe_table(fixture("describe_table_hash_only.json"));
-  EXPECT_EQ(d.hash_key, "id");
-  EXPECT_TRUE(d.range_key.empty());
-  EXPECT_EQ(d.table_status, "CREATING");
-}
-
-TEST(DynamodbDescribe, TimeToLive) {
-  TtlDescription on = parse_describe_ttl(fixture("describe_ttl_enabled.json"));
-  EXPECT_EQ(on.status, "ENABLED");
-  EXPECT_EQ(on.attribute, "ttl");
-  TtlDescription off = parse_describe_ttl(fixture("describe_ttl_disabled.json"));
-  EXPECT_EQ(off.status, "DISABLED");
-  EXPECT_TRUE(off.attribute.empty());
-}
-
-TEST(DynamodbDescribe, ErrorsAndGarbage) {
-  try {
-    parse_describe_table(
-        R"({"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"})");
-    ADD_FAILURE();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kParse);
-    EXPECT_NE(std::string(e.what()).find("ResourceNotFoundException: Requested resource not found"),
-              std::string::npos);
-  }
-  EXPECT_THROW(parse_describe_table("{\"Table\":{\"TableName\":\"x\"}}"), Error);
-  EXPECT_THROW(parse_describe_table("not json"), Error);
-  EXPECT_THROW(parse_describe_ttl("{}"), Error);
-  EXPECT_THROW(parse_describe_ttl(fixture("describe_table.json")), Error);
-}
-
 }  // namespace
 }  // namespace ttla::dynamodb
