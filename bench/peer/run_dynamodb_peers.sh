@@ -109,7 +109,7 @@ for r in $(seq 1 "$rounds"); do
 done
 
 echo
-echo "DynamoDB peers: $items items on dynalite, $rounds alternating rounds, medians ($(nproc) CPUs, $(date -u +%FT%TZ))"
+echo "DynamoDB peers: $items items on dynalite, $rounds alternating rounds, medians ($(nproc) CPUs, load $(cut -d" " -f1-3 /proc/loadavg), $(date -u +%FT%TZ))"
 median_table "${names[@]}"
 "$py" - "$work" <<'PY'
 import json, sys

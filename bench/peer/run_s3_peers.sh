@@ -6,9 +6,14 @@
 #   ttl-auditor run on an s3 target (retention 1d: versioning, lifecycle, listing, uploads)
 # Alternating runs; medians of wall time, client CPU (user+sys) and peak RSS (GNU time).
 #   bench/peer/run_s3_peers.sh [OBJECTS] [RUNS]      (default 20000 objects, 5 runs)
+#   bench/peer/run_s3_peers.sh --rss-flatness [SMALL] [BIG]   (ttl-auditor's peak RSS on a SMALL-
+#       and a BIG-object prefix, default 20000 and 200000, 3 alternating runs each; loading 200k
+#       objects into Swift takes 10-30 minutes, done once per server: a marker file remembers it)
 # Needs TTLA_S3_ENDPOINT (and TTLA_S3_ACCESS_KEY / TTLA_S3_SECRET_KEY) from swift.sh start.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+flat=0
+if [ "${1:-}" = "--rss-flatness" ]; then flat=1; shift; fi
 objects="${1:-20000}"
 runs="${2:-5}"
 bin="${TTLA_BIN:-build/ttl-auditor}"
@@ -17,31 +22,33 @@ bin="${TTLA_BIN:-build/ttl-auditor}"
 export AWS_ACCESS_KEY_ID="${TTLA_S3_ACCESS_KEY:-test:tester}"
 export AWS_SECRET_ACCESS_KEY="${TTLA_S3_SECRET_KEY:-testing}"
 export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
-bucket="ttla-bench-$objects"
 prefix="bench/"
 port="${TTLA_S3_ENDPOINT##*:}"
-marker="/tmp/ttla-s3-bench-$port-$objects.loaded"
 
-if [ ! -f "$marker" ]; then
-  echo "loading $objects objects into s3://$bucket/$prefix (parallel boto3) ..." >&2
+load() {  # OBJECTS: the bucket ttla-bench-OBJECTS, loaded once per server
+  local marker="/tmp/ttla-s3-bench-$port-$1.loaded" start
+  [ -f "$marker" ] && return 0
+  echo "loading $1 objects into s3://ttla-bench-$1/$prefix (parallel boto3) ..." >&2
   start=$(date +%s)
-  /usr/bin/python3 tests/tools/s3_fixture.py objects "$bucket" "$prefix" "$objects" 100 32 > /dev/null
+  /usr/bin/python3 tests/tools/s3_fixture.py objects "ttla-bench-$1" "$prefix" "$1" 100 32 > /dev/null
   echo "loaded in $(( $(date +%s) - start )) s" >&2
   touch "$marker"
-fi
+}
 
 tmp="$(mktemp -d /tmp/ttla-s3-bench.XXXXXX)"
 trap 'rm -rf "$tmp"' EXIT
-cat > "$tmp/cfg.yaml" <<YAML
+config() {  # OBJECTS -> $tmp/cfg-OBJECTS.yaml
+  cat > "$tmp/cfg-$1.yaml" <<YAML
 targets:
   - name: bench_s3
     kind: s3
-    bucket: $bucket
+    bucket: ttla-bench-$1
     prefix: $prefix
     region: us-east-1
     endpoint_url: $TTLA_S3_ENDPOINT
     retention: 1d
 YAML
+}
 cat > "$tmp/paginator.py" <<'PY'
 import os, sys, boto3
 from botocore.config import Config
@@ -62,15 +69,40 @@ measure() {  # appends "wall cpu rss_kb" to $1, stdout of the command to $1.out
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
+if ((flat)); then
+  small="${1:-20000}" big="${2:-200000}"
+  load "$small"; load "$big"; config "$small"; config "$big"
+  for ((i = 0; i < 3; i++)); do
+    for n in "$small" "$big"; do
+      measure "$tmp/flat-$n" "$bin" run --config "$tmp/cfg-$n.yaml" --report "$tmp/report-$n.json" \
+        --fail-on never --no-progress --log-level warn
+    done
+  done
+  echo "ttl-auditor peak RSS, $small vs $big objects, 3 alternating runs (medians), load=$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf '%-10s %8s %8s %12s   %s\n' objects wall_s cpu_s peak_rss_kb "listed"
+  for n in "$small" "$big"; do
+    printf '%-10s %8s %8s %12s   %s\n' "$n" "$(cut -d' ' -f1 "$tmp/flat-$n" | median)" \
+      "$(cut -d' ' -f2 "$tmp/flat-$n" | median)" "$(cut -d' ' -f3 "$tmp/flat-$n" | median)" \
+      "$(/usr/bin/python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["targets"][0]; print(t["s3"]["objects"], "status=" + t["status"])' "$tmp/report-$n.json")"
+  done
+  awk -v s="$(cut -d' ' -f3 "$tmp/flat-$small" | median)" -v b="$(cut -d' ' -f3 "$tmp/flat-$big" | median)" \
+    'BEGIN {printf "growth: %+.1f%% (target < 10%%)\n", (b / s - 1) * 100}'
+  exit 0
+fi
+
+load "$objects"
+config "$objects"
+bucket="ttla-bench-$objects"
+
 for ((i = 0; i < runs; i++)); do
   measure "$tmp/awscli" /usr/bin/aws s3api list-objects-v2 --bucket "$bucket" --prefix "$prefix" \
     --endpoint-url "$TTLA_S3_ENDPOINT" --query "[length(Contents), sum(Contents[].Size)]" --output json
   measure "$tmp/boto3" /usr/bin/python3 "$tmp/paginator.py" "$bucket" "$prefix"
-  measure "$tmp/auditor" "$bin" run --config "$tmp/cfg.yaml" --report "$tmp/report.json" \
+  measure "$tmp/auditor" "$bin" run --config "$tmp/cfg-$objects.yaml" --report "$tmp/report.json" \
     --fail-on never --no-progress --log-level warn
 done
 
-echo "objects=$objects runs=$runs server=swift-s3api (medians)"
+echo "objects=$objects runs=$runs endpoint=$TTLA_S3_ENDPOINT load=$(cut -d' ' -f1-3 /proc/loadavg) (medians)"
 printf '%-28s %8s %8s %12s   %s\n' tool wall_s cpu_s peak_rss_kb "count bytes"
 row() {
   printf '%-28s %8s %8s %12s   %s\n' "$1" "$(cut -d' ' -f1 "$2" | median)" \

@@ -1,7 +1,7 @@
 #include "app/cli.h"
 
 #include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <unistd.h>
 
@@ -19,13 +19,13 @@
 #include "app/completion.h"
 #include "app/iam_policy.h"
 #include "app/logging.h"
+#include "app/post_audit.h"
 #include "app/preflight.h"
 #include "app/progress.h"
 #include "app/run.h"
 #include "app/run_summary.h"
 #include "app/version_info.h"
 #include "checks/anomalies.h"
-#include "checks/history.h"
 #include "config/config.h"
 #include "core/error.h"
 #include "core/report.h"
@@ -176,12 +176,15 @@ void print_config_errors(const std::string& path, const std::vector<ConfigError>
   if (log != nullptr && log->json()) {
     // Under --log-format json every line on stderr is a JSON object, config errors included.
     for (const auto& e : errors) {
-      spdlog::error("config error {}",
-                    Fields().add("file", path).add("path", e.path).add("error", e.message).str());
+      log::error("config error", Fields()
+              .add("file", path)
+              .add("path", e.path)
+              .add("error", e.message));
     }
-    spdlog::error("config invalid {}",
-                  Fields().add("file", path).add("problems", static_cast<uint64_t>(errors.size())).str());
-    spdlog::default_logger()->flush();
+    log::error("config invalid", Fields()
+            .add("file", path)
+            .add("problems", static_cast<uint64_t>(errors.size())));
+    log::flush();
     return;
   }
   for (const auto& e : errors) std::cerr << e.str() << '\n';
@@ -201,8 +204,8 @@ std::optional<Config> load_or_report(const std::string& path, const LogOptions* 
 // A usage error: plain text, or one JSON line under --log-format json. Returns kExitUsage.
 int usage_error(const LogOptions& log, const std::string& message) {
   if (log.json()) {
-    spdlog::error("usage error {}", Fields().add("error", message).str());
-    spdlog::default_logger()->flush();
+    log::error("usage error", Fields().add("error", message));
+    log::flush();
   } else {
     std::cerr << message << '\n';
   }
@@ -223,13 +226,71 @@ void apply_log_options(const LogOptions& o, const std::string& run_id) {
                 parse_log_level(o.level).value_or(spdlog::level::info), run_id);
 }
 
-struct RunArgs {
-  std::string config;
-  std::string as_of;
+// The sink options of run, merge and serve, declared once. `subject` names what is written
+// ("the JSON report", "the merged report"...).
+struct SinkArgs {
   std::string report;
   std::string report_dir;
   std::string textfile;
   std::string pushgateway;
+  int keep = 0;
+  int keep_days = 0;
+
+  SinkOptions options() const {
+    SinkOptions o;
+    o.report_file = report;
+    o.report_dir = report_dir;
+    o.textfile = textfile;
+    o.pushgateway_url = pushgateway;
+    o.keep = keep;
+    o.keep_days = keep_days;
+    return o;
+  }
+};
+
+struct SinkFlags {
+  std::string subject;           // "the JSON report"
+  bool report_required = false;  // merge: --report FILE is the point of the command
+  bool pushgateway = true;       // serve publishes /metrics itself
+  bool retention = true;         // --keep / --keep-days
+};
+
+void add_sink_options(CLI::App* cmd, SinkArgs& a, const SinkFlags& f) {
+  CLI::Option* report = cmd->add_option("--report", a.report, "Write " + f.subject + " (JSON) to FILE")
+                            ->type_name("FILE");
+  if (f.report_required) report->required();
+  cmd->add_option("--report-dir", a.report_dir,
+                  "Write " + f.subject + " into DIR too: timestamped file + latest.json (atomically)")
+      ->type_name("DIR");
+  cmd->add_option("--textfile", a.textfile,
+                  "Write Prometheus metrics for the node_exporter textfile collector")->type_name("FILE");
+  if (f.pushgateway) {
+    cmd->add_option("--pushgateway", a.pushgateway, "Push metrics to a Pushgateway URL")->type_name("URL");
+  }
+  if (f.retention) {
+    cmd->add_option("--keep", a.keep, "With --report-dir: keep only the newest N timestamped reports")
+        ->type_name("N")->check(CLI::Range(1, 1000000));
+    cmd->add_option("--keep-days", a.keep_days,
+                    "With --report-dir: delete timestamped reports older than D days")
+        ->type_name("D")->check(CLI::Range(1, 100000));
+  }
+}
+
+// Every output is checked before the audit: a typo in --report must not cost a full scan.
+bool outputs_usable(const LogOptions& log, const SinkOptions& sinks) {
+  if ((sinks.keep > 0 || sinks.keep_days > 0) && sinks.report_dir.empty()) {
+    usage_error(log, "--keep and --keep-days prune --report-dir: give --report-dir DIR");
+    return false;
+  }
+  const auto problems = check_outputs(sinks);
+  for (const auto& p : problems) usage_error(log, p);
+  return problems.empty();
+}
+
+struct RunArgs {
+  std::string config;
+  std::string as_of;
+  SinkArgs sinks;
   std::string html;
   std::optional<uint64_t> seed;
   bool record_history = false;
@@ -240,8 +301,6 @@ struct RunArgs {
   std::string state_dir;
   int threads = 0;
   bool no_progress = false;
-  int keep = 0;
-  int keep_days = 0;
   bool plan = false;
   LogOptions log;
 };
@@ -298,26 +357,13 @@ int cmd_run(const RunArgs& a) {
   o.state_dir = a.state_dir;
   o.threads = a.threads;
   o.cancel = &g_cancel;
-  o.sinks.report_file = a.report;
-  o.sinks.report_dir = a.report_dir;
-  o.sinks.textfile = a.textfile;
-  o.sinks.pushgateway_url = a.pushgateway;
+  o.sinks = a.sinks.options();
   o.sinks.envelope = a.envelope;
   o.html_file = a.html;
-  o.sinks.keep = a.keep;
-  o.sinks.keep_days = a.keep_days;
-
-  if ((a.keep > 0 || a.keep_days > 0) && a.report_dir.empty()) {
-    return usage_error(a.log, "--keep and --keep-days prune --report-dir: give --report-dir DIR");
-  }
-  // Every output is checked before the audit: a typo in --report must not cost a full scan.
-  if (const auto problems = check_outputs(o.sinks); !problems.empty()) {
-    for (const auto& p : problems) usage_error(a.log, p);
-    return kExitUsage;
-  }
+  if (!outputs_usable(a.log, o.sinks)) return kExitUsage;
   if (!has_outputs(o.sinks)) {
-    spdlog::warn("no output configured: results are only in this log {}",
-                 Fields().add("hint", "add --report FILE (- for stdout), --report-dir DIR, --textfile FILE or --pushgateway URL").str());
+    log::warn("no output configured: results are only in this log",
+              Fields().add("hint", "add --report FILE (- for stdout), --report-dir DIR, --textfile FILE or --pushgateway URL"));
   }
 
   const bool terminal = isatty(STDERR_FILENO) != 0;
@@ -328,7 +374,7 @@ int cmd_run(const RunArgs& a) {
 
   RunOutcome outcome = run_pipeline(*config, o);
   progress.finish();
-  spdlog::default_logger()->flush();
+  log::flush();
   if (terminal) {
     std::cerr << '\n' << summary_table(outcome.report, outcome.written, outcome.exit_code);
     std::cerr.flush();
@@ -367,10 +413,7 @@ int cmd_iam_policy(const std::string& path) {
 
 struct MergeArgs {
   std::vector<std::string> parts;
-  std::string report;
-  std::string report_dir;
-  std::string textfile;
-  std::string pushgateway;
+  SinkArgs sinks;
   std::string config;
   std::string fail_on = "critical";
   bool record_history = false;
@@ -384,16 +427,9 @@ int cmd_merge(const MergeArgs& a) {
     config = load_or_report(a.config, &a.log);
     if (!config) return kExitUsage;
   }
-  {
-    SinkOptions outputs;
-    outputs.report_file = a.report;
-    outputs.report_dir = a.report_dir;
-    outputs.textfile = a.textfile;
-    if (const auto problems = check_outputs(outputs); !problems.empty()) {
-      for (const auto& p : problems) usage_error(a.log, p);
-      return kExitUsage;
-    }
-  }
+  PublishOptions publishing;
+  publishing.sinks = a.sinks.options();
+  if (!outputs_usable(a.log, publishing.sinks)) return kExitUsage;
   std::vector<Report> parts;
   for (const auto& path : a.parts) {
     std::ifstream in(path, std::ios::binary);
@@ -417,63 +453,36 @@ int cmd_merge(const MergeArgs& a) {
   }
   apply_log_options(a.log, merged.run.id);
   if (config) {
-    HistoryStore history(config->state_dir);
+    // The same step as `run`: the history lock is taken for every append.
+    PostAudit post(config->state_dir,
+                   may_record_state(merged.run.as_of, merged.run.started_at, a.record_history));
     for (auto& t : merged.targets) {
       const TargetConfig* tc = nullptr;
       for (const auto& c : config->targets) {
         if (c.name == t.name) tc = &c;
       }
-      const Thresholds& th = tc != nullptr ? tc->thresholds : config->thresholds;
-      std::vector<HistoryPoint> past;
-      try {
-        past = history.load(t.name);
-      } catch (const std::exception& e) {
-        spdlog::warn("history unreadable {}", Fields().add("target", t.name).add("error", e.what()).str());
-      }
-      t.anomalies.clear();
-      evaluate_anomalies(t, th, past, merged.run.finished_at);
-      if (history.enabled() && may_record_state(merged.run.as_of, merged.run.started_at, a.record_history)) {
-        const HistoryPoint p = history_point(t, merged.run.finished_at);
-        try {
-          history.append(t.name, p, th.history_runs);
-        } catch (const std::exception& e) {
-          spdlog::warn("history not recorded {}", Fields().add("target", t.name).add("error", e.what()).str());
-        }
-      }
+      post.finish_target(t, tc != nullptr ? tc->thresholds : config->thresholds, merged.run.finished_at);
     }
+  } else {
+    for (const auto& t : merged.targets) PostAudit::log_target(t);
   }
-  SinkOptions sinks;
-  sinks.report_file = a.report;
-  sinks.report_dir = a.report_dir;
-  sinks.textfile = a.textfile;
-  sinks.pushgateway_url = a.pushgateway;
-  std::vector<std::string> errors;
-  try {
-    errors = publish(merged, sinks);
-  } catch (const std::exception& e) {
-    errors.push_back(e.what());
-  }
-  for (const auto& e : errors) spdlog::error("sink failed {}", Fields().add("error", e).str());
-  spdlog::info("merge finished {}", Fields()
-                                        .add("parts", static_cast<uint64_t>(parts.size()))
-                                        .add("targets", static_cast<uint64_t>(merged.targets.size()))
-                                        .add("status", std::string(to_string(merged.run.status)))
-                                        .str());
-  return run_exit_code(merged, a.fail_on, !errors.empty());
+  publishing.state_dir = config ? config->state_dir : "";
+  const Published published = publish_report(merged, publishing);
+  log::info("merge finished", Fields()
+                                 .add("parts", static_cast<uint64_t>(parts.size()))
+                                 .add("targets", static_cast<uint64_t>(merged.targets.size()))
+                                 .add("status", std::string(to_string(merged.run.status))));
+  return run_exit_code(merged, a.fail_on, !published.errors.empty());
 }
 
 struct ServeArgs {
   std::string config;
   std::string listen;
   std::string interval;
-  std::string report;
-  std::string report_dir;
-  std::string textfile;
+  SinkArgs sinks;
   std::string state_dir;
   std::string web_config_file;
   bool report_keys = false;
-  int keep = 0;
-  int keep_days = 0;
   LogOptions log;
 };
 
@@ -491,15 +500,8 @@ int cmd_serve(const ServeArgs& a) {
   o.listen = a.listen;
   o.web_config_file = a.web_config_file;
   o.interval_seconds = static_cast<double>(*interval);
-  o.sinks.report_file = a.report;
-  o.sinks.report_dir = a.report_dir;
-  o.sinks.textfile = a.textfile;
-  o.sinks.keep = a.keep;
-  o.sinks.keep_days = a.keep_days;
-  if (const auto problems = check_outputs(o.sinks); !problems.empty()) {
-    for (const auto& p : problems) usage_error(a.log, p);
-    return kExitUsage;
-  }
+  o.sinks = a.sinks.options();
+  if (!outputs_usable(a.log, o.sinks)) return kExitUsage;
   const Config cfg = serve_audit_config(*config, a.report_keys);
   const std::string state_dir = a.state_dir;
   o.audit_once = [&cfg, state_dir](const std::atomic<bool>& cancel) {
@@ -607,141 +609,136 @@ std::optional<std::pair<int, int>> parse_shard(std::string_view text, const char
   return std::make_pair(i, n);
 }
 
-int run_cli(int argc, char** argv) {
-  CLI::App app{"ttl-auditor " TTLA_VERSION
-               ": read-only auditor of expired-but-undeleted data (DynamoDB TTL, S3 lifecycle,\n"
-               "PostgreSQL retention, filesystem age), publishing JSON reports and Prometheus metrics.",
-               "ttl-auditor"};
-  app.require_subcommand(1);
-  app.footer(kinds_help() + kMainFooter);
-  app.set_version_flag("--version", std::string("ttl-auditor ") + TTLA_VERSION);
+namespace {
 
+// The subcommands, their parsed arguments and which one was given.
+struct Commands {
+  CLI::App* run = nullptr;
   RunArgs run_args;
-  CLI::App* run = app.add_subcommand("run", "Audit the configured targets once and publish the results");
-  run->add_option("--config", run_args.config, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
-  run->add_option("--as-of", run_args.as_of, "Audit as if the clock read TIME (epoch seconds or RFC 3339)")->type_name("TIME");
-  run->add_option("--report", run_args.report, "Write the JSON report to FILE")->type_name("FILE");
-  run->add_option("--report-dir", run_args.report_dir,
-                  "Write a timestamped report and latest.json into DIR (atomically)")->type_name("DIR");
-  run->add_option("--textfile", run_args.textfile,
-                  "Write Prometheus metrics for the node_exporter textfile collector")->type_name("FILE");
-  run->add_option("--pushgateway", run_args.pushgateway, "Push metrics to a Pushgateway URL")->type_name("URL");
-  run->add_option("--html", run_args.html,
+  CLI::App* check = nullptr;
+  std::string check_path;
+  bool check_online = false;
+  CLI::App* iam = nullptr;
+  std::string iam_path;
+  CLI::App* serve = nullptr;
+  ServeArgs serve_args;
+  CLI::App* merge = nullptr;
+  MergeArgs merge_args;
+  CLI::App* version = nullptr;
+  CLI::App* completion = nullptr;
+  std::string shell;
+};
+
+// `run`: one audit of the configured targets, published to the sinks.
+void add_run_command(CLI::App& app, Commands& c) {
+  c.run = app.add_subcommand("run", "Audit the configured targets once and publish the results");
+  c.run->add_option("--config", c.run_args.config, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
+  c.run->add_option("--as-of", c.run_args.as_of, "Audit as if the clock read TIME (epoch seconds or RFC 3339)")->type_name("TIME");
+  add_sink_options(c.run, c.run_args.sinks, {"the JSON report"});
+  c.run->add_option("--html", c.run_args.html,
                   "Write the report as one self-contained HTML page to FILE")->type_name("FILE");
-  run->add_option("--seed", run_args.seed,
+  c.run->add_option("--seed", c.run_args.seed,
                   "Seed for sampling and reservoirs (default: a fresh one, recorded in scan.seed)")->type_name("N");
-  run->add_flag("--record-history", run_args.record_history,
+  c.run->add_flag("--record-history", c.run_args.record_history,
                 "Record history even when --as-of is not the current time (backfills, tests)");
-  run->add_option("--target", run_args.targets, "Audit only this target (repeatable)")->type_name("NAME");
-  run->add_option("--fail-on", run_args.fail_on, "Exit 1 when anomalies reach this severity")->type_name("LEVEL")
+  c.run->add_option("--target", c.run_args.targets, "Audit only this target (repeatable)")->type_name("NAME");
+  c.run->add_option("--fail-on", c.run_args.fail_on, "Exit 1 when anomalies reach this severity")->type_name("LEVEL")
       ->check(CLI::IsMember({"never", "warning", "critical"}))
       ->capture_default_str();
-  run->add_option("--shard", run_args.shard,
+  c.run->add_option("--shard", c.run_args.shard,
                   "Audit slice i of N (i/N, or auto/N from JOB_COMPLETION_INDEX); mergeable report")->type_name("i/N");
-  run->add_option("--envelope", run_args.envelope, "Wrap the report for a runtime (lambda)")->type_name("KIND")
+  c.run->add_option("--envelope", c.run_args.envelope, "Wrap the report for a runtime (lambda)")->type_name("KIND")
       ->check(CLI::IsMember({"lambda"}));
-  run->add_option("--state-dir", run_args.state_dir,
+  c.run->add_option("--state-dir", c.run_args.state_dir,
                   "History of past runs for backlog_growth (overrides state_dir in the config)")->type_name("DIR");
-  run->add_option("--threads", run_args.threads, "Worker threads per target (0 = auto)")->type_name("N")
+  c.run->add_option("--threads", c.run_args.threads, "Worker threads per target (0 = auto)")->type_name("N")
       ->check(CLI::Range(0, 1024));
-  run->add_flag("--no-progress", run_args.no_progress, "Never draw the progress line on stderr");
-  run->add_option("--keep", run_args.keep,
-                  "With --report-dir: keep only the newest N timestamped reports")->type_name("N")
-      ->check(CLI::Range(1, 1000000));
-  run->add_option("--keep-days", run_args.keep_days,
-                  "With --report-dir: delete timestamped reports older than D days")->type_name("D")
-      ->check(CLI::Range(1, 100000));
-  run->add_flag("--plan", run_args.plan,
+  c.run->add_flag("--no-progress", c.run_args.no_progress, "Never draw the progress line on stderr");
+  c.run->add_flag("--plan", c.run_args.plan,
                 "Print what each target would read and cost (items, bytes, read units, time), then exit without scanning");
-  add_log_options(run, run_args.log);
-  run->footer(kRunFooter);
+  add_log_options(c.run, c.run_args.log);
+  c.run->footer(kRunFooter);
 
-  std::string check_path;
-  bool check_online_flag = false;
-  CLI::App* check = app.add_subcommand("check-config", "Validate a config file and list every problem");
-  check->add_option("--config", check_path, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
-  check->add_flag("--online", check_online_flag,
+}
+
+// `check-config` and `iam-policy`: read the config, touch nothing (or, --online, only look).
+void add_config_commands(CLI::App& app, Commands& c) {
+  c.check = app.add_subcommand("check-config", "Validate a config file and list every problem");
+  c.check->add_option("--config", c.check_path, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
+  c.check->add_flag("--online", c.check_online,
                   "Also reach every target (credentials, Describe/List/SELECT/opendir) without scanning");
-  check->footer(kCheckConfigFooter);
+  c.check->footer(kCheckConfigFooter);
 
-  std::string iam_path;
-  CLI::App* iam = app.add_subcommand("iam-policy", "Print a least-privilege IAM policy for a config");
-  iam->add_option("--config", iam_path, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
-  iam->footer(kIamFooter);
 
-  ServeArgs serve_args;
-  CLI::App* serve = app.add_subcommand(
+  c.iam = app.add_subcommand("iam-policy", "Print a least-privilege IAM policy for a config");
+  c.iam->add_option("--config", c.iam_path, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
+  c.iam->footer(kIamFooter);
+
+}
+
+// `serve`: the exporter loop.
+void add_serve_command(CLI::App& app, Commands& c) {
+  c.serve = app.add_subcommand(
       "serve", "Run as an exporter: audit every --interval, serve /metrics /healthz /report.json");
-  serve->add_option("--config", serve_args.config, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
-  serve->add_option("--listen", serve_args.listen, "ADDR to listen on, e.g. 127.0.0.1:9877")->type_name("ADDR")->required();
-  serve->add_option("--interval", serve_args.interval, "Time between audits, e.g. 15m")->type_name("DURATION")->required();
-  serve->add_option("--report", serve_args.report, "Also write each cycle's JSON report to FILE")->type_name("FILE");
-  serve->add_option("--report-dir", serve_args.report_dir, "Also write each report into DIR")->type_name("DIR");
-  serve->add_option("--textfile", serve_args.textfile, "Also write the metrics to a textfile")->type_name("FILE");
-  serve->add_option("--keep", serve_args.keep, "With --report-dir: keep only the newest N reports")
-      ->type_name("N")->check(CLI::Range(1, 1000000));
-  serve->add_option("--keep-days", serve_args.keep_days,
-                    "With --report-dir: delete reports older than D days")->type_name("D")
-      ->check(CLI::Range(1, 100000));
-  serve->add_option("--state-dir", serve_args.state_dir,
+  c.serve->add_option("--config", c.serve_args.config, "Config file (YAML)")->type_name("FILE")->envname("TTL_AUDITOR_CONFIG")->required();
+  c.serve->add_option("--listen", c.serve_args.listen, "ADDR to listen on, e.g. 127.0.0.1:9877")->type_name("ADDR")->required();
+  c.serve->add_option("--interval", c.serve_args.interval, "Time between audits, e.g. 15m")->type_name("DURATION")->required();
+  add_sink_options(c.serve, c.serve_args.sinks, {"each cycle's JSON report", false, false});
+  c.serve->add_option("--state-dir", c.serve_args.state_dir,
                     "History of past runs (overrides state_dir in the config)")->type_name("DIR");
-  serve->add_option("--web.config.file", serve_args.web_config_file,
+  c.serve->add_option("--web.config.file", c.serve_args.web_config_file,
                     "Web configuration (exporter-toolkit format): TLS and basic auth users")
       ->type_name("FILE");
-  serve->add_flag("--serve-report-keys", serve_args.report_keys,
+  c.serve->add_flag("--serve-report-keys", c.serve_args.report_keys,
                   "Publish item keys in /report.json (default: redacted, as with redact_keys)");
-  add_log_options(serve, serve_args.log);
-  serve->footer(kServeFooter);
+  add_log_options(c.serve, c.serve_args.log);
+  c.serve->footer(kServeFooter);
 
-  MergeArgs merge_args;
-  CLI::App* merge = app.add_subcommand("merge", "Combine shard reports (run --shard) into one report");
-  merge->add_option("parts", merge_args.parts, "Shard reports (PART.json...)")->type_name("PART.json")->required();
-  merge->add_option("--report", merge_args.report, "Write the merged JSON report to FILE")->type_name("FILE")->required();
-  merge->add_option("--report-dir", merge_args.report_dir, "Also write into DIR (timestamped + latest.json)")->type_name("DIR");
-  merge->add_option("--textfile", merge_args.textfile, "Write Prometheus metrics for the merged report")->type_name("FILE");
-  merge->add_option("--pushgateway", merge_args.pushgateway, "Push metrics of the merged report")->type_name("URL");
-  merge->add_option("--config", merge_args.config,
+}
+
+// `merge`: shard reports into one.
+void add_merge_command(CLI::App& app, Commands& c) {
+  c.merge = app.add_subcommand("merge", "Combine shard reports (run --shard) into one report");
+  c.merge->add_option("parts", c.merge_args.parts, "Shard reports (PART.json...)")->type_name("PART.json")->required();
+  add_sink_options(c.merge, c.merge_args.sinks, {"the merged JSON report", true, true, false});
+  c.merge->add_option("--config", c.merge_args.config,
                     "Re-evaluate anomalies with this config's thresholds and record history")->type_name("FILE");
-  merge->add_flag("--record-history", merge_args.record_history,
+  c.merge->add_flag("--record-history", c.merge_args.record_history,
                   "With --config: record history even when the parts' as_of is not the current time");
-  merge->add_option("--fail-on", merge_args.fail_on, "Exit 1 when anomalies reach this severity")->type_name("LEVEL")
+  c.merge->add_option("--fail-on", c.merge_args.fail_on, "Exit 1 when anomalies reach this severity")->type_name("LEVEL")
       ->check(CLI::IsMember({"never", "warning", "critical"}))
       ->capture_default_str();
-  add_log_options(merge, merge_args.log);
-  merge->footer(kMergeFooter);
+  add_log_options(c.merge, c.merge_args.log);
+  c.merge->footer(kMergeFooter);
 
-  CLI::App* version = app.add_subcommand(
+}
+
+// `version` and `completion`.
+void add_info_commands(CLI::App& app, Commands& c) {
+  c.version = app.add_subcommand(
       "version", "Print the version, commit, build date, linked libraries and source kinds");
 
-  std::string shell;
-  CLI::App* completion = app.add_subcommand("completion", "Print a shell completion script");
-  completion->add_option("shell", shell, "bash, zsh or fish")->type_name("SHELL")->required()
+  c.completion = app.add_subcommand("completion", "Print a shell completion script");
+  c.completion->add_option("shell", c.shell, "bash, zsh or fish")->type_name("SHELL")->required()
       ->check(CLI::IsMember({"bash", "zsh", "fish"}));
-  completion->footer(
+  c.completion->footer(
       "Examples:\n"
       "  source <(ttl-auditor completion bash)      # or save it in /etc/bash_completion.d/ttl-auditor\n"
       "  ttl-auditor completion zsh > \"${fpath[1]}/_ttl_auditor\"\n"
       "  ttl-auditor completion fish > ~/.config/fish/completions/ttl-auditor.fish\n");
+}
 
-  if (unknown_subcommand(app, argc, argv)) return kExitUsage;
+// Runs the subcommand that was parsed; errors become a message and an exit code.
+int dispatch(CLI::App& app, Commands& c) {
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    // --help and --version are "errors" with exit code 0; every real parse error is a usage error.
-    const int rc = app.exit(e);
-    if (rc != 0) suggest_flags(app, argc, argv);
-    return rc == 0 ? kExitClean : kExitUsage;
-  }
-
-  try {
-    if (run->parsed()) return cmd_run(run_args);
-    if (check->parsed()) return cmd_check_config(check_path, check_online_flag);
-    if (iam->parsed()) return cmd_iam_policy(iam_path);
-    if (serve->parsed()) return cmd_serve(serve_args);
-    if (merge->parsed()) return cmd_merge(merge_args);
-    if (version->parsed()) return cmd_version();
-    if (completion->parsed()) {
-      std::cout << *completion_script(shell, "ttl-auditor", completion_model(app));
+    if (c.run->parsed()) return cmd_run(c.run_args);
+    if (c.check->parsed()) return cmd_check_config(c.check_path, c.check_online);
+    if (c.iam->parsed()) return cmd_iam_policy(c.iam_path);
+    if (c.serve->parsed()) return cmd_serve(c.serve_args);
+    if (c.merge->parsed()) return cmd_merge(c.merge_args);
+    if (c.version->parsed()) return cmd_version();
+    if (c.completion->parsed()) {
+      std::cout << *completion_script(c.shell, "ttl-auditor", completion_model(app));
       return kExitClean;
     }
   } catch (const Error& e) {
@@ -752,6 +749,35 @@ int run_cli(int argc, char** argv) {
     return kExitIncomplete;
   }
   return kExitUsage;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"ttl-auditor " TTLA_VERSION
+               ": read-only auditor of expired-but-undeleted data (DynamoDB TTL, S3 lifecycle,\n"
+               "PostgreSQL retention, filesystem age), publishing JSON reports and Prometheus metrics.",
+               "ttl-auditor"};
+  app.require_subcommand(1);
+  app.footer(kinds_help() + kMainFooter);
+  app.set_version_flag("--version", std::string("ttl-auditor ") + TTLA_VERSION);
+  Commands c;
+  add_run_command(app, c);
+  add_config_commands(app, c);
+  add_serve_command(app, c);
+  add_merge_command(app, c);
+  add_info_commands(app, c);
+
+  if (unknown_subcommand(app, argc, argv)) return kExitUsage;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version are "errors" with exit code 0; every real parse error is a usage error.
+    const int rc = app.exit(e);
+    if (rc != 0) suggest_flags(app, argc, argv);
+    return rc == 0 ? kExitClean : kExitUsage;
+  }
+  return dispatch(app, c);
 }
 
 }  // namespace ttla

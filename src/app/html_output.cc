@@ -1,6 +1,6 @@
 #include "app/html_output.h"
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <exception>
 
@@ -19,8 +19,9 @@ TrendHistory load_trend_history(const Report& report, const std::string& state_d
           points.push_back({p.finished_at, p.expired, p.status});
         }
       } catch (const std::exception& e) {
-        spdlog::warn("html: history unreadable, trend left empty target={} error=\"{}\"", t.name,
-                     e.what());
+        log::warn("html: history unreadable, trend left empty", Fields()
+                .add("target", t.name)
+                .add("error", e.what()));
         points.clear();
       }
     }

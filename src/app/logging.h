@@ -1,8 +1,8 @@
 #pragma once
 // Logging setup: spdlog to stderr as logfmt text (`ts=... level=info run_id=... msg="..." k=v`)
-// or JSON lines (`{"ts":...,"level":...,"run_id":...,"msg":...,"k":v}`). Callers log
-// "free text key=value ..." (build the pairs with Fields); the formatter splits the free text into
-// `msg` and the pairs into fields, so one call site serves both formats. Never log secrets.
+// or JSON lines (`{"ts":...,"level":...,"run_id":...,"msg":...,"k":v}`). Callers log a message
+// and typed fields (core/log.h: log::info("msg", Fields().add("k", v))), rendered once in the
+// chosen format, so one call site serves both formats. Never log secrets.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,11 +12,9 @@
 
 #include <spdlog/common.h>
 
-#include "core/log_fields.h"
+#include "core/log.h"
 
 namespace ttla {
-
-enum class LogFormat { kText, kJson };
 
 std::optional<LogFormat> parse_log_format(std::string_view text);  // "text" | "json"
 // trace|debug|info|warn|warning|error|critical|off
@@ -27,15 +25,9 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text);
 void setup_logging(LogFormat format, spdlog::level::level_enum level, const std::string& run_id);
 void set_log_run_id(const std::string& run_id);
 
-// `msg` and its fields as parsed from one logged payload (exposed for tests).
-struct ParsedLogLine {
-  std::string msg;
-  std::vector<std::pair<std::string, std::string>> fields;
-  std::vector<bool> quoted;  // per field: the value was quoted, so it is a string whatever it reads like
-};
-ParsedLogLine parse_log_payload(std::string_view payload);
 // Renders one line (without the trailing newline) as the formatter does.
 std::string render_log_line(LogFormat format, double epoch_seconds, std::string_view level,
-                            const std::string& run_id, std::string_view payload);
+                            const std::string& run_id, std::string_view msg,
+                            const Fields& fields = {});
 
 }  // namespace ttla

@@ -18,21 +18,22 @@
 
 #include "app/cli.h"
 #include "aws/aws_client.h"
-#include "aws/endpoints.h"
+#include "aws/dynamodb_json.h"
+#include "aws/error_body.h"
+#include "aws/s3_xml.h"
 #include "core/error.h"
 #include "core/time.h"
+#include "sources/aws_target.h"
 #include "sources/dynamodb_discovery.h"
 #include "sources/dynamodb_kind.h"
-#include "sources/filesystem_kind.h"
-#include "sources/postgres_kind.h"
-#include "sources/s3_kind.h"
-#include "sources/sqs_kind.h"
 #include "sources/dynamodb_request.h"
-#include "sources/dynamodb_source.h"
+#include "sources/filesystem_kind.h"
 #include "sources/pg_session.h"
+#include "sources/postgres_kind.h"
 #include "sources/postgres_source.h"
-#include "sources/s3_xml.h"
+#include "sources/s3_kind.h"
 #include "sources/scan_page.h"
+#include "sources/sqs_kind.h"
 #include "sources/target_limits.h"
 
 namespace ttla {
@@ -41,20 +42,17 @@ namespace {
 // ---- AWS ------------------------------------------------------------------------------------
 
 aws::ServiceConfig service_for(const TargetConfig& t, const std::string& service_id) {
-  aws::ServiceConfig s;
-  s.region = resolve_dynamodb_region(t);
-  s.endpoint_url = aws::resolve_endpoint(service_id, t.endpoint_url, t.profile);
-  s.s3_path_style = t.path_style.value_or(!s.endpoint_url.empty());
-  s.http = http_options_for(t, RunContext{}, aws::HttpOptions{});
   // A preflight answers quickly or says why: two attempts, no long backoff.
-  s.retry.max_attempts = 2;
-  return s;
+  aws::RetryOptions retry;
+  retry.max_attempts = 2;
+  return aws::target_service(aws_access(t, service_id),
+                             http_options_for(t, RunContext{}, aws::HttpOptions{}), retry);
 }
 
 // Credentials resolved now, so a missing profile or key is reported before any request.
 std::shared_ptr<aws::CredentialsProvider> resolved_credentials(const TargetConfig& t,
                                                                 const std::string& region) {
-  auto provider = credentials_for(t, region, nullptr);
+  auto provider = aws::target_credentials(aws_access(t), region, nullptr);
   try {
     (void)provider->get();
   } catch (const Error& e) {
@@ -249,80 +247,102 @@ std::string rate_basis(const TargetConfig& t) {
              : std::string("no rate limit configured: time depends on the table's capacity");
 }
 
+// DescribeTable's item count and size, scaled by the sample fraction, at the configured rate.
+void plan_dynamodb(const TargetConfig& t, PlanEntry& p) {
+  const DynamoFacts f = describe_dynamodb(t);
+  const double fraction = dynamodb_config(t).sample.value_or(1.0);
+  if (f.table.item_count) p.items = static_cast<double>(*f.table.item_count) * fraction;
+  // A size of 0 beside a non-zero item count is a figure not refreshed yet: unknown, not 0.
+  const bool size_known = f.table.table_size_bytes &&
+                          (*f.table.table_size_bytes > 0 || f.table.item_count.value_or(0) == 0);
+  if (size_known) {
+    p.bytes = static_cast<double>(*f.table.table_size_bytes) * fraction;
+    p.read_units = scan_read_units(static_cast<double>(*f.table.table_size_bytes), fraction);
+    if (dynamodb_config(t).max_read_units > 0 && *p.read_units > dynamodb_config(t).max_read_units) {
+      p.basis += fmt::format("the read budget max_read_units {:g} stops it first (partial); ", dynamodb_config(t).max_read_units);
+    }
+    if (dynamodb_config(t).max_read_units_per_second > 0) {
+      p.seconds = std::min(*p.read_units, dynamodb_config(t).max_read_units > 0 ? dynamodb_config(t).max_read_units : *p.read_units) /
+                  dynamodb_config(t).max_read_units_per_second;
+    }
+  }
+  p.basis += (dynamodb_config(t).sample ? fmt::format("sample {:g} of ", fraction) : std::string("full scan of ")) +
+             "DescribeTable ItemCount/TableSizeBytes (AWS refreshes them about every 6 h" +
+             std::string(size_known ? "" : "; TableSizeBytes not known yet") + "); "
+             "eventually consistent Scan: 0.5 read unit per 4 KB; " + rate_basis(t);
+}
+
+// The first ListObjectsV2 page: the whole listing when it fits, else a lower bound.
+void plan_s3(const TargetConfig& t, PlanEntry& p) {
+  const s3::ListObjectsPage page = list_first_page(t, 1000);
+  double bytes = 0;
+  for (const auto& o : page.objects) bytes += static_cast<double>(o.size);
+  if (!page.truncated) {
+    p.items = static_cast<double>(page.objects.size());
+    p.bytes = bytes;
+    p.requests = 1;
+    p.basis = "the whole listing fits one ListObjectsV2 page";
+  } else {
+    p.requests = 2;
+    p.basis = "first ListObjectsV2 page is full (1000 objects, " + fmt::format("{:.0f}", bytes) +
+              " bytes): more than 1000 objects, one list request per 1000";
+  }
+  if (s3_config(t).max_requests > 0) p.basis += fmt::format("; max_requests {} caps the run", s3_config(t).max_requests);
+}
+
+// pg_class.reltuples and the relation's size on disk (unknown for a query).
+void plan_postgres(const TargetConfig& t, PlanEntry& p) {
+  pg::Conn c = pg_ready(t);
+  if (!postgres_config(t).query.empty()) {
+    p.basis = "query: row count unknown before running it";
+    return;
+  }
+  pg::Result r = pg::Session(c.get()).exec(
+      "SELECT c.reltuples::float8, pg_total_relation_size(c.oid)::float8 "
+      "FROM pg_class c WHERE c.oid = to_regclass($1)",
+      {postgres_quote_qualified(c.get(), postgres_config(t).table)});
+  if (PQntuples(r.get()) == 1) {
+    const double tuples = std::strtod(PQgetvalue(r.get(), 0, 0), nullptr);
+    p.bytes = std::strtod(PQgetvalue(r.get(), 0, 1), nullptr);
+    // reltuples is -1 until the table is first vacuumed or analyzed.
+    if (tuples >= 0) p.items = tuples * postgres_config(t).sample.value_or(1.0);
+  }
+  p.basis = std::string(p.items ? "pg_class.reltuples (as of the last ANALYZE)"
+                                : "pg_class.reltuples unknown (never analyzed)") +
+            ", table size on disk; one statement, bounded by statement_timeout " +
+            format_duration(postgres_config(t).statement_timeout);
+}
+
+void plan_filesystem(const TargetConfig& t, PlanEntry& p) {
+  const FirstLevel f = open_directory(t);
+  p.basis = fmt::format("files unknown before the walk; first level: {} matching files, {} folders", f.files,
+                        f.folders);
+}
+
+void plan_sqs(const TargetConfig& t, PlanEntry& p) {
+  const QueueDepth q = queue_depth(t);
+  p.requests = sqs_config(t).cloudwatch ? 2 : 1;
+  p.basis = fmt::format("a queue is not scanned: one GetQueueAttributes request{}, no message is read "
+                        "(now {} visible, {} in flight, {} delayed)",
+                        sqs_config(t).cloudwatch ? " and one CloudWatch GetMetricData" : "", q.visible, q.in_flight,
+                        q.delayed);
+}
+
 PlanEntry plan_one(const TargetConfig& t) {
   PlanEntry p;
   p.target = t.name;
   p.kind = t.kind;
   try {
     if (t.kind == "dynamodb") {
-      const DynamoFacts f = describe_dynamodb(t);
-      const double fraction = dynamodb_config(t).sample.value_or(1.0);
-      if (f.table.item_count) p.items = static_cast<double>(*f.table.item_count) * fraction;
-      // A size of 0 beside a non-zero item count is a figure not refreshed yet: unknown, not 0.
-      const bool size_known = f.table.table_size_bytes &&
-                              (*f.table.table_size_bytes > 0 || f.table.item_count.value_or(0) == 0);
-      if (size_known) {
-        p.bytes = static_cast<double>(*f.table.table_size_bytes) * fraction;
-        p.read_units = scan_read_units(static_cast<double>(*f.table.table_size_bytes), fraction);
-        if (dynamodb_config(t).max_read_units > 0 && *p.read_units > dynamodb_config(t).max_read_units) {
-          p.basis += fmt::format("the read budget max_read_units {:g} stops it first (partial); ",
-                                 dynamodb_config(t).max_read_units);
-        }
-        if (dynamodb_config(t).max_read_units_per_second > 0) {
-          p.seconds = std::min(*p.read_units, dynamodb_config(t).max_read_units > 0 ? dynamodb_config(t).max_read_units : *p.read_units) /
-                      dynamodb_config(t).max_read_units_per_second;
-        }
-      }
-      p.basis += (dynamodb_config(t).sample ? fmt::format("sample {:g} of ", fraction) : std::string("full scan of ")) +
-                 "DescribeTable ItemCount/TableSizeBytes (AWS refreshes them about every 6 h" +
-                 std::string(size_known ? "" : "; TableSizeBytes not known yet") + "); "
-                 "eventually consistent Scan: 0.5 read unit per 4 KB; " + rate_basis(t);
+      plan_dynamodb(t, p);
     } else if (t.kind == "s3") {
-      const s3::ListObjectsPage page = list_first_page(t, 1000);
-      double bytes = 0;
-      for (const auto& o : page.objects) bytes += static_cast<double>(o.size);
-      if (!page.truncated) {
-        p.items = static_cast<double>(page.objects.size());
-        p.bytes = bytes;
-        p.requests = 1;
-        p.basis = "the whole listing fits one ListObjectsV2 page";
-      } else {
-        p.requests = 2;
-        p.basis = "first ListObjectsV2 page is full (1000 objects, " + fmt::format("{:.0f}", bytes) +
-                  " bytes): more than 1000 objects, one list request per 1000";
-      }
-      if (s3_config(t).max_requests > 0) p.basis += fmt::format("; max_requests {} caps the run", s3_config(t).max_requests);
+      plan_s3(t, p);
     } else if (t.kind == "postgres") {
-      pg::Conn c = pg_ready(t);
-      if (!postgres_config(t).query.empty()) {
-        p.basis = "query: row count unknown before running it";
-      } else {
-        pg::Result r = pg::Session(c.get()).exec(
-                             "SELECT c.reltuples::float8, pg_total_relation_size(c.oid)::float8 "
-                             "FROM pg_class c WHERE c.oid = to_regclass($1)",
-                             {postgres_quote_qualified(c.get(), postgres_config(t).table)});
-        if (PQntuples(r.get()) == 1) {
-          const double tuples = std::strtod(PQgetvalue(r.get(), 0, 0), nullptr);
-          p.bytes = std::strtod(PQgetvalue(r.get(), 0, 1), nullptr);
-          // reltuples is -1 until the table is first vacuumed or analyzed.
-          if (tuples >= 0) p.items = tuples * postgres_config(t).sample.value_or(1.0);
-        }
-        p.basis = std::string(p.items ? "pg_class.reltuples (as of the last ANALYZE)"
-                                      : "pg_class.reltuples unknown (never analyzed)") +
-                  ", table size on disk; one statement, bounded by statement_timeout " +
-                  format_duration(postgres_config(t).statement_timeout);
-      }
+      plan_postgres(t, p);
     } else if (t.kind == "filesystem") {
-      const FirstLevel f = open_directory(t);
-      p.basis = fmt::format("files unknown before the walk; first level: {} matching files, {} folders",
-                            f.files, f.folders);
+      plan_filesystem(t, p);
     } else if (t.kind == "sqs") {
-      const QueueDepth q = queue_depth(t);
-      p.requests = sqs_config(t).cloudwatch ? 2 : 1;
-      p.basis = fmt::format("a queue is not scanned: one GetQueueAttributes request{}, no message is read "
-                            "(now {} visible, {} in flight, {} delayed)",
-                            sqs_config(t).cloudwatch ? " and one CloudWatch GetMetricData" : "", q.visible, q.in_flight,
-                            q.delayed);
+      plan_sqs(t, p);
     } else {
       throw Error(ErrorKind::kConfig, "kind " + t.kind + " has no plan");
     }

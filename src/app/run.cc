@@ -1,6 +1,6 @@
 #include "app/run.h"
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <algorithm>
 #include <chrono>
@@ -8,12 +8,10 @@
 #include <exception>
 #include <random>
 
-#include "app/html_output.h"
 #include "app/logging.h"
+#include "app/post_audit.h"
 #include "app/run_summary.h"
 #include "checks/anomalies.h"
-#include "checks/history.h"
-#include "sinks/lock.h"
 #include "core/error.h"
 #include "core/time.h"
 #include "sources/dynamodb_discovery.h"
@@ -126,12 +124,11 @@ TargetReport audit_one(const TargetConfig& target, const RunContext& ctx) {
     empty.kind = target.kind;
     empty.has_expired = kind_reports_expiry(target.kind);
     empty.findings_measured = false;  // shard 0 measures it
-    spdlog::info("target left to shard 0 {}", Fields()
-                                                  .add("target", target.name)
-                                                  .add("kind", target.kind)
-                                                  .add("shard_index", ctx.shard->first)
-                                                  .add("shard_count", ctx.shard->second)
-                                                  .str());
+    log::info("target left to shard 0", Fields()
+                                            .add("target", target.name)
+                                            .add("kind", target.kind)
+                                            .add("shard_index", ctx.shard->first)
+                                            .add("shard_count", ctx.shard->second));
     return empty;
   }
   std::unique_ptr<Source> source = make_source(target.kind);
@@ -169,52 +166,6 @@ TargetReport audit_one(const TargetConfig& target, const RunContext& ctx) {
   }
   if (r.status != Status::kOk && !r.error) r.error = "stopped early (no reason given)";
   return r;
-}
-
-void log_target_status(const TargetReport& r, const Fields& f);
-
-void log_target(const TargetReport& r) {
-  Fields f;
-  f.add("target", r.name).add("kind", r.kind).add("status", std::string(to_string(r.status)));
-  f.add("items_scanned", r.scan.items_scanned);
-  if (r.has_findings() && r.has_expired) {
-    f.add("expired", r.expired_count_reported());
-    f.add("oldest_overdue_seconds", r.stats.oldest_overdue_seconds());
-  }
-  f.add("duration_seconds", r.scan.duration_seconds);
-  if (r.status != Status::kFailed && r.stats.expired_count() > 0) {
-    f.add("oldest_overdue", human_duration(r.stats.oldest_overdue_seconds()));
-  }
-  if (r.error) f.add("error", *r.error);
-  f.add("anomalies", static_cast<uint64_t>(r.anomalies.size()));
-  log_target_status(r, f);
-  // One warn line per fired rule: visible at the default level and with --log-level warn, so a
-  // run that exits 1 always says why.
-  for (const Anomaly& a : r.anomalies) {
-    spdlog::warn("anomaly {}", Fields()
-                                   .add("rule", a.rule)
-                                   .add("severity", a.severity)
-                                   .add("target", r.name)
-                                   .add("kind", r.kind)
-                                   .add("value", a.value)
-                                   .add("threshold", a.threshold)
-                                   .add("message", a.message)
-                                   .str());
-  }
-}
-
-void log_target_status(const TargetReport& r, const Fields& f) {
-  switch (r.status) {
-    case Status::kOk:
-      spdlog::info("target audited {}", f.str());
-      break;
-    case Status::kPartial:
-      spdlog::warn("target partial {}", f.str());
-      break;
-    case Status::kFailed:
-      spdlog::error("target failed {}", f.str());
-      break;
-  }
 }
 
 }  // namespace
@@ -273,14 +224,14 @@ Report run_audit(const Config& config, const RunOptions& options) {
   ctx.threads = options.threads;
 
   const std::string state_dir = options.state_dir.empty() ? config.state_dir : options.state_dir;
-  HistoryStore history(state_dir);
   // A shard sees part of each target: its counts would poison the history. `merge` records it.
   const bool record_history = !state_dir.empty() && !options.shard &&
                               may_record_state(report.run.as_of, report.run.started_at, options.record_history);
   if (!state_dir.empty() && !options.shard && !record_history) {
-    spdlog::info("history not recorded: --as-of is not the current time (use --record-history) {}",
-                 Fields().add("as_of", report.run.as_of).str());
+    log::info("history not recorded: --as-of is not the current time (use --record-history)",
+              Fields().add("as_of", report.run.as_of));
   }
+  PostAudit post(state_dir, record_history);
 
   ctx.state_dir = state_dir;
   ctx.may_record_state = record_history;
@@ -292,7 +243,7 @@ Report run_audit(const Config& config, const RunOptions& options) {
     f.add("as_of", report.run.as_of);
     if (options.shard) f.add("shard_index", options.shard->first).add("shard_count", options.shard->second);
     if (!config.source_path.empty()) f.add("config", config.source_path);
-    spdlog::info("run started {}", f.str());
+    log::info("run started", f);
   }
 
   for (const Planned& plan : planned) {
@@ -301,29 +252,7 @@ Report run_audit(const Config& config, const RunOptions& options) {
                                           : audit_one(target, ctx);
     if (options.target_done) options.target_done();
 
-    std::vector<HistoryPoint> past;
-    if (!state_dir.empty()) {
-      try {
-        past = history.load(target.name);
-      } catch (const std::exception& e) {
-        spdlog::warn("history unreadable, growth checks skipped {}",
-                     Fields().add("target", target.name).add("error", e.what()).str());
-      }
-    }
-    const double now = wall_now();
-    evaluate_anomalies(r, target.thresholds, past, now);
-    if (record_history) {
-      const HistoryPoint point = history_point(r, now);
-      try {
-        // Read-modify-write of the history file: overlapping runs on one host take turns.
-        RunLock lock(state_dir + "/.ttl-auditor-history.lock", 60);
-        history.append(target.name, point, target.thresholds.history_runs);
-      } catch (const std::exception& e) {
-        spdlog::warn("history not recorded {}",
-                     Fields().add("target", target.name).add("error", e.what()).str());
-      }
-    }
-    log_target(r);
+    post.finish_target(r, target.thresholds, wall_now());
     report.run.status = worst(report.run.status, r.status);
     report.targets.push_back(std::move(r));
   }
@@ -344,27 +273,17 @@ int run_exit_code(const Report& report, const std::string& fail_on, bool sink_fa
 RunOutcome run_pipeline(const Config& config, const RunOptions& options) {
   RunOutcome out;
   out.report = run_audit(config, options);
-  SinkOptions sinks = options.sinks;
-  if (options.shard) sinks.with_state = true;
-  try {
-    out.sink_errors = publish(out.report, sinks, &out.written);
-  } catch (const std::exception& e) {
-    out.sink_errors.push_back(e.what());
-  }
-  if (!options.html_file.empty()) {
-    try {
-      write_html_output(options.html_file, out.report,
-                        options.state_dir.empty() ? config.state_dir : options.state_dir);
-      spdlog::info("sink=html file={}", options.html_file);
-    } catch (const std::exception& e) {
-      out.sink_errors.push_back(std::string("html: ") + e.what());
-    }
-  }
-  for (const auto& e : out.sink_errors) spdlog::error("sink failed {}", Fields().add("error", e).str());
+  PublishOptions publishing;
+  publishing.sinks = options.sinks;
+  if (options.shard) publishing.sinks.with_state = true;
+  publishing.html_file = options.html_file;
+  publishing.state_dir = options.state_dir.empty() ? config.state_dir : options.state_dir;
+  Published published = publish_report(out.report, publishing);
+  out.sink_errors = std::move(published.errors);
+  out.written = std::move(published.written);
   out.exit_code = run_exit_code(out.report, options.fail_on, !out.sink_errors.empty());
   // The closing line carries the whole summary (the terminal table shows the same figures).
-  spdlog::info("run finished {}",
-               summary_fields(out.report, out.written).add("exit_code", out.exit_code).str());
+  log::info("run finished", summary_fields(out.report, out.written).add("exit_code", out.exit_code));
   return out;
 }
 

@@ -11,8 +11,9 @@
 #include <random>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
+#include "app/post_audit.h"
 #include "sinks/exporter.h"
 #include "sinks/metrics.h"
 
@@ -92,98 +93,150 @@ void request_serve_stop() {
   g_cv.notify_all();
 }
 
-int run_serve(const Config& config, const ServeOptions& options) {
-  if (!options.audit_once) {
-    spdlog::error("serve: no audit function");
-    return 2;
-  }
-  {
-    std::lock_guard<std::mutex> lock(g_mu);
-    g_stop = false;
-    g_signal = 0;
-    g_cancel.store(false);
-  }
-  SignalGuard signals(options.handle_signals);
+namespace {
 
+// Clears a stop left by an earlier serve in this process (tests run several).
+void reset_stop_state() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_stop = false;
+  g_signal = 0;
+  g_cancel.store(false);
+}
+
+// The listener, or null after logging why it could not listen.
+std::unique_ptr<MetricsExporter> open_exporter(const Config& config, const ServeOptions& options) {
   std::unique_ptr<MetricsExporter> exporter;
   try {
     exporter = std::make_unique<MetricsExporter>(options.listen, options.web_config_file);
   } catch (const std::exception& e) {
-    spdlog::error("serve: cannot listen address={} error=\"{}\"", options.listen, e.what());
-    return 2;
+    log::error("serve: cannot listen",
+               Fields().add("address", options.listen).add("error", e.what()));
+    return nullptr;
   }
-  spdlog::info("serve: listening address={} port={} tls={} interval={}s targets={}", options.listen,
-               exporter->port(), exporter->tls(), options.interval_seconds, config.targets.size());
-  if (options.on_listening) options.on_listening(exporter->port());
+  log::info("serve: listening", Fields()
+                                    .add("address", options.listen)
+                                    .add("port", exporter->port())
+                                    .add("tls", exporter->tls())
+                                    .add("interval", format_log_number(options.interval_seconds) + "s")
+                                    .add("targets", config.targets.size()));
+  return exporter;
+}
 
-  std::mt19937_64 rng(std::random_device{}());
-  std::uniform_real_distribution<double> spread(-1.0, 1.0);
-  double interval = options.interval_seconds > 0 ? options.interval_seconds : 3600;
-  double jitter = std::clamp(options.jitter, 0.0, 0.9);
+// The audit loop: audit, serve the result, publish it, wait for the next slot.
+class ServeLoop {
+ public:
+  ServeLoop(const ServeOptions& options, MetricsExporter& exporter)
+      : options_(options),
+        exporter_(exporter),
+        interval_(options.interval_seconds > 0 ? options.interval_seconds : 3600),
+        jitter_(std::clamp(options.jitter, 0.0, 0.9)) {}
 
-  std::map<std::string, double> last_success;  // survives failed audits, as in the textfile
-  uint64_t audits = 0, failures = 0;
-  nlohmann::json last_run = nullptr;
+  // Until a stop request; returns the number of completed audits.
+  uint64_t run() {
+    while (!stop_requested()) {
+      const auto started = std::chrono::steady_clock::now();
+      const double started_wall = wall_now();
+      nlohmann::json health;
+      bool healthy = false;
+      if (!cycle(started_wall, health, healthy)) break;
+      if (wait_until(next_slot(started, started_wall, health, healthy))) break;
+    }
+    return audits_;
+  }
 
-  while (!stop_requested()) {
-    auto started = std::chrono::steady_clock::now();
-    double started_wall = wall_now();
-    nlohmann::json health;
-    bool healthy = false;
+ private:
+  // One audit; false when a stop arrived during it (nothing more is served).
+  bool cycle(double started_wall, nlohmann::json& health, bool& healthy) {
     try {
-      Report report = options.audit_once(g_cancel);
+      Report report = options_.audit_once(g_cancel);
       if (stop_requested()) {
         // Stopped mid-audit: its report is partial. The last complete audit stays served
         // until the listener closes.
-        spdlog::info("serve: audit cancelled run_id={} seconds={:.3f}", report.run.id,
-                     wall_now() - started_wall);
-        break;
+        log::info("serve: audit cancelled",
+                  Fields().add("run_id", report.run.id).add("seconds", wall_now() - started_wall, 3));
+        return false;
       }
-      ++audits;
-      MetricsOptions mo;
-      mo.previous_success = last_success;
-      exporter->set_metrics(build_metrics(report, mo));
-      exporter->set_report(report_to_json(report).dump());
-      for (const auto& t : report.targets) {
-        if (target_succeeded(t)) last_success[t.name] = report.run.finished_at;
-      }
-      last_run = {{"id", report.run.id},
-                  {"status", std::string(to_string(report.run.status))},
-                  {"finished_at", report.run.finished_at},
-                  {"duration_seconds", report.run.finished_at - report.run.started_at}};
+      serve_report(report);
       healthy = true;
-      if (!options.sinks.report_file.empty() || !options.sinks.report_dir.empty() ||
-          !options.sinks.textfile.empty() || !options.sinks.pushgateway_url.empty()) {
-        for (const auto& err : publish(report, options.sinks)) {
-          spdlog::warn("serve: sink failed error=\"{}\"", err);
-        }
+      if (has_outputs(options_.sinks)) {
+        PublishOptions publishing;
+        publishing.sinks = options_.sinks;
+        publish_report(report, publishing);  // logs each failure
       }
-      spdlog::info("serve: audit finished run_id={} status={} seconds={:.3f}", report.run.id,
-                   to_string(report.run.status), wall_now() - started_wall);
+      log::info("serve: audit finished", Fields()
+                                             .add("run_id", report.run.id)
+                                             .add("status", to_string(report.run.status))
+                                             .add("seconds", wall_now() - started_wall, 3));
       health = {{"status", "ok"}};
     } catch (const std::exception& e) {
-      if (stop_requested()) break;
+      if (stop_requested()) return false;
       // The audit itself broke (not a target: targets fail inside the report). Keep serving
       // the previous metrics; /healthz tells the orchestrator.
-      ++failures;
-      spdlog::error("serve: audit failed error=\"{}\"", e.what());
+      ++failures_;
+      log::error("serve: audit failed", Fields().add("error", e.what()));
       health = {{"status", "failing"}, {"error", e.what()}};
     }
-    // Next start = this start + interval ± jitter, so replicas drift apart instead of
-    // hammering the same tables in lockstep.
-    double next_in = interval * (1.0 + jitter * spread(rng));
-    auto next = started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                              std::chrono::duration<double>(next_in));
-    double next_wall = started_wall + next_in;
-    health["audits"] = audits;
-    health["failed_audits"] = failures;
-    health["last_run"] = last_run;
-    health["next_audit_in_seconds"] = std::max(0.0, next_wall - wall_now());
-    exporter->set_health(health.dump(), healthy);
-    if (wait_until(next)) break;
+    return true;
   }
-  int sig = g_signal;
-  spdlog::info("serve: stopping signal={} audits={}", sig, audits);
+
+  // /metrics and /report.json from this report; last success times carried across failures.
+  void serve_report(const Report& report) {
+    ++audits_;
+    MetricsOptions mo;
+    mo.previous_success = last_success_;
+    exporter_.set_metrics(build_metrics(report, mo));
+    exporter_.set_report(report_to_json(report).dump());
+    for (const auto& t : report.targets) {
+      if (target_succeeded(t)) last_success_[t.name] = report.run.finished_at;
+    }
+    last_run_ = {{"id", report.run.id},
+                 {"status", std::string(to_string(report.run.status))},
+                 {"finished_at", report.run.finished_at},
+                 {"duration_seconds", report.run.finished_at - report.run.started_at}};
+  }
+
+  // Next start = this start + interval ± jitter, so replicas drift apart instead of hammering
+  // the same tables in lockstep; /healthz says when.
+  std::chrono::steady_clock::time_point next_slot(std::chrono::steady_clock::time_point started,
+                                                  double started_wall, nlohmann::json& health,
+                                                  bool healthy) {
+    const double next_in = interval_ * (1.0 + jitter_ * spread_(rng_));
+    health["audits"] = audits_;
+    health["failed_audits"] = failures_;
+    health["last_run"] = last_run_;
+    health["next_audit_in_seconds"] = std::max(0.0, started_wall + next_in - wall_now());
+    exporter_.set_health(health.dump(), healthy);
+    return started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                         std::chrono::duration<double>(next_in));
+  }
+
+  const ServeOptions& options_;
+  MetricsExporter& exporter_;
+  const double interval_;
+  const double jitter_;
+  std::mt19937_64 rng_{std::random_device{}()};
+  std::uniform_real_distribution<double> spread_{-1.0, 1.0};
+  std::map<std::string, double> last_success_;  // survives failed audits, as in the textfile
+  uint64_t audits_ = 0;
+  uint64_t failures_ = 0;
+  nlohmann::json last_run_ = nullptr;
+};
+
+}  // namespace
+
+int run_serve(const Config& config, const ServeOptions& options) {
+  if (!options.audit_once) {
+    log::error("serve: no audit function");
+    return 2;
+  }
+  reset_stop_state();
+  SignalGuard signals(options.handle_signals);
+  std::unique_ptr<MetricsExporter> exporter = open_exporter(config, options);
+  if (!exporter) return 2;
+  if (options.on_listening) options.on_listening(exporter->port());
+  const uint64_t audits = ServeLoop(options, *exporter).run();
+  const int sig = g_signal;
+  log::info("serve: stopping", Fields().add("signal", sig).add("audits", audits));
   return 0;
 }
 

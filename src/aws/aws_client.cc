@@ -1,6 +1,6 @@
 #include "aws/aws_client.h"
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <algorithm>
 #include <chrono>
@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "aws/endpoints.h"
+#include "aws/error_body.h"
 #include "aws/sigv4.h"
+#include "aws/url.h"
 #include "core/error.h"
 
 namespace ttla::aws {
@@ -20,6 +22,7 @@ using Clock = std::chrono::steady_clock;
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 constexpr std::string_view kDynamoDbTargetPrefix = "DynamoDB_20120810.";
+constexpr std::string_view kDynamoDbStreamsTargetPrefix = "DynamoDBStreams_20120810.";
 constexpr std::string_view kCloudWatchVersion = "2010-08-01";
 
 bool in_list(const std::vector<std::string>& list, std::string_view v) {
@@ -73,32 +76,20 @@ struct Endpoint {
 };
 
 Endpoint parse_endpoint(const std::string& url) {
-  Endpoint e;
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) {
+  if (url.find("://") == std::string::npos) {
     throw Error(ErrorKind::kConfig, "endpoint_url must start with http:// or https://: " + url);
   }
-  e.scheme = url.substr(0, scheme_end);
-  if (e.scheme != "http" && e.scheme != "https") {
+  std::optional<Url> parsed = parse_url(url);
+  if (!parsed) throw Error(ErrorKind::kConfig, "endpoint_url is not a valid URL: " + url);
+  if (parsed->scheme != "http" && parsed->scheme != "https") {
     throw Error(ErrorKind::kConfig, "endpoint_url scheme must be http or https: " + url);
   }
-  std::string rest = url.substr(scheme_end + 3);
-  size_t slash = rest.find('/');
-  e.authority = rest.substr(0, slash);
-  if (e.authority.empty()) throw Error(ErrorKind::kConfig, "endpoint_url has no host: " + url);
-  if (slash != std::string::npos) {
-    e.base_path = rest.substr(slash);
-    while (!e.base_path.empty() && e.base_path.back() == '/') e.base_path.pop_back();
-  }
+  Endpoint e;
+  e.scheme = parsed->scheme;
   // A default port is not part of the Host header a client sends (nor of what is signed).
-  auto strip_port = [&](std::string_view port) {
-    if (e.authority.size() > port.size() &&
-        e.authority.compare(e.authority.size() - port.size(), port.size(), port) == 0) {
-      e.authority.resize(e.authority.size() - port.size());
-    }
-  };
-  if (e.scheme == "https") strip_port(":443");
-  if (e.scheme == "http") strip_port(":80");
+  e.authority = parsed->authority();
+  e.base_path = parsed->path;
+  while (!e.base_path.empty() && e.base_path.back() == '/') e.base_path.pop_back();
   return e;
 }
 
@@ -167,14 +158,6 @@ void sleep_unless_aborted(double seconds, const std::atomic<bool>* abort) {
   }
 }
 
-std::string describe_error(long status, const std::string& body) {
-  std::string code = aws_error_code(body);
-  std::string message = aws_error_message(body);
-  return (code.empty() ? std::string("HttpError") : code) + ": " +
-         (message.empty() ? std::string("no error message") : message) + " (HTTP " +
-         std::to_string(status) + ")";
-}
-
 // What one logical call needs; everything except signing inputs is for logs and errors.
 struct Call {
   std::string service;    // signing name: "dynamodb", "s3", "monitoring"
@@ -211,6 +194,11 @@ const std::vector<std::string>& allowed_dynamodb_operations() {
 
 bool is_allowed_dynamodb_operation(std::string_view operation) {
   return in_list(allowed_dynamodb_operations(), operation);
+}
+
+bool is_allowed_dynamodb_streams_operation(std::string_view operation) {
+  return operation == "DescribeStream" || operation == "GetShardIterator" ||
+         operation == "GetRecords" || operation == "ListStreams";
 }
 
 bool is_allowed_s3_method(std::string_view method) { return method == "GET" || method == "HEAD"; }
@@ -281,32 +269,42 @@ struct AwsClient::Impl {
         timeout = te.kind == TransportError::Kind::kTimeout;
         cls = classify(true, 0, "");
         failure = "transport " + transport_kind_name(te.kind) + ": " + te.message;
+        // Never the URL's query or any header: only where and what.
+        auto transport_fields = [&] {
+          return Fields()
+              .add("service", call.service)
+              .add("method", req.method)
+              .add("host", call.endpoint.authority)
+              .add("op", call.operation)
+              .add("status", "error")
+              .add("error", transport_kind_name(te.kind))
+              .add("attempt", attempt)
+              .add("ms", ms, 1);
+        };
         if (te.kind == TransportError::Kind::kDns || te.kind == TransportError::Kind::kTls ||
             te.kind == TransportError::Kind::kAborted) {
           // A name that does not resolve or a certificate that does not verify will not heal
           // within a retry's backoff: fail now, with its own reason. Aborted: the target was
           // told to stop (max_duration, signal).
-          spdlog::debug("aws_request service={} method={} host={} op={} status=error error={} "
-                        "attempt={} ms={:.1f} retry=no",
-                        call.service, req.method, call.endpoint.authority, call.operation,
-                        transport_kind_name(te.kind), attempt, ms);
+          log::debug("aws_request", transport_fields().add("retry", "no"));
           throw Error(ErrorKind::kNetwork, failure + " [" + call.service + " " + call.operation +
                                                " to " + call.endpoint.authority +
                                                ", not retried]");
         }
-        // Never the URL's query or any header: only where and what.
-        spdlog::debug("aws_request service={} method={} host={} op={} status=error error={} "
-                      "attempt={} ms={:.1f}",
-                      call.service, req.method, call.endpoint.authority, call.operation,
-                      transport_kind_name(te.kind), attempt, ms);
+        log::debug("aws_request", transport_fields());
       } else {
         std::string code = response->status >= 300 ? aws_error_code(response->body) : "";
         cls = classify(false, response->status, code);
         retry_after = retry_after_of(*response);
-        spdlog::debug("aws_request service={} method={} host={} op={} status={} code={} "
-                      "attempt={} ms={:.1f}",
-                      call.service, req.method, call.endpoint.authority, call.operation,
-                      response->status, code.empty() ? "-" : code, attempt, ms);
+        log::debug("aws_request", Fields()
+                .add("service", call.service)
+                .add("method", req.method)
+                .add("host", call.endpoint.authority)
+                .add("op", call.operation)
+                .add("status", response->status)
+                .add("code", code.empty() ? "-" : code)
+                .add("attempt", attempt)
+                .add("ms", ms, 1));
         if (!skew_corrected && response->status >= 400 &&
             is_clock_skew_error(code, aws_error_message(response->body))) {
           const std::string* date = response->header("date");
@@ -315,9 +313,12 @@ struct AwsClient::Impl {
             const int64_t offset = *server - static_cast<int64_t>(std::time(nullptr));
             clock_offset->store(offset);
             skew_corrected = true;
-            spdlog::warn("aws clock_skew_corrected service={} host={} code={} offset_s={} "
-                         "server_date=\"{}\"",
-                         call.service, call.endpoint.authority, code, offset, *date);
+            log::warn("aws clock_skew_corrected", Fields()
+                    .add("service", call.service)
+                    .add("host", call.endpoint.authority)
+                    .add("code", code)
+                    .add("offset_s", offset)
+                    .add("server_date", *date));
             continue;  // re-signed with the server's time, at once
           }
         }
@@ -345,10 +346,14 @@ struct AwsClient::Impl {
       last_was_timeout = timeout;
       // Every retry is visible at the default level: a hung or throttling endpoint otherwise
       // costs minutes with nothing in the log.
-      spdlog::warn("aws retry service={} host={} op={} attempt={} reason={} delay_s={:.2f} "
-                   "error=\"{}\"",
-                   call.service, call.endpoint.authority, call.operation, attempt,
-                   retry_reason(cls, response, timeout), *delay, failure);
+      log::warn("aws retry", Fields()
+              .add("service", call.service)
+              .add("host", call.endpoint.authority)
+              .add("op", call.operation)
+              .add("attempt", attempt)
+              .add("reason", retry_reason(cls, response, timeout))
+              .add("delay_s", *delay, 2)
+              .add("error", failure));
       sleep_unless_aborted(*delay, abort);
     }
   }
@@ -387,6 +392,21 @@ std::string AwsClient::dynamodb(std::string_view operation, std::string_view jso
   return impl_->expect_2xx(
       json_call("dynamodb", kDynamoDbTargetPrefix, operation, endpoint, json_body), config_.region);
 }
+
+std::string AwsClient::dynamodb_streams(std::string_view operation, std::string_view json_body) {
+  if (!is_allowed_dynamodb_streams_operation(operation)) {
+    throw Error(ErrorKind::kForbidden, "refusing DynamoDB Streams " + std::string(operation) +
+                                           ": ttl-auditor only reads stream records");
+  }
+  const Endpoint endpoint = parse_endpoint(config_.endpoint_url.empty()
+                                               ? public_endpoint("dynamodb_streams", config_.region)
+                                               : config_.endpoint_url);
+  return impl_->expect_2xx(
+      json_call("dynamodb", kDynamoDbStreamsTargetPrefix, operation, endpoint, json_body),
+      config_.region);
+}
+
+void AwsClient::recycle(std::string&& body) { impl_->http.recycle(std::move(body)); }
 
 std::string AwsClient::sqs(std::string_view operation, std::string_view json_body) {
   if (!is_allowed_sqs_operation(operation)) {

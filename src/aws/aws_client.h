@@ -1,6 +1,7 @@
 #pragma once
 // The one place that builds AWS requests. It knows each operation by name and lets only reads
-// through: DynamoDB Describe*/List*/Scan/Query/GetItem/BatchGetItem, S3 GET/HEAD, STS
+// through: DynamoDB Describe*/List*/Scan/Query/GetItem/BatchGetItem, DynamoDB Streams
+// DescribeStream/GetShardIterator/GetRecords/ListStreams, S3 GET/HEAD, STS
 // AssumeRole / AssumeRoleWithWebIdentity, CloudWatch GetMetricData, SQS GetQueueAttributes /
 // GetQueueUrl.
 // Clock skew: a request rejected as RequestTimeTooSkewed, RequestExpired or "Signature expired"
@@ -49,6 +50,8 @@ bool is_allowed_s3_method(std::string_view method);
 bool is_allowed_sts_operation(std::string_view operation);  // AssumeRole, AssumeRoleWithWebIdentity
 bool is_allowed_cloudwatch_operation(std::string_view operation);  // GetMetricData
 bool is_allowed_sqs_operation(std::string_view operation);  // GetQueueAttributes, GetQueueUrl
+// DescribeStream, GetShardIterator, GetRecords, ListStreams (reads of a table's change log).
+bool is_allowed_dynamodb_streams_operation(std::string_view operation);
 const std::vector<std::string>& allowed_dynamodb_operations();
 
 // Not thread-safe: one AwsClient per worker thread (each owns an HttpClient and so a connection).
@@ -63,6 +66,14 @@ class AwsClient {
   // Returns the 2xx body. Retries per RetryPolicy; throws ttla::Error (kThrottled, kHttp, kAuth,
   // kNetwork, kForbidden) with the AWS error code and message in the text.
   std::string dynamodb(std::string_view operation, std::string_view json_body);
+  // Gives a body returned by dynamodb() back for the next response to reuse (see
+  // HttpClient::recycle): a page loop then allocates its response buffer once.
+  void recycle(std::string&& body);
+
+  // DynamoDB Streams, JSON 1.0: POST / with X-Amz-Target DynamoDBStreams_20120810.<operation>,
+  // signed for "dynamodb", to streams.dynamodb.<region>.<suffix> (or endpoint_url). Only the
+  // reads above are allowed. Returns the 2xx body; errors as for dynamodb().
+  std::string dynamodb_streams(std::string_view operation, std::string_view json_body);
 
   // S3 REST: method GET or HEAD only. `key` is raw (encoded once here). Query parameters are raw.
   // Returns the response (any status: 404 NoSuchLifecycleConfiguration is a normal answer), after

@@ -5,6 +5,7 @@
 
 #include <pugixml.hpp>
 
+#include "aws/xml.h"
 #include "core/error.h"
 #include "core/time.h"
 
@@ -17,24 +18,9 @@ constexpr const char* kQueryId = "m0";
   throw Error(ErrorKind::kParse, "GetMetricData: " + why);
 }
 
-// Query-protocol answers are namespaced; match on the local name only.
-pugi::xml_node child(const pugi::xml_node& parent, std::string_view name) {
-  for (pugi::xml_node c : parent.children()) {
-    std::string_view n = c.name();
-    size_t colon = n.find(':');
-    if (colon != std::string_view::npos) n = n.substr(colon + 1);
-    if (n == name) return c;
-  }
-  return {};
-}
-
-std::vector<pugi::xml_node> members(const pugi::xml_node& list) {
-  std::vector<pugi::xml_node> out;
-  for (pugi::xml_node c : list.children()) {
-    if (c.type() == pugi::node_element) out.push_back(c);
-  }
-  return out;
-}
+// Query-protocol answers are namespaced: members are matched on their local name.
+using aws::xml::member;
+using aws::xml::members;
 
 double parse_double(const std::string& text) {
   errno = 0;
@@ -80,18 +66,18 @@ MetricDataPage parse_get_metric_data(std::string_view xml) {
   if (std::string_view(root.name()).find("GetMetricDataResponse") == std::string_view::npos) {
     malformed(std::string("unexpected root element <") + root.name() + ">");
   }
-  pugi::xml_node result = child(root, "GetMetricDataResult");
+  pugi::xml_node result = member(root, "GetMetricDataResult");
   if (!result) malformed("no GetMetricDataResult");
   MetricDataPage page;
-  page.next_token = child(result, "NextToken").text().as_string();
-  pugi::xml_node results = child(result, "MetricDataResults");
+  page.next_token = member(result, "NextToken").text().as_string();
+  pugi::xml_node results = member(result, "MetricDataResults");
   bool found = false;
   for (pugi::xml_node m : members(results)) {
-    if (std::string_view(child(m, "Id").text().as_string()) != kQueryId) continue;
+    if (std::string_view(member(m, "Id").text().as_string()) != kQueryId) continue;
     found = true;
-    page.status_code = child(m, "StatusCode").text().as_string();
-    std::vector<pugi::xml_node> ts = members(child(m, "Timestamps"));
-    std::vector<pugi::xml_node> vs = members(child(m, "Values"));
+    page.status_code = member(m, "StatusCode").text().as_string();
+    std::vector<pugi::xml_node> ts = members(member(m, "Timestamps"));
+    std::vector<pugi::xml_node> vs = members(member(m, "Values"));
     if (ts.size() != vs.size()) {
       malformed(std::to_string(ts.size()) + " timestamps but " + std::to_string(vs.size()) +
                 " values");

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <algorithm>
 #include <cctype>
@@ -27,9 +27,13 @@
 
 #include "aws/aws_client.h"
 #include "aws/endpoints.h"
+#include "aws/error_body.h"
 #include "aws/http_client.h"
 #include "aws/retry.h"
+#include "aws/url.h"
 #include "core/error.h"
+#include "core/text.h"
+#include "core/time.h"
 
 extern char** environ;
 
@@ -60,8 +64,10 @@ Credentials refresh_or_keep(std::optional<Credentials>& cached, Resolve&& resolv
     cached = resolve(now);
   } catch (const Error& e) {
     if (cached && cached->expiration && *cached->expiration > now) {
-      spdlog::warn("credentials refresh_failed source={} seconds_left={:.0f} error=\"{}\"",
-                   cached->source, *cached->expiration - now, e.what());
+      log::warn("credentials refresh_failed", Fields()
+              .add("source", cached->source)
+              .add("seconds_left", *cached->expiration - now, 0)
+              .add("error", e.what()));
       return *cached;
     }
     throw;
@@ -74,17 +80,6 @@ std::optional<std::string> env(const char* name) {
   const char* v = std::getenv(name);
   if (v == nullptr || *v == '\0') return std::nullopt;
   return std::string(v);
-}
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 std::string expand_home(const std::string& path) {
@@ -100,54 +95,6 @@ std::optional<std::string> read_file(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// RFC 3339 / ISO 8601 UTC instants as AWS sends them: "2026-11-22T10:00:00Z",
-// "2026-11-22T10:00:00.123Z", "2026-11-22T12:00:00+02:00".
-std::optional<double> parse_iso8601(std::string_view text) {
-  std::string s = trim(text);
-  int year, month, day, hour, minute, second, consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
-                  &second, &consumed) != 6 || consumed == 0) {
-    return std::nullopt;
-  }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    return std::nullopt;
-  }
-  std::string_view rest(s);
-  rest.remove_prefix(static_cast<size_t>(consumed));
-  double fraction = 0;
-  if (!rest.empty() && rest.front() == '.') {
-    size_t n = 1;
-    while (n < rest.size() && std::isdigit(static_cast<unsigned char>(rest[n]))) ++n;
-    if (n == 1) return std::nullopt;
-    fraction = std::stod("0" + std::string(rest.substr(0, n)));
-    rest.remove_prefix(n);
-  }
-  int offset_seconds = 0;
-  if (rest == "Z" || rest == "z") {
-    rest = {};
-  } else if (!rest.empty() && (rest.front() == '+' || rest.front() == '-')) {
-    int sign = rest.front() == '-' ? -1 : 1;
-    int oh = 0, om = 0;
-    std::string off(rest.substr(1));
-    if (std::sscanf(off.c_str(), "%2d:%2d", &oh, &om) != 2 &&
-        std::sscanf(off.c_str(), "%2d%2d", &oh, &om) != 2) {
-      return std::nullopt;
-    }
-    offset_seconds = sign * (oh * 3600 + om * 60);
-    rest = {};
-  }
-  if (!rest.empty()) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  time_t t = timegm(&tm);
-  return static_cast<double>(t) - offset_seconds + fraction;
 }
 
 // What one provider found: credentials, or why not. `stop` marks a provider that is configured
@@ -192,7 +139,7 @@ IniFile parse_ini(const std::string& text) {
   std::string raw;
   while (std::getline(in, raw)) {
     if (!raw.empty() && raw.back() == '\r') raw.pop_back();
-    std::string line = trim(raw);
+    std::string line(trim(raw));
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[') {
       size_t close = line.find(']');
@@ -201,17 +148,17 @@ IniFile parse_ini(const std::string& text) {
         current = nullptr;
         continue;
       }
-      current = &file[trim(line.substr(1, close - 1))];
+      current = &file[std::string(trim(line.substr(1, close - 1)))];
       continue;
     }
     if (current == nullptr) continue;
     size_t eq = line.find('=');
     if (eq == std::string::npos) continue;
-    std::string key = lower(trim(line.substr(0, eq)));
-    std::string value = trim(line.substr(eq + 1));
+    std::string key = to_lower(trim(line.substr(0, eq)));
+    std::string value(trim(line.substr(eq + 1)));
     // Inline comments need whitespace before the marker, as in botocore.
     for (const char* marker : {" #", "\t#", " ;", "\t;"}) {
-      if (size_t c = value.find(marker); c != std::string::npos) value = trim(value.substr(0, c));
+      if (size_t c = value.find(marker); c != std::string::npos) value = std::string(trim(value.substr(0, c)));
     }
     if (std::isspace(static_cast<unsigned char>(raw[0]))) {
       if (!parent.empty()) (*current)[parent + "." + key] = value;  // nested sub-setting
@@ -260,7 +207,7 @@ std::optional<IniSection> lookup_profile(const SharedFiles& f, const std::string
         std::string normal = section;
         if (normal.rfind("profile", 0) == 0 && normal.size() > 7 &&
             std::isspace(static_cast<unsigned char>(normal[7]))) {
-          normal = "profile " + trim(normal.substr(7));
+          normal = "profile " + std::string(trim(normal.substr(7)));
         }
         if (normal != name) continue;
         in_config = true;
@@ -412,7 +359,7 @@ ProcessOutput run_process(const std::vector<std::string>& argv, int timeout_ms) 
 }
 
 std::string first_line(const std::string& text) {
-  std::string t = trim(text);
+  std::string t(trim(text));
   size_t nl = t.find('\n');
   if (nl != std::string::npos) t = t.substr(0, nl);
   if (t.size() > 200) t = t.substr(0, 200) + "...";
@@ -667,29 +614,17 @@ HttpResult fetch_with_retries(HttpClient& client, const HttpRequest& request, in
     auto delay = policy.next_delay(attempt, cls, elapsed, std::nullopt, timeout);
     if (!delay) return result;
     const auto* resp = std::get_if<HttpResponse>(&result);
-    spdlog::warn("credentials retry url={} attempt={} reason={} delay_s={:.2f}",
-                 request.url.substr(0, request.url.find('?')), attempt,
-                 resp == nullptr ? (timeout ? "timeout" : "connection_error")
-                 : cls == RetryClass::kThrottling ? "throttle"
-                 : resp->status >= 500            ? "5xx"
-                                                  : "http_" + std::to_string(resp->status),
-                 *delay);
+    log::warn("credentials retry",
+              Fields()
+                  .add("url", request.url.substr(0, request.url.find('?')))
+                  .add("attempt", attempt)
+                  .add("reason", resp == nullptr                    ? (timeout ? "timeout" : "connection_error")
+                                 : cls == RetryClass::kThrottling ? "throttle"
+                                 : resp->status >= 500            ? "5xx"
+                                                                  : "http_" + std::to_string(resp->status))
+                  .add("delay_s", *delay, 2));
     std::this_thread::sleep_for(std::chrono::duration<double>(*delay));
   }
-}
-
-std::optional<std::string> host_of(const std::string& url) {
-  size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return std::nullopt;
-  size_t start = scheme + 3;
-  size_t end = url.find_first_of("/?#", start);
-  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
-  if (size_t at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
-  if (!authority.empty() && authority[0] == '[') {
-    size_t close = authority.find(']');
-    return close == std::string::npos ? std::nullopt : std::optional(authority.substr(0, close + 1));
-  }
-  return authority.substr(0, authority.find(':'));
 }
 
 Credentials credentials_from_json(const nlohmann::json& doc, const char* token_field,
@@ -735,7 +670,7 @@ ProviderResult from_web_identity_with(const std::string& token_file_in, const st
   // The token file is rotated by the platform: read it on every fetch.
   auto token = read_file(*token_file);
   if (!token) return failed("cannot read token file " + *token_file);
-  std::string token_text = trim(*token);
+  std::string token_text(trim(*token));
   if (token_text.empty()) return failed("token file " + *token_file + " is empty");
   std::string endpoint = sts_endpoint(region, profile);
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
@@ -775,7 +710,7 @@ ProviderResult from_web_identity_with(const std::string& token_file_in, const st
   c.access_key_id = trim(creds.child_value("AccessKeyId"));
   c.secret_access_key = trim(creds.child_value("SecretAccessKey"));
   c.session_token = trim(creds.child_value("SessionToken"));
-  std::string exp = trim(creds.child_value("Expiration"));
+  std::string exp(trim(creds.child_value("Expiration")));
   if (c.access_key_id.empty() || c.secret_access_key.empty() || c.session_token.empty()) {
     return failed(where + ": response lacks Credentials");
   }
@@ -791,16 +726,14 @@ ProviderResult from_web_identity_with(const std::string& token_file_in, const st
 bool allowed_container_host(const std::string& url) {
   // Plain http is only acceptable to a link-local agent or this machine; anything else must be
   // https, or the credentials (and our authorization token) travel in the clear.
-  if (url.rfind("https://", 0) == 0) return true;
-  if (url.rfind("http://", 0) != 0) return false;
-  auto host = host_of(url);
-  if (!host) return false;
-  static const char* allowed[] = {"169.254.170.2", "169.254.170.23", "[fd00:ec2::23]", "localhost",
-                                  "[::1]"};
-  for (const char* a : allowed) {
-    if (*host == a) return true;
+  std::optional<Url> parsed = parse_url(url);
+  if (!parsed) return false;
+  if (parsed->scheme == "https") return true;
+  if (parsed->scheme != "http") return false;
+  for (const char* agent : {"169.254.170.2", "169.254.170.23", "[fd00:ec2::23]"}) {
+    if (parsed->host == agent) return true;
   }
-  return host->rfind("127.", 0) == 0;
+  return is_loopback_host(parsed->host);
 }
 
 ProviderResult from_container() {
@@ -820,7 +753,7 @@ ProviderResult from_container() {
   if (auto token_file = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
     token = read_file(*token_file);
     if (!token) return failed("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + *token_file);
-    *token = trim(*token);
+    *token = std::string(trim(*token));
   } else if (auto t = env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
     token = *t;
   }
@@ -841,7 +774,8 @@ ProviderResult from_container() {
   HttpClient client(ho);
   HttpResult result = fetch_with_retries(client, req, 3);
   // The URL may carry the relative URI's secret-ish id; show only the host.
-  std::string where = "endpoint " + host_of(url).value_or("?");
+  std::optional<Url> parsed = parse_url(url);
+  std::string where = "endpoint " + (parsed ? parsed->host : std::string("?"));
   if (auto* err = std::get_if<TransportError>(&result)) {
     return failed(where + ": " + describe_transport(*err));
   }
@@ -862,7 +796,7 @@ ProviderResult from_container() {
 // EC2 instance metadata, IMDSv2 only (no fallback to the token-less v1 protocol).
 
 ProviderResult from_imds() {
-  if (auto disabled = env("AWS_EC2_METADATA_DISABLED"); disabled && lower(*disabled) == "true") {
+  if (auto disabled = env("AWS_EC2_METADATA_DISABLED"); disabled && to_lower(*disabled) == "true") {
     return not_found("disabled (AWS_EC2_METADATA_DISABLED=true)");
   }
   std::string endpoint = env("AWS_EC2_METADATA_SERVICE_ENDPOINT").value_or("http://169.254.169.254");
@@ -888,7 +822,7 @@ ProviderResult from_imds() {
     return not_found("token request to " + endpoint + " returned HTTP " +
                      std::to_string(token_resp.status));
   }
-  std::string token = trim(token_resp.body);
+  std::string token(trim(token_resp.body));
 
   auto get = [&](const std::string& path) {
     HttpRequest r;
@@ -975,11 +909,14 @@ class DefaultChain final : public CredentialsProvider {
     for (const Step& step : steps) {
       ProviderResult r = step.run();
       if (r.credentials) {
-        spdlog::info("credentials resolved source={} temporary={} expires_in_s={}",
-                     r.credentials->source, !r.credentials->session_token.empty(),
-                     r.credentials->expiration
-                         ? std::to_string(static_cast<int64_t>(*r.credentials->expiration - wall_now()))
-                         : std::string("never"));
+        log::info("credentials resolved",
+                  Fields()
+                      .add("source", r.credentials->source)
+                      .add("temporary", !r.credentials->session_token.empty())
+                      .add("expires_in_s", r.credentials->expiration
+                                               ? std::to_string(static_cast<int64_t>(
+                                                     *r.credentials->expiration - wall_now()))
+                                               : std::string("never")));
         return *r.credentials;
       }
       tried.push_back(std::string(step.name) + ": " + r.reason);
@@ -1014,10 +951,10 @@ class AssumeRoleProvider final : public CredentialsProvider {
       Credentials base = base_->get();
       Credentials c = assume_role(base, params_);
       c.source = "assume_role:" + params_.role_arn + "<-" + base.source;
-      spdlog::info("credentials assumed role={} session={} expires_in_s={}", params_.role_arn,
-                   params_.session_name,
+      log::info("credentials assumed", Fields().add("role", params_.role_arn).add("session",
+                   params_.session_name).add("expires_in_s",
                    c.expiration ? std::to_string(static_cast<int64_t>(*c.expiration - now))
-                                : std::string("never"));
+                                : std::string("never")));
       return c;
     });
   }
@@ -1055,8 +992,7 @@ class StaticProvider final : public CredentialsProvider {
 
 }  // namespace
 
-std::shared_ptr<CredentialsProvider> make_default_chain(ChainOptions options) {
-  if (options.role_arn.empty()) return std::make_shared<DefaultChain>(std::move(options));
+AssumeRoleParams assume_role_params(const ChainOptions& options) {
   AssumeRoleParams params;
   params.role_arn = options.role_arn;
   params.external_id = options.external_id;
@@ -1064,6 +1000,12 @@ std::shared_ptr<CredentialsProvider> make_default_chain(ChainOptions options) {
   params.region = options.region;
   params.profile = options.profile;
   params.target_endpoint_url = options.target_endpoint_url;
+  return params;
+}
+
+std::shared_ptr<CredentialsProvider> make_default_chain(ChainOptions options) {
+  if (options.role_arn.empty()) return std::make_shared<DefaultChain>(std::move(options));
+  AssumeRoleParams params = assume_role_params(options);
   ChainOptions base = options;
   base.role_arn.clear();
   base.external_id.clear();
@@ -1172,7 +1114,7 @@ Credentials assume_role(const Credentials& base, const AssumeRoleParams& p) {
   if (c.access_key_id.empty() || c.secret_access_key.empty() || c.session_token.empty()) {
     throw Error(ErrorKind::kAuth, where + ": response lacks Credentials");
   }
-  std::string exp = trim(creds.child_value("Expiration"));
+  std::string exp(trim(creds.child_value("Expiration")));
   c.expiration = parse_iso8601(exp);
   if (!c.expiration) throw Error(ErrorKind::kAuth, where + ": Expiration '" + exp + "' is not ISO 8601");
   c.source = "assume_role:" + p.role_arn;

@@ -85,6 +85,10 @@ Credentials assume_role(const Credentials& base, const AssumeRoleParams& params)
 // The STS endpoint for `region` (regional; global when empty), configured endpoints first.
 std::string sts_endpoint(const std::string& region, const std::string& profile);
 
+// The AssumeRole of `options.role_arn` (its external id, session name, region, profile and
+// loopback guard).
+AssumeRoleParams assume_role_params(const ChainOptions& options);
+
 // Thread-safe, caching chain. Environment is read when each provider is tried.
 std::shared_ptr<CredentialsProvider> make_default_chain(ChainOptions options = {});
 // Assumes `params.role_arn` with `base`'s credentials; cached, refreshed before expiry.

@@ -5,6 +5,8 @@
 #include <optional>
 
 #include "aws/credentials.h"
+#include "aws/url.h"
+#include "core/text.h"
 
 namespace ttla::aws {
 namespace {
@@ -15,17 +17,7 @@ std::optional<std::string> env(const std::string& name) {
   return std::string(v);
 }
 
-bool is_true(const std::string& v) {
-  std::string l;
-  for (char c : v) l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return l == "true";
-}
-
-std::string upper(std::string_view s) {
-  std::string out;
-  for (char c : s) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
+bool is_true(const std::string& v) { return to_lower(v) == "true"; }
 
 }  // namespace
 
@@ -48,7 +40,7 @@ std::string configured_endpoint(std::string_view service_id, const std::string& 
   };
   if (auto ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"); ignore && is_true(*ignore)) return {};
   if (is_true(setting("ignore_configured_endpoint_urls"))) return {};
-  if (auto v = env("AWS_ENDPOINT_URL_" + upper(service_id))) return *v;
+  if (auto v = env("AWS_ENDPOINT_URL_" + to_upper(service_id))) return *v;
   if (std::string services = setting("services"); !services.empty()) {
     IniSection section = config_section("services " + services);
     auto it = section.find(std::string(service_id) + ".endpoint_url");
@@ -72,16 +64,8 @@ std::string public_endpoint(std::string_view service_id, const std::string& regi
 }
 
 bool is_loopback_url(const std::string& url) {
-  size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return false;
-  std::string host = url.substr(scheme + 3);
-  host = host.substr(0, host.find_first_of("/?#"));
-  if (size_t at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
-  if (!host.empty() && host[0] == '[') return host.rfind("[::1]", 0) == 0;
-  host = host.substr(0, host.find(':'));
-  if (host == "localhost") return true;
-  if (host.rfind("127.", 0) != 0) return false;
-  return host.find_first_not_of("0123456789.") == std::string::npos;  // a literal, not a name
+  std::optional<Url> parsed = parse_url(url);
+  return parsed && is_loopback_host(parsed->host);
 }
 
 }  // namespace ttla::aws

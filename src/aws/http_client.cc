@@ -1,13 +1,15 @@
 #include "aws/http_client.h"
 
 #include <curl/curl.h>
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <stdexcept>
 #include <string_view>
+
+#include "core/text.h"
 
 namespace ttla::aws {
 
@@ -35,20 +37,6 @@ struct CurlSlistDeleter {
 };
 using CurlEasyPtr = std::unique_ptr<CURL, CurlEasyDeleter>;
 using CurlSlistPtr = std::unique_ptr<curl_slist, CurlSlistDeleter>;
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 // Query strings may carry presigned credentials (X-Amz-Credential, X-Amz-Security-Token), so
 // messages and logs only ever show scheme, host and path.
@@ -137,6 +125,9 @@ struct HttpClient::Impl {
   // Per-transfer state the callbacks write into.
   HttpResponse* response = nullptr;
   bool too_large = false;
+  // A body buffer handed back by recycle(), reused by the next response.
+  std::string spare;
+  bool expect_body = true;  // false for HEAD, whose Content-Length is the object's, not a body's
 
   static size_t on_body(char* data, size_t size, size_t nmemb, void* user) {
     auto* self = static_cast<Impl*>(user);
@@ -163,6 +154,20 @@ struct HttpClient::Impl {
     if (colon == std::string_view::npos) return n;  // blank line ending the block, or junk
     self->response->headers.emplace_back(to_lower(trim(line.substr(0, colon))),
                                          std::string(trim(line.substr(colon + 1))));
+    if (self->expect_body && self->response->headers.back().first == "content-length") {
+      // One allocation of the announced size (plus the parsers' padding) instead of growing by
+      // doubling; a body over the cap is refused before its first byte anyway.
+      const std::string& v = self->response->headers.back().second;
+      size_t length = 0;
+      bool digits = !v.empty() && v.size() <= 12;
+      for (char c : v) {
+        if (c < '0' || c > '9') digits = false;
+        else length = length * 10 + static_cast<size_t>(c - '0');
+      }
+      if (digits && length <= self->options.max_response_bytes) {
+        self->response->body.reserve(length + kBodyPadding);
+      }
+    }
     return n;
   }
 
@@ -182,6 +187,10 @@ HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>()) {
 
 HttpClient::~HttpClient() = default;
 
+void HttpClient::recycle(std::string&& body) {
+  if (body.capacity() > impl_->spare.capacity()) impl_->spare = std::move(body);
+}
+
 HttpResult HttpClient::perform(const HttpRequest& request) {
   CURL* h = impl_->easy.get();
   const HttpOptions& opt = impl_->options;
@@ -190,8 +199,11 @@ HttpResult HttpClient::perform(const HttpRequest& request) {
   curl_easy_reset(h);
   impl_->error_buffer[0] = '\0';
   impl_->too_large = false;
+  impl_->expect_body = request.method != "HEAD";
 
   HttpResponse response;
+  response.body.swap(impl_->spare);
+  response.body.clear();
   impl_->response = &response;
 
   auto fail = [&](TransportError::Kind kind, std::string message) -> HttpResult {
@@ -286,16 +298,24 @@ HttpResult HttpClient::perform(const HttpRequest& request) {
     if (kind == TransportError::Kind::kTooLarge) {
       text = "response exceeds " + std::to_string(opt.max_response_bytes) + " bytes";
     }
-    spdlog::debug("http transport_error method={} url={} kind={} curl_code={} elapsed_ms={:.1f}",
-                  m, redact_url(request.url), kind_name(kind), static_cast<int>(rc), elapsed_ms);
+    log::debug("http transport_error", Fields()
+            .add("method", m)
+            .add("url", redact_url(request.url))
+            .add("kind", kind_name(kind))
+            .add("curl_code", static_cast<int>(rc))
+            .add("elapsed_ms", elapsed_ms, 1));
     return fail(kind, "curl: " + text);
   }
 
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
   impl_->response = nullptr;
   // Header values are never logged: they may be Authorization or X-Amz-Security-Token.
-  spdlog::debug("http request method={} url={} status={} bytes={} elapsed_ms={:.1f}", m,
-                redact_url(request.url), response.status, response.body.size(), elapsed_ms);
+  log::debug("http request", Fields()
+          .add("method", m)
+          .add("url", redact_url(request.url))
+          .add("status", response.status)
+          .add("bytes", response.body.size())
+          .add("elapsed_ms", elapsed_ms, 1));
   return response;
 }
 

@@ -60,7 +60,14 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
+  // Response bodies are read into one buffer per client, sized from Content-Length plus
+  // kBodyPadding spare bytes (simdjson reads up to 64 bytes past a document's end), so a body is
+  // allocated once instead of growing chunk by chunk.
   HttpResult perform(const HttpRequest& request);
+  // Hands a body back once the caller is done with it: the next response reuses its allocation
+  // (the larger of it and the buffer already kept). Page loops call this to keep memory flat.
+  void recycle(std::string&& body);
+  static constexpr size_t kBodyPadding = 64;
 
  private:
   struct Impl;

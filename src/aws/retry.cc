@@ -1,8 +1,5 @@
 #include "aws/retry.h"
 
-#include <nlohmann/json.hpp>
-#include <pugixml.hpp>
-
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -41,45 +38,6 @@ bool contains(auto& list, std::string_view code) {
   return std::find(list.begin(), list.end(), code) != list.end();
 }
 
-std::string_view trim_leading(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' ||
-                        s.front() == '\n' || s.front() == '\xEF' || s.front() == '\xBB' ||
-                        s.front() == '\xBF')) {
-    s.remove_prefix(1);
-  }
-  return s;
-}
-
-// "com.amazon.coral.availability#ThrottlingException" -> "ThrottlingException"; some services
-// append ":http://internal.amazon.com/..." which is dropped as well.
-std::string short_code(std::string_view raw) {
-  if (size_t hash = raw.rfind('#'); hash != std::string_view::npos) raw.remove_prefix(hash + 1);
-  if (size_t colon = raw.find(':'); colon != std::string_view::npos) raw = raw.substr(0, colon);
-  while (!raw.empty() && raw.back() == ' ') raw.remove_suffix(1);
-  return std::string(raw);
-}
-
-std::string json_field(std::string_view body, std::initializer_list<const char*> names) {
-  nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_object()) return {};
-  for (const char* name : names) {
-    auto it = doc.find(name);
-    if (it != doc.end() && it->is_string()) return it->get<std::string>();
-  }
-  return {};
-}
-
-std::string xml_field(std::string_view body, const char* element) {
-  pugi::xml_document doc;
-  if (!doc.load_buffer(body.data(), body.size())) return {};
-  // S3: <Error><Code>; STS/query: <ErrorResponse><Error><Code>. Only an Error element's child
-  // counts, so a success document that happens to contain <Code> is not an error.
-  std::string xpath = std::string("//Error/") + element;
-  pugi::xpath_node node = doc.select_node(xpath.c_str());
-  if (!node) return {};
-  return node.node().child_value();
-}
-
 }  // namespace
 
 RetryClass classify(bool transport_error, long http_status, std::string_view aws_error_code) {
@@ -96,22 +54,6 @@ RetryClass classify(bool transport_error, long http_status, std::string_view aws
   // 3xx (we never follow redirects: an S3 region redirect is a configuration problem), 4xx and
   // the other 5xx are final.
   return RetryClass::kFatal;
-}
-
-std::string aws_error_code(std::string_view body) {
-  std::string_view s = trim_leading(body);
-  if (s.empty()) return {};
-  if (s.front() == '{') return short_code(json_field(s, {"__type", "code", "Code"}));
-  if (s.front() == '<') return xml_field(s, "Code");
-  return {};
-}
-
-std::string aws_error_message(std::string_view body) {
-  std::string_view s = trim_leading(body);
-  if (s.empty()) return {};
-  if (s.front() == '{') return json_field(s, {"message", "Message", "errorMessage"});
-  if (s.front() == '<') return xml_field(s, "Message");
-  return {};
 }
 
 RetryPolicy::RetryPolicy(RetryOptions options, uint64_t seed)

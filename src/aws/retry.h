@@ -26,11 +26,6 @@ enum class RetryClass { kNone, kThrottling, kTransient, kFatal };
 // `aws_error_code` is the short code ("ThrottlingException", "SlowDown"), may be empty.
 RetryClass classify(bool transport_error, long http_status, std::string_view aws_error_code);
 
-// Extract the short error code from a DynamoDB JSON error body ("com.amazon...#ThrottlingException"
-// -> "ThrottlingException") or an S3/STS XML error body (<Code>SlowDown</Code>). Empty if none.
-std::string aws_error_code(std::string_view body);
-std::string aws_error_message(std::string_view body);
-
 class RetryPolicy {
  public:
   static constexpr int kRetryCost = 5;

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "core/error.h"
 
@@ -101,7 +101,7 @@ std::vector<HistoryPoint> HistoryStore::load(const std::string& target) const {
       points.push_back(std::move(*p));
     } else {
       // A torn write from an older version or a hand edit must not stop the audit.
-      spdlog::warn("history: skipping corrupt line file={} line={}", path, line_no);
+      log::warn("history: skipping corrupt line", Fields().add("file", path).add("line", line_no));
     }
   }
   return points;

@@ -382,10 +382,10 @@ std::optional<TargetConfig> parse_target(Validator& v, const Kinds& kinds, const
 
 }  // namespace
 
-ConfigResult parse_config_for(const std::vector<const KindConfig*>& kinds, const std::string& yaml_text,
-                             const std::string& source_name) {
-  ConfigResult result;
-  Validator v;
+namespace {
+
+// The document, or an error (syntax, empty, not a mapping) in `errors`.
+std::optional<YAML::Node> load_root(const std::string& yaml_text, std::vector<ConfigError>& errors) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -394,22 +394,24 @@ ConfigResult parse_config_for(const std::vector<const KindConfig*>& kinds, const
     std::ostringstream msg;
     msg << "yaml syntax error at line " << e.mark.line + 1 << ", column " << e.mark.column + 1
         << ": " << e.msg;
-    result.errors.push_back({"", msg.str()});
-    return result;
+    errors.push_back({"", msg.str()});
+    return std::nullopt;
   }
-
-  Config config;
-  config.source_path = source_name;
   if (root.IsNull()) {
-    result.errors.push_back({"", "config is empty: expected a mapping with a \"targets\" list"});
-    return result;
+    errors.push_back({"", "config is empty: expected a mapping with a \"targets\" list"});
+    return std::nullopt;
   }
   if (!root.IsMap()) {
-    result.errors.push_back({"", "expected a mapping at the top level, got " +
-                                     Validator::describe(root)});
-    return result;
+    errors.push_back({"", "expected a mapping at the top level, got " + Validator::describe(root)});
+    return std::nullopt;
   }
+  return root;
+}
 
+// The top-level keys other than `targets`: anomalies, state_dir, and `defaults` (checked here
+// once, applied per target). Returns the defaults node (null when absent).
+YAML::Node parse_top_level(Validator& v, const std::vector<const KindConfig*>& kinds,
+                           const YAML::Node& root, Config& config) {
   YAML::Node defaults;
   v.each_key(root, "", kTopLevelKeys,
              [&](const std::string& key, const YAML::Node& n, const std::string& p) {
@@ -435,6 +437,12 @@ ConfigResult parse_config_for(const std::vector<const KindConfig*>& kinds, const
     }
   });
 
+  return defaults;
+}
+
+// Every target, in order; duplicate names are errors.
+void parse_targets(Validator& v, const std::vector<const KindConfig*>& kinds, const YAML::Node& root,
+                   const YAML::Node& defaults, Config& config) {
   const YAML::Node targets = root["targets"];
   if (!targets) {
     v.error("", "missing required key \"targets\"");
@@ -459,6 +467,20 @@ ConfigResult parse_config_for(const std::vector<const KindConfig*>& kinds, const
     }
   }
 
+}
+
+}  // namespace
+
+ConfigResult parse_config_for(const std::vector<const KindConfig*>& kinds, const std::string& yaml_text,
+                             const std::string& source_name) {
+  ConfigResult result;
+  const std::optional<YAML::Node> root = load_root(yaml_text, result.errors);
+  if (!root) return result;
+  Validator v;
+  Config config;
+  config.source_path = source_name;
+  const YAML::Node defaults = parse_top_level(v, kinds, *root, config);
+  parse_targets(v, kinds, *root, defaults, config);
   result.errors = v.take();
   if (result.errors.empty()) result.config = std::move(config);
   return result;

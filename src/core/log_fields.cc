@@ -65,43 +65,56 @@ std::string format_log_number(double value) {
   return out;
 }
 
-Fields& Fields::add_raw(std::string_view key, std::string_view text) {
-  if (!text_.empty()) text_ += ' ';
-  text_.append(key);
-  text_ += '=';
-  text_.append(text);
-  return *this;
+std::string logfmt_field_value(const LogValue& value, bool quote_typed) {
+  if (const auto* s = std::get_if<std::string>(&value)) {
+    if (quote_typed && logfmt_value_is_typed(*s)) {
+      // "123" as a target name stays a string when read back: a quoted value is never typed.
+      // Built by appending, not `"\"" + std::string(...)`: GCC 12 at -O3 reports a false
+      // -Wrestrict on that operator+ (GCC bug 105329).
+      std::string quoted;
+      quoted.reserve(s->size() + 2);
+      quoted += '"';
+      quoted.append(*s);
+      quoted += '"';
+      return quoted;
+    }
+    return logfmt_value(*s);
+  }
+  if (const auto* i = std::get_if<int64_t>(&value)) return std::to_string(*i);
+  if (const auto* u = std::get_if<uint64_t>(&value)) return std::to_string(*u);
+  if (const auto* d = std::get_if<double>(&value)) return format_log_number(*d);
+  return std::get<bool>(value) ? "true" : "false";
+}
+
+std::string Fields::str() const {
+  std::string text;
+  for (const LogField& f : items_) {
+    if (!text.empty()) text += ' ';
+    text += f.key;
+    text += '=';
+    text += logfmt_field_value(f.value, true);
+  }
+  return text;
 }
 
 Fields& Fields::add(std::string_view key, std::string_view value) {
-  if (logfmt_value_is_typed(value)) {
-    // "123" as a target name stays a string in JSON logs: a quoted value is never typed.
-    // Built by appending, not `"\"" + std::string(...)`: GCC 12 at -O3 reports a false
-    // -Wrestrict on that operator+ (GCC bug 105329).
-    std::string quoted;
-    quoted.reserve(value.size() + 2);
-    quoted += '"';
-    quoted.append(value);
-    quoted += '"';
-    return add_raw(key, quoted);
-  }
-  return add_raw(key, logfmt_value(value));
+  items_.push_back({std::string(key), std::string(value)});
+  return *this;
 }
 
 Fields& Fields::add(std::string_view key, double value) {
-  return add_raw(key, format_log_number(value));
+  items_.push_back({std::string(key), value});
+  return *this;
 }
 
-Fields& Fields::add(std::string_view key, int64_t value) {
-  return add_raw(key, std::to_string(value));
-}
-
-Fields& Fields::add(std::string_view key, uint64_t value) {
-  return add_raw(key, std::to_string(value));
+Fields& Fields::add(std::string_view key, double value, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  return add(key, std::isfinite(value) ? std::round(value * scale) / scale : value);
 }
 
 Fields& Fields::add(std::string_view key, bool value) {
-  return add_raw(key, value ? "true" : "false");
+  items_.push_back({std::string(key), value});
+  return *this;
 }
 
 }  // namespace ttla

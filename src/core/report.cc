@@ -210,81 +210,107 @@ Status status_member(const json& j, const std::string& where) {
   return status_from_string(text);
 }
 
-TargetReport target_from_json(const json& j, const std::string& where) {
-  if (!j.is_object()) parse_error(where + ": not an object");
-  TargetReport t;
-  t.name = member<std::string>(j, "name", where);
-  t.kind = member<std::string>(j, "kind", where);
-  t.status = status_member(j, where);
-  if (j.contains("error") && !j.at("error").is_null()) t.error = member<std::string>(j, "error", where);
-
+ScanInfo scan_from_json(const json& j, const std::string& where) {
   const std::string sw = where + ".scan";
   const json& scan = j.contains("scan") ? j.at("scan") : json();
-  t.scan.mode = member<std::string>(scan, "mode", sw);
-  t.scan.items_scanned = member<uint64_t>(scan, "items_scanned", sw);
-  t.scan.segments_total = member<uint64_t>(scan, "segments_total", sw);
-  t.scan.segments_scanned = member<uint64_t>(scan, "segments_scanned", sw);
-  t.scan.consumed_read_units = member<double>(scan, "consumed_read_units", sw);
-  t.scan.duration_seconds = member<double>(scan, "duration_seconds", sw);
-  t.scan.requests = member_or<uint64_t>(scan, "requests", 0, sw);
-  t.scan.sample_fraction = member_or<double>(scan, "sample_fraction", 1.0, sw);
+  ScanInfo out;
+  out.mode = member<std::string>(scan, "mode", sw);
+  out.items_scanned = member<uint64_t>(scan, "items_scanned", sw);
+  out.segments_total = member<uint64_t>(scan, "segments_total", sw);
+  out.segments_scanned = member<uint64_t>(scan, "segments_scanned", sw);
+  out.consumed_read_units = member<double>(scan, "consumed_read_units", sw);
+  out.duration_seconds = member<double>(scan, "duration_seconds", sw);
+  out.requests = member_or<uint64_t>(scan, "requests", 0, sw);
+  out.sample_fraction = member_or<double>(scan, "sample_fraction", 1.0, sw);
   if (scan.contains("full_scan_read_units_estimate") && !scan.at("full_scan_read_units_estimate").is_null()) {
-    t.scan.full_scan_read_units_estimate = member<double>(scan, "full_scan_read_units_estimate", sw);
+    out.full_scan_read_units_estimate = member<double>(scan, "full_scan_read_units_estimate", sw);
   }
-  if (scan.contains("seed") && !scan.at("seed").is_null()) t.scan.seed = member<uint64_t>(scan, "seed", sw);
+  if (scan.contains("seed") && !scan.at("seed").is_null()) out.seed = member<uint64_t>(scan, "seed", sw);
+  return out;
+}
 
+SampleState sample_from_json(const json& sj, const std::string& w) {
+  SampleState st;
+  st.table = member<std::string>(sj, "table", w);
+  st.fraction = member<double>(sj, "fraction", w);
+  st.seed = member<uint64_t>(sj, "seed", w);
+  st.total_segments = member<uint64_t>(sj, "total_segments", w);
+  st.planned_segments = member<uint64_t>(sj, "planned_segments", w);
+  st.shard_index = member<int>(sj, "shard_index", w);
+  st.shard_count = member<int>(sj, "shard_count", w);
+  st.budget_stopped = member_or<bool>(sj, "budget_stopped", false, w);
+  const json& segs = member<json>(sj, "segments", w);
+  if (!segs.is_array()) parse_error(w + ".segments: not an array");
+  for (const json& g : segs) {
+    SampledSegment seg;
+    seg.segment = member<uint64_t>(g, "segment", w + ".segments");
+    auto classes = member<std::vector<uint64_t>>(g, "classes", w + ".segments");
+    if (classes.size() != seg.classes.size()) parse_error(w + ".segments: wrong class count");
+    std::copy(classes.begin(), classes.end(), seg.classes.begin());
+    seg.scanned = member<uint64_t>(g, "scanned", w + ".segments");
+    seg.units = member<double>(g, "units", w + ".segments");
+    st.segments.push_back(seg);
+  }
+  return st;
+}
+
+// The mergeable state a shard report carries: stats, estimates, class estimates, sample plan.
+void state_from_json(const json& j, const std::string& where, TargetReport& t) {
   if (!j.contains("state")) {
     parse_error(where + " (" + t.name + "): no \"state\"; only shard reports (written with state) can be merged");
   }
   const json& state = j.at("state");
-  t.stats = TargetStats::from_state(member<json>(state, "stats", where + ".state"));
-  t.expired_estimate = member_or<double>(state, "expired_estimate", 0.0, where + ".state");
-  auto ci = member_or<std::vector<double>>(state, "ci95", {0, 0}, where + ".state");
-  if (ci.size() != 2) parse_error(where + ".state.ci95: expected two numbers");
+  const std::string w = where + ".state";
+  t.stats = TargetStats::from_state(member<json>(state, "stats", w));
+  t.expired_estimate = member_or<double>(state, "expired_estimate", 0.0, w);
+  auto ci = member_or<std::vector<double>>(state, "ci95", {0, 0}, w);
+  if (ci.size() != 2) parse_error(w + ".ci95: expected two numbers");
   t.ci95 = {ci[0], ci[1]};
   t.has_expired = j.contains("expired");
   // `expired` is null when the target measured nothing (failed, or stopped before any item).
   const json expired = t.has_expired ? j.at("expired") : json();
   if (!expired.is_null()) t.estimated = member<bool>(expired, "estimated", where + ".expired");
   t.findings_measured =
-      member_or<bool>(state, "findings_measured", t.has_expired ? !expired.is_null() : t.status != Status::kFailed,
-                      where + ".state");
-  t.expired_bytes_measured = member_or<bool>(state, "expired_bytes_measured", true, where + ".state");
+      member_or<bool>(state, "findings_measured", t.has_expired ? !expired.is_null() : t.status != Status::kFailed, w);
+  t.expired_bytes_measured = member_or<bool>(state, "expired_bytes_measured", true, w);
   if (state.contains("class_estimates")) {
-    auto rows = member<std::vector<std::vector<double>>>(state, "class_estimates", where + ".state");
-    if (rows.size() != t.class_estimates.size()) parse_error(where + ".state.class_estimates: wrong size");
+    auto rows = member<std::vector<std::vector<double>>>(state, "class_estimates", w);
+    if (rows.size() != t.class_estimates.size()) parse_error(w + ".class_estimates: wrong size");
     for (size_t c = 0; c < rows.size(); ++c) {
-      if (rows[c].size() != 3) parse_error(where + ".state.class_estimates: expected [estimate, low, high]");
+      if (rows[c].size() != 3) parse_error(w + ".class_estimates: expected [estimate, low, high]");
       t.class_estimates[c] = {rows[c][0], rows[c][1], rows[c][2]};
     }
   }
-  if (state.contains("sample")) {
-    const json& sj = state.at("sample");
-    const std::string w = where + ".state.sample";
-    SampleState st;
-    st.table = member<std::string>(sj, "table", w);
-    st.fraction = member<double>(sj, "fraction", w);
-    st.seed = member<uint64_t>(sj, "seed", w);
-    st.total_segments = member<uint64_t>(sj, "total_segments", w);
-    st.planned_segments = member<uint64_t>(sj, "planned_segments", w);
-    st.shard_index = member<int>(sj, "shard_index", w);
-    st.shard_count = member<int>(sj, "shard_count", w);
-    st.budget_stopped = member_or<bool>(sj, "budget_stopped", false, w);
-    const json& segs = member<json>(sj, "segments", w);
-    if (!segs.is_array()) parse_error(w + ".segments: not an array");
-    for (const json& g : segs) {
-      SampledSegment seg;
-      seg.segment = member<uint64_t>(g, "segment", w + ".segments");
-      auto classes = member<std::vector<uint64_t>>(g, "classes", w + ".segments");
-      if (classes.size() != seg.classes.size()) parse_error(w + ".segments: wrong class count");
-      std::copy(classes.begin(), classes.end(), seg.classes.begin());
-      seg.scanned = member<uint64_t>(g, "scanned", w + ".segments");
-      seg.units = member<double>(g, "units", w + ".segments");
-      st.segments.push_back(seg);
-    }
-    t.sample = std::move(st);
-  }
+  if (state.contains("sample")) t.sample = sample_from_json(state.at("sample"), w + ".sample");
+}
 
+TableMetrics table_metrics_from_json(const json& m, const std::string& mw) {
+  TableMetrics tm;
+  if (m.contains("item_count") && !m.at("item_count").is_null()) tm.item_count = member<int64_t>(m, "item_count", mw);
+  if (m.contains("table_size_bytes") && !m.at("table_size_bytes").is_null()) {
+    tm.table_size_bytes = member<int64_t>(m, "table_size_bytes", mw);
+  }
+  tm.table_status = member_or<std::string>(m, "table_status", "", mw);
+  tm.ttl_status = member_or<std::string>(m, "ttl_status", "", mw);
+  tm.ttl_attribute = member_or<std::string>(m, "ttl_attribute", "", mw);
+  return tm;
+}
+
+std::vector<Anomaly> anomalies_from_json(const json& arr, const std::string& where) {
+  if (!arr.is_array()) parse_error(where + ".anomalies: not an array");
+  std::vector<Anomaly> out;
+  for (size_t i = 0; i < arr.size(); ++i) {
+    const std::string aw = where + ".anomalies[" + std::to_string(i) + "]";
+    out.push_back(Anomaly{member<std::string>(arr[i], "rule", aw), member<std::string>(arr[i], "severity", aw),
+                          member_or<std::string>(arr[i], "message", "", aw),
+                          member_or<double>(arr[i], "value", 0.0, aw),
+                          member_or<double>(arr[i], "threshold", 0.0, aw)});
+  }
+  return out;
+}
+
+// The per-kind sections a report may carry (multipart, noncurrent, table metrics, anomalies).
+void sections_from_json(const json& j, const std::string& where, TargetReport& t) {
   t.has_hygiene = j.contains("hygiene");
   if (j.contains("multipart")) {
     const std::string mw = where + ".multipart";
@@ -296,31 +322,20 @@ TargetReport target_from_json(const json& j, const std::string& where) {
     t.noncurrent = NoncurrentInfo{member<uint64_t>(j.at("noncurrent"), "expired_count", nw),
                                   member<uint64_t>(j.at("noncurrent"), "expired_bytes", nw)};
   }
-  if (j.contains("table_metrics")) {
-    const json& m = j.at("table_metrics");
-    const std::string mw = where + ".table_metrics";
-    TableMetrics tm;
-    if (m.contains("item_count") && !m.at("item_count").is_null()) tm.item_count = member<int64_t>(m, "item_count", mw);
-    if (m.contains("table_size_bytes") && !m.at("table_size_bytes").is_null()) {
-      tm.table_size_bytes = member<int64_t>(m, "table_size_bytes", mw);
-    }
-    tm.table_status = member_or<std::string>(m, "table_status", "", mw);
-    tm.ttl_status = member_or<std::string>(m, "ttl_status", "", mw);
-    tm.ttl_attribute = member_or<std::string>(m, "ttl_attribute", "", mw);
-    t.table_metrics = tm;
-  }
-  if (j.contains("anomalies")) {
-    const json& arr = j.at("anomalies");
-    if (!arr.is_array()) parse_error(where + ".anomalies: not an array");
-    for (size_t i = 0; i < arr.size(); ++i) {
-      const std::string aw = where + ".anomalies[" + std::to_string(i) + "]";
-      t.anomalies.push_back(Anomaly{member<std::string>(arr[i], "rule", aw),
-                                    member<std::string>(arr[i], "severity", aw),
-                                    member_or<std::string>(arr[i], "message", "", aw),
-                                    member_or<double>(arr[i], "value", 0.0, aw),
-                                    member_or<double>(arr[i], "threshold", 0.0, aw)});
-    }
-  }
+  if (j.contains("table_metrics")) t.table_metrics = table_metrics_from_json(j.at("table_metrics"), where + ".table_metrics");
+  if (j.contains("anomalies")) t.anomalies = anomalies_from_json(j.at("anomalies"), where);
+}
+
+TargetReport target_from_json(const json& j, const std::string& where) {
+  if (!j.is_object()) parse_error(where + ": not an object");
+  TargetReport t;
+  t.name = member<std::string>(j, "name", where);
+  t.kind = member<std::string>(j, "kind", where);
+  t.status = status_member(j, where);
+  if (j.contains("error") && !j.at("error").is_null()) t.error = member<std::string>(j, "error", where);
+  t.scan = scan_from_json(j, where);
+  state_from_json(j, where, t);
+  sections_from_json(j, where, t);
   for (const auto& [key, value] : j.items()) {
     if (!fixed_target_keys().count(key)) t.extra[key] = value;
   }

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "core/text.h"
+
 namespace ttla {
 namespace {
 
@@ -47,8 +49,9 @@ bool expect(std::string_view s, size_t& pos, char c) {
 }
 
 // RFC 3339 date-time: YYYY-MM-DD('T'|'t'|' ')hh:mm:ss[.frac](Z|z|±hh:mm). Returns whole seconds and
-// the fraction separately so callers choose their precision.
-std::optional<std::pair<int64_t, double>> parse_rfc3339(std::string_view s) {
+// the fraction separately so callers choose their precision. `lenient` (ISO 8601 as AWS peers
+// write it) also accepts no zone at all (UTC) and a ±hhmm offset.
+std::optional<std::pair<int64_t, double>> parse_rfc3339(std::string_view s, bool lenient = false) {
   size_t pos = 0;
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!read_digits(s, pos, 4, year) || !expect(s, pos, '-') || !read_digits(s, pos, 2, month) ||
@@ -74,16 +77,17 @@ std::optional<std::pair<int64_t, double>> parse_rfc3339(std::string_view s) {
     if (pos == start) return std::nullopt;  // "." without digits
   }
   int64_t offset = 0;
-  if (pos >= s.size()) return std::nullopt;  // the offset is mandatory in RFC 3339
-  if (s[pos] == 'Z' || s[pos] == 'z') {
+  if (pos >= s.size()) {
+    if (!lenient) return std::nullopt;  // the offset is mandatory in RFC 3339
+  } else if (s[pos] == 'Z' || s[pos] == 'z') {
     ++pos;
   } else if (s[pos] == '+' || s[pos] == '-') {
     int sign = s[pos] == '-' ? -1 : 1;
     ++pos;
     int oh = 0, om = 0;
-    if (!read_digits(s, pos, 2, oh) || !expect(s, pos, ':') || !read_digits(s, pos, 2, om)) {
-      return std::nullopt;
-    }
+    if (!read_digits(s, pos, 2, oh)) return std::nullopt;
+    const bool colon = expect(s, pos, ':');
+    if ((!colon && !lenient) || !read_digits(s, pos, 2, om)) return std::nullopt;
     if (oh > 23 || om > 59) return std::nullopt;
     offset = sign * (oh * 3600 + om * 60);
   } else {
@@ -179,6 +183,12 @@ std::optional<double> parse_time_exact(std::string_view text) {
     return v;
   }
   auto parsed = parse_rfc3339(text);
+  if (!parsed) return std::nullopt;
+  return static_cast<double>(parsed->first) + parsed->second;
+}
+
+std::optional<double> parse_iso8601(std::string_view text) {
+  auto parsed = parse_rfc3339(trim(text), /*lenient=*/true);
   if (!parsed) return std::nullopt;
   return static_cast<double>(parsed->first) + parsed->second;
 }

@@ -21,6 +21,10 @@ std::optional<int64_t> parse_time(std::string_view text);
 // Like parse_time but keeps fractions: "1700000000.25" or RFC 3339 with fractional seconds.
 // Used to read run timestamps back from reports.
 std::optional<double> parse_time_exact(std::string_view text);
+// ISO 8601 instants as AWS services and credential sources write them: what parse_time_exact
+// reads as RFC 3339, and also without a zone (read as UTC), with a ±hhmm offset, and with white
+// space around. Keeps fractions. nullopt for anything else (epoch numbers included).
+std::optional<double> parse_iso8601(std::string_view text);
 // RFC 3339 in UTC with a Z suffix, whole seconds.
 std::string format_rfc3339(int64_t epoch_seconds);
 // RFC 3339 with milliseconds (for run timestamps), rounded to the nearest millisecond.

@@ -1,6 +1,6 @@
 #include "sinks/exporter.h"
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <nlohmann/json.hpp>
 
@@ -53,8 +53,10 @@ MetricsExporter::MetricsExporter(const std::string& listen, const std::string& w
         return make_server_ssl_ctx(now.tls_config);
       };
     }
-    spdlog::info("serve: web configuration file={} tls={} basic_auth_users={}", web_config_file_,
-                 config.tls, config.users.size());
+    log::info("serve: web configuration", Fields()
+                                              .add("file", web_config_file_)
+                                              .add("tls", config.tls)
+                                              .add("basic_auth_users", config.users.size()));
   }
   server_ = std::make_unique<HttpServer>(
       listen, [this](const HttpRequest& r) { return handle(r); }, std::move(tls_context));
@@ -90,7 +92,8 @@ HttpResponse MetricsExporter::handle(const HttpRequest& request) {
     try {
       config = load_web_config(web_config_file_);
     } catch (const std::exception& e) {
-      spdlog::error("serve: unusable web configuration, request refused error=\"{}\"", e.what());
+      log::error("serve: unusable web configuration, request refused", Fields()
+              .add("error", e.what()));
       HttpResponse r;
       r.status = 500;
       r.body = "internal server error\n";

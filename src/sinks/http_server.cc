@@ -14,7 +14,7 @@
 #include <chrono>
 #include <cstring>
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "core/error.h"
 
@@ -299,7 +299,7 @@ void HttpServer::accept_loop() {
     int r = ::poll(p, 2, -1);  // idle costs no wake-ups; stopping writes to the pipe
     reap(false);                 // threads of finished connections
     if (r < 0 && errno != EINTR) {
-      spdlog::error("serve: poll failed error=\"{}\"", std::strerror(errno));
+      log::error("serve: poll failed", Fields().add("error", std::strerror(errno)));
       return;
     }
     if (stopping_ || (p[1].revents & POLLIN)) return;
@@ -335,11 +335,12 @@ void HttpServer::serve_connection(int fd) {
     try {
       ctx = tls_context_();
     } catch (const std::exception& e) {
-      spdlog::error("serve: TLS configuration unusable, connection refused error=\"{}\"", e.what());
+      log::error("serve: TLS configuration unusable, connection refused", Fields()
+              .add("error", e.what()));
       return;
     }
     if (!ctx || !conn.handshake(ctx.get())) {
-      spdlog::debug("serve: TLS handshake failed");
+      log::debug("serve: TLS handshake failed");
       return;
     }
   }
@@ -373,7 +374,7 @@ void HttpServer::serve_connection(int fd) {
       try {
         response = handler_(req);
       } catch (const std::exception& e) {
-        spdlog::error("serve: request failed path={} error=\"{}\"", req.path, e.what());
+        log::error("serve: request failed", Fields().add("path", req.path).add("error", e.what()));
         response = plain(500, "internal error\n");
       }
     }

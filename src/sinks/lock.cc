@@ -12,7 +12,7 @@
 #include <mutex>
 #include <thread>
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "core/error.h"
 #include "sinks/output.h"
@@ -81,7 +81,7 @@ RunLock::RunLock(std::string path, double wait_seconds, Target target) : path_(s
       throw Error(ErrorKind::kIo, "another ttl-auditor run holds " + path_);
     }
     if (!logged) {
-      spdlog::info("lock: waiting for another run path={}", path_);
+      log::info("lock: waiting for another run", Fields().add("path", path_));
       logged = true;
     }
     // Poll instead of a blocking flock so the wait honours its deadline; the table mutex is

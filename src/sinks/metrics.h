@@ -20,11 +20,6 @@ namespace ttla {
 // A target "succeeded" when it completed (status ok): only then is last_success advanced.
 bool target_succeeded(const TargetReport& target);
 
-// Anomaly rules evaluated for a target, as (rule, severity) series: each is exported as 0 unless
-// the report lists it firing. Failed targets evaluate only target_failed / target_partial (their
-// data rules are unknown, and exporting 0 would resolve live alerts).
-std::vector<std::pair<std::string, std::string>> evaluated_rules(const TargetReport& target);
-
 struct MetricsOptions {
   bool run_metrics = true;     // run duration, last run timestamp, build info (no target label)
   bool target_metrics = true;  // every per-target series

@@ -4,7 +4,6 @@
 #include <memory>
 
 #include <prometheus/gateway.h>
-#include <spdlog/spdlog.h>
 
 #include "core/error.h"
 #include "sinks/metrics.h"
@@ -111,7 +110,6 @@ std::vector<std::string> push_to_gateway(const Report& report, const std::string
     std::string msg = "pushgateway " + std::string(method) + " to " + url + " failed: " +
                       (code < 0 ? "transport error (curl " + std::to_string(-code) + ")"
                                 : "HTTP " + std::to_string(code));
-    spdlog::error("sink=pushgateway method={} status={}", method, code);
     errors.push_back(std::move(msg));
   };
   // prometheus-cpp 1.0 maps the names the other way round from the Pushgateway docs:

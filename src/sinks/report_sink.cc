@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <regex>
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "core/error.h"
 #include "core/log_fields.h"
@@ -189,12 +189,11 @@ std::string write_report_dir(const Report& report, const SinkOptions& options) {
     const auto removed = prune_report_dir(options.report_dir, options.keep, options.keep_days,
                                           report.run.started_at, report_dir_file_name(report));
     if (!removed.empty()) {
-      spdlog::info("report dir pruned {}", Fields()
-                                               .add("dir", options.report_dir)
-                                               .add("removed", static_cast<uint64_t>(removed.size()))
-                                               .add("keep", options.keep)
-                                               .add("keep_days", options.keep_days)
-                                               .str());
+      log::info("report dir pruned", Fields()
+                                         .add("dir", options.report_dir)
+                                         .add("removed", static_cast<uint64_t>(removed.size()))
+                                         .add("keep", options.keep)
+                                         .add("keep_days", options.keep_days));
     }
   }
   return path;

@@ -3,7 +3,7 @@
 #include <exception>
 #include <optional>
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "core/error.h"
 #include "core/log_fields.h"
@@ -24,7 +24,6 @@ void attempt(const char* sink, std::vector<std::string>& errors, Fn&& fn) {
   try {
     fn();
   } catch (const std::exception& e) {
-    spdlog::error("sink failed {}", Fields().add("sink", sink).add("error", e.what()).str());
     errors.push_back(std::string(sink) + ": " + e.what());
   }
 }
@@ -53,7 +52,7 @@ std::vector<std::string> publish(const Report& report, const SinkOptions& option
                                  std::vector<WrittenOutput>* written) {
   std::vector<std::string> errors;
   auto wrote = [written](const char* sink, const std::string& where) {
-    spdlog::info("output written {}", Fields().add("sink", sink).add("path", where).str());
+    log::info("output written", Fields().add("sink", sink).add("path", where));
     if (written != nullptr) written->push_back({sink, where});
   };
   std::optional<RunLock> lock;
@@ -63,7 +62,6 @@ std::vector<std::string> publish(const Report& report, const SinkOptions& option
       lock.emplace(lock_path, kLockWaitSeconds, RunLock::Target::kDirectory);
     } catch (const std::exception& e) {
       // Writing without the lock could interleave with the other run; report, do not write.
-      spdlog::error("sink=lock error=\"{}\"", e.what());
       errors.push_back(std::string("lock: ") + e.what());
       if (!options.pushgateway_url.empty()) {
         attempt("pushgateway", errors, [&] {

@@ -28,7 +28,8 @@ struct WrittenOutput {
   std::string where;
 };
 
-// Returns one message per sink that failed (empty when all succeeded). `written`, when given,
+// Returns one message per sink that failed (empty when all succeeded), prefixed by the sink's
+// name; failures are not logged here (app/post_audit.h logs each once). `written`, when given,
 // receives every output that was written.
 std::vector<std::string> publish(const Report& report, const SinkOptions& options,
                                  std::vector<WrittenOutput>* written = nullptr);

@@ -1,7 +1,7 @@
 #include "sources/dynamodb_kind.h"
 #include "sources/deletion_rate.h"
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include <algorithm>
 
@@ -79,8 +79,10 @@ nlohmann::json query_dynamodb_deletions(const TargetConfig& target, const std::s
         summarize_deletions(cloudwatch::get_metric_data(client, q), window, backlog);
     return deletion_section(rate);
   } catch (const Error& e) {
-    spdlog::warn("cloudwatch deletion rate unavailable target={} table={} error={}", target.name,
-                 table, e.what());
+    log::warn("cloudwatch deletion rate unavailable", Fields()
+            .add("target", target.name)
+            .add("table", table)
+            .add("error", e.what()));
     return {{"source", "cloudwatch"},
             {"window_seconds", window.end - window.start},
             {"error", std::string(to_string(e.kind())) + ": " + e.what()}};

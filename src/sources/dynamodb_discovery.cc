@@ -5,15 +5,15 @@
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "aws/aws_client.h"
-#include "aws/endpoints.h"
+#include "aws/dynamodb_json.h"
+#include "aws/s3_xml.h"
 #include "core/error.h"
+#include "sources/aws_target.h"
 #include "sources/dynamodb_kind.h"
-#include "sources/dynamodb_source.h"
 #include "sources/s3_kind.h"
-#include "sources/s3_xml.h"
 #include "sources/target_limits.h"
 
 namespace ttla {
@@ -49,8 +49,10 @@ std::vector<TargetConfig> expand(const TargetConfig& parent, const TableSelector
   }
   std::sort(matched.begin(), matched.end());
   matched.erase(std::unique(matched.begin(), matched.end()), matched.end());
-  spdlog::info("{} discovered target={} listed={} matched={}", what, parent.name, listed,
-               matched.size());
+  log::info(std::string(what) + " discovered", Fields()
+          .add("target", parent.name)
+          .add("listed", listed)
+          .add("matched", matched.size()));
   std::vector<TargetConfig> out;
   out.reserve(matched.size());
   for (const auto& n : matched) out.push_back(discovered_target(parent, n));
@@ -68,24 +70,6 @@ bool is_discovery_target(const TargetConfig& target) {
   const auto* d = target.kind_config_if<DynamodbTargetConfig>();
   const auto* s = target.kind_config_if<S3TargetConfig>();
   return (d != nullptr && d->tables) || (s != nullptr && s->buckets);
-}
-
-std::pair<std::vector<std::string>, std::string> parse_list_tables(std::string_view body) {
-  const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (!j.is_object() || !j.contains("TableNames") || !j["TableNames"].is_array()) {
-    throw Error(ErrorKind::kParse, "ListTables: no TableNames list in the response");
-  }
-  std::vector<std::string> names;
-  for (const auto& n : j["TableNames"]) {
-    if (!n.is_string()) throw Error(ErrorKind::kParse, "ListTables: a table name is not a string");
-    names.push_back(n.get<std::string>());
-  }
-  std::string last;
-  if (auto it = j.find("LastEvaluatedTableName"); it != j.end() && !it->is_null()) {
-    if (!it->is_string()) throw Error(ErrorKind::kParse, "ListTables: bad LastEvaluatedTableName");
-    last = it->get<std::string>();
-  }
-  return {std::move(names), std::move(last)};
 }
 
 TargetConfig discovered_target(const TargetConfig& parent, const std::string& name) {
@@ -109,29 +93,32 @@ TargetConfig discovered_target(const TargetConfig& parent, const std::string& na
 std::vector<TargetConfig> discover_dynamodb_targets(
     const TargetConfig& parent, std::shared_ptr<aws::CredentialsProvider> credentials) {
   const auto* own = parent.kind_config_if<DynamodbTargetConfig>();
-  if (own == nullptr || !own->tables) throw Error(ErrorKind::kConfig, "target " + parent.name + " has no tables:");
-  aws::ServiceConfig service;
-  service.region = resolve_dynamodb_region(parent);
-  service.endpoint_url = parent.endpoint_url;
-  service.http = http_options_for(parent, RunContext{}, service.http);
-  aws::AwsClient client(service, credentials_for(parent, service.region, std::move(credentials)));
+  if (own == nullptr || !own->tables) {
+    throw Error(ErrorKind::kConfig, "target " + parent.name + " has no tables:");
+  }
+  const aws::TargetAccess access = aws_access(parent, "dynamodb");
+  const aws::ServiceConfig service =
+      aws::target_service(access, http_options_for(parent, RunContext{}, {}), {});
+  aws::AwsClient client(service,
+                        aws::target_credentials(access, service.region, std::move(credentials)));
   return expand(parent, *own->tables, "ListTables", "dynamodb tables", [&](const std::string& start) {
     // Pages are at most 100 names (the API maximum).
     nlohmann::json body = {{"Limit", 100}};
     if (!start.empty()) body["ExclusiveStartTableName"] = start;
-    return parse_list_tables(client.dynamodb("ListTables", body.dump()));
+    return dynamodb::parse_list_tables(client.dynamodb("ListTables", body.dump()));
   });
 }
 
 std::vector<TargetConfig> discover_s3_targets(const TargetConfig& parent,
                                               std::shared_ptr<aws::CredentialsProvider> credentials) {
   const auto* own = parent.kind_config_if<S3TargetConfig>();
-  if (own == nullptr || !own->buckets) throw Error(ErrorKind::kConfig, "target " + parent.name + " has no buckets:");
-  aws::ServiceConfig service;
-  service.region = resolve_dynamodb_region(parent);
-  service.endpoint_url = aws::resolve_endpoint("s3", parent.endpoint_url, parent.profile);
-  service.s3_path_style = parent.path_style.value_or(!service.endpoint_url.empty());
-  aws::AwsClient client(service, credentials_for(parent, service.region, std::move(credentials)));
+  if (own == nullptr || !own->buckets) {
+    throw Error(ErrorKind::kConfig, "target " + parent.name + " has no buckets:");
+  }
+  const aws::TargetAccess access = aws_access(parent, "s3");
+  const aws::ServiceConfig service = aws::target_service(access, {}, {});
+  aws::AwsClient client(service,
+                        aws::target_credentials(access, service.region, std::move(credentials)));
   return expand(parent, *own->buckets, "ListBuckets", "s3 buckets", [&](const std::string& start) {
     std::vector<std::pair<std::string, std::string>> query;
     if (!start.empty()) query.emplace_back("continuation-token", start);

@@ -31,10 +31,6 @@ inline bool table_selected(const TableSelector& selector, std::string_view table
 // Whether a target is expanded by discovery (`tables:` or `buckets:`).
 bool is_discovery_target(const TargetConfig& target);
 
-// Pure: ListTables response -> (TableNames, LastEvaluatedTableName or ""). Throws
-// ttla::Error(kParse) on anything else.
-std::pair<std::vector<std::string>, std::string> parse_list_tables(std::string_view body);
-
 // The per-table targets of a `tables:` target, sorted by table name. Throws ttla::Error when
 // ListTables fails (the caller reports the parent target as failed).
 std::vector<TargetConfig> discover_dynamodb_targets(

@@ -169,6 +169,7 @@ std::vector<TargetKey> keys() {
       k.read("latency_track_keys", [](Validator& v, const YAML::Node& n, const std::string& p, Own& c) {
         if (auto i = v.integer(n, p, 0, 100000)) c.latency_track_keys = static_cast<int>(*i);
       }),
+      k.flag("latency_stream", &Own::latency_stream),
   };
 }
 
@@ -181,7 +182,7 @@ void check_required(Validator& v, const KeyPresent& present, const std::string& 
 }
 
 // DescribeTable, DescribeTimeToLive and Scan on each table (ListTables to discover them),
-// BatchGetItem on them for deletion latency, CloudWatch for the deletion rate.
+// BatchGetItem on them and their streams for deletion latency, CloudWatch for the deletion rate.
 void iam(const TargetConfig& t, const Config& config, IamGrants& g) {
   const auto& c = dynamodb_config(t);
   const std::string region = iam_region(t);
@@ -210,6 +211,14 @@ void iam(const TargetConfig& t, const Config& config, IamGrants& g) {
   if (latency_lookups) {
     for (const auto& name : names) {
       g.allow("DynamoDbLatencyLookups", dynamodb_actions({"BatchGetItem"}), dynamodb_table_arn(region, name));
+    }
+  }
+  if (c.latency_stream) {
+    // Exact deletion latency from a stream with old images; off with `latency_stream: false`.
+    for (const auto& name : names) {
+      g.allow("DynamoDbReadStreams",
+              {"dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"},
+              dynamodb_table_arn(region, name) + "/stream/*");
     }
   }
   // The deletion rate (TimeToLiveDeletedItemCount); GetMetricData has no resource-level

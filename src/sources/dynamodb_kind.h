@@ -25,6 +25,9 @@ struct DynamodbTargetConfig {
   int64_t deletion_window = 86400;      // seconds, whole hours
   // Expired items followed between runs for deletion latency (needs state_dir); 0 turns it off.
   int latency_track_keys = 1000;
+  // Exact deletion latency from the table's stream when its view has old images
+  // (DescribeStream/GetShardIterator/GetRecords over the last 24 h); false never reads it.
+  bool latency_stream = true;
 };
 
 // The settings of a dynamodb target (`dynamodb_config(target).field`).

@@ -1,4 +1,3 @@
-#include "sources/dynamodb_kind.h"
 #include "sources/dynamodb_latency.h"
 
 #include <algorithm>
@@ -6,9 +5,10 @@
 #include <thread>
 #include <unordered_map>
 
-#include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "core/log.h"
+#include "sources/dynamodb_kind.h"
 
 namespace ttla::dynamodb {
 namespace {
@@ -95,8 +95,7 @@ BatchGetResult parse_batch_get(std::string_view body, const std::string& table,
 }
 
 struct LatencyTracking::Observer : ExpiredItemObserver {
-  Observer(size_t k, uint64_t seed, const std::unordered_set<uint64_t>* watch, bool keep_keys)
-      : sample(k, seed, watch), keep_keys(keep_keys) {}
+  Observer(KeySample sample, bool keep_keys) : sample(std::move(sample)), keep_keys(keep_keys) {}
   void expired(std::string_view rendered_key, double deadline, const ScanPageParser& parser) override {
     const uint64_t h = sample.hash(rendered_key);
     sample.saw(h);
@@ -108,32 +107,7 @@ struct LatencyTracking::Observer : ExpiredItemObserver {
 };
 
 LatencyTracking::LatencyTracking(const TargetConfig& target, const RunContext& ctx)
-    : target_(target),
-      as_of_(ctx.as_of),
-      may_write_(ctx.may_record_state),
-      store_(ctx.state_dir, target.name) {
-  if (ctx.state_dir.empty() || ctx.shard || dynamodb_config(target).latency_track_keys <= 0) return;
-  try {
-    seed_ = store_.seed(may_write_);
-  } catch (const Error& e) {
-    spdlog::warn("latency tracking off target={} error=\"{}\"", target.name, e.what());
-    return;
-  }
-  if (!seed_) return;
-  previous_.target = target.name;
-  previous_.redacted = target.redact_keys;
-  if (auto s = store_.load(&load_warning_)) {
-    if (s->redacted != target.redact_keys) {
-      load_warning_ = store_.path() + " ignored: redact_keys changed since it was written";
-    } else {
-      previous_ = std::move(*s);
-    }
-  }
-  if (!load_warning_.empty()) {
-    spdlog::warn("latency state unusable target={} warning=\"{}\"", target.name, load_warning_);
-  }
-  for (const TrackedItem& t : previous_.tracked) watch_.insert(t.hash);
-}
+    : target_(target), run_(target.name, target.redact_keys, dynamodb_config(target).latency_track_keys, "", ctx) {}
 
 LatencyTracking::~LatencyTracking() = default;
 
@@ -141,27 +115,25 @@ std::vector<ExpiredItemObserver*> LatencyTracking::observers(int workers) {
   std::vector<ExpiredItemObserver*> out;
   if (!enabled()) return out;
   for (int w = 0; w < workers; ++w) {
-    observers_.push_back(std::make_unique<Observer>(static_cast<size_t>(dynamodb_config(target_).latency_track_keys),
-                                                    *seed_, &watch_, !target_.redact_keys));
+    observers_.push_back(std::make_unique<Observer>(run_.sample(), !target_.redact_keys));
     out.push_back(observers_.back().get());
   }
   return out;
 }
 
-std::vector<bool> LatencyTracking::presence_by_batch_get(
+std::vector<Presence> LatencyTracking::presence_by_batch_get(
     const std::string& table, const std::vector<std::string>& key_attributes, const Io& io,
     double* consumed_units) {
-  std::vector<bool> present(previous_.tracked.size(), false);
+  const std::vector<TrackedItem>& tracked = run_.previous().tracked;
+  std::vector<Presence> present(tracked.size(), Presence::kGone);
   std::unordered_map<std::string, size_t> index;
-  for (size_t i = 0; i < previous_.tracked.size(); ++i) {
-    if (previous_.tracked[i].key.empty()) {
-      throw Error(ErrorKind::kParse, "a tracked item has no stored key");
-    }
-    index[previous_.tracked[i].key] = i;
+  for (size_t i = 0; i < tracked.size(); ++i) {
+    if (tracked[i].key.empty()) throw Error(ErrorKind::kParse, "a tracked item has no stored key");
+    index[tracked[i].key] = i;
   }
   double spent = 0;
   std::vector<std::string> pending;
-  for (const TrackedItem& t : previous_.tracked) pending.push_back(t.key);
+  for (const TrackedItem& t : tracked) pending.push_back(t.key);
   size_t next = 0;
   std::vector<std::string> retry;
   int rounds_without_progress = 0;
@@ -190,7 +162,7 @@ std::vector<bool> LatencyTracking::presence_by_batch_get(
     spent += r.consumed_units;
     *consumed_units += r.consumed_units;
     for (const std::string& k : r.found) {
-      if (auto it = index.find(k); it != index.end()) present[it->second] = true;
+      if (auto it = index.find(k); it != index.end()) present[it->second] = Presence::kPresent;
     }
     if (r.unprocessed.size() == batch.size()) {
       if (++rounds_without_progress > kUnprocessedRounds) {
@@ -211,44 +183,31 @@ nlohmann::json LatencyTracking::finish(const std::string& table,
                                        const std::vector<std::string>& key_attributes,
                                        bool complete_full_scan, const Io& io,
                                        double* consumed_units) {
-  nlohmann::json out = {{"latency_source", "snapshots"}};
   if (!enabled()) return nlohmann::json();
-  KeySample merged(static_cast<size_t>(dynamodb_config(target_).latency_track_keys), *seed_, &watch_);
+  KeySample merged = run_.sample();
   for (const auto& o : observers_) merged.merge(o->sample);
 
-  std::vector<bool> present;
-  if (!previous_.tracked.empty() && as_of_ > previous_.as_of) {
+  std::vector<Presence> present;
+  if (run_.needs_presence()) {
     if (target_.redact_keys) {
       if (!complete_full_scan) {
-        out["latency_error"] =
+        return LatencyRun::unmeasured(
             "redact_keys: tracked items are stored as hashes, so their presence is known only "
-            "from a complete full scan, and this scan was sampled or incomplete";
-        return out;
+            "from a complete full scan, and this scan was sampled or incomplete");
       }
-      for (const TrackedItem& t : previous_.tracked) present.push_back(merged.seen().count(t.hash) != 0);
+      for (const TrackedItem& t : run_.previous().tracked) {
+        present.push_back(merged.seen().count(t.hash) != 0 ? Presence::kPresent : Presence::kGone);
+      }
     } else {
       try {
         present = presence_by_batch_get(table, key_attributes, io, consumed_units);
       } catch (const Error& e) {
-        out["latency_error"] = "BatchGetItem: " + std::string(to_string(e.kind())) + ": " + e.what();
-        spdlog::warn("latency presence check failed target={} error=\"{}\"", target_.name, e.what());
-        return out;
+        log::warn("latency presence check failed", Fields().add("target", target_.name).add("error", e.what()));
+        return LatencyRun::unmeasured("BatchGetItem: " + std::string(to_string(e.kind())) + ": " + e.what());
       }
     }
   }
-  const LatencyState next = advance_latency_state(
-      previous_, present, merged.items(), static_cast<size_t>(dynamodb_config(target_).latency_track_keys), as_of_);
-  out.update(latency_report(next, as_of_));
-  if (!load_warning_.empty()) out["latency_state_warning"] = load_warning_;
-  if (may_write_) {
-    try {
-      store_.save(next);
-    } catch (const Error& e) {
-      spdlog::warn("latency state not saved target={} error=\"{}\"", target_.name, e.what());
-      out["latency_state_warning"] = std::string("not saved: ") + e.what();
-    }
-  }
-  return out;
+  return run_.finish(merged, present);
 }
 
 }  // namespace ttla::dynamodb

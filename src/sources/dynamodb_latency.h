@@ -51,7 +51,7 @@ class LatencyTracking {
   // when the secret does not exist and this run may not create it.
   LatencyTracking(const TargetConfig& target, const RunContext& ctx);
   ~LatencyTracking();
-  bool enabled() const { return seed_.has_value(); }
+  bool enabled() const { return run_.enabled(); }
   // One observer per scan worker (call before the workers start).
   std::vector<ExpiredItemObserver*> observers(int workers);
 
@@ -68,18 +68,12 @@ class LatencyTracking {
                         bool complete_full_scan, const Io& io, double* consumed_units);
 
  private:
-  std::vector<bool> presence_by_batch_get(const std::string& table,
+  std::vector<Presence> presence_by_batch_get(const std::string& table,
                                           const std::vector<std::string>& key_attributes,
                                           const Io& io, double* consumed_units);
   struct Observer;
   TargetConfig target_;
-  int64_t as_of_ = 0;
-  bool may_write_ = false;
-  std::optional<uint64_t> seed_;
-  LatencyStore store_;
-  LatencyState previous_;
-  std::string load_warning_;
-  std::unordered_set<uint64_t> watch_;
+  LatencyRun run_;  // state, seed and sample shared with the other sources
   std::vector<std::unique_ptr<Observer>> observers_;
 };
 

@@ -29,21 +29,6 @@ struct DynamodbSourceOptions {
 std::unique_ptr<Source> make_dynamodb_source();
 std::unique_ptr<Source> make_dynamodb_source(DynamodbSourceOptions options);
 
-// The SDK service id whose configured endpoint an AWS target of `kind` uses ("s3", "sqs",
-// else "dynamodb").
-std::string aws_service_id(const std::string& kind);
-
-// Region for a target: config `region`, else AWS_REGION / AWS_DEFAULT_REGION, else the profile's
-// region in the shared config file, else us-east-1 when endpoint_url is set (local servers),
-// else ttla::Error(kConfig).
-std::string resolve_dynamodb_region(const TargetConfig& target);
-
-// The provider an AWS source signs with: `given` (tests, demo) when set, else the default chain
-// for the target's profile and region. Shared by the DynamoDB and S3 sources.
-std::shared_ptr<aws::CredentialsProvider> credentials_for(
-    const TargetConfig& target, const std::string& region,
-    std::shared_ptr<aws::CredentialsProvider> given);
-
 // TotalSegments of a full scan: `segments` if set, else derived from the table size (one per
 // GiB, at least `default_segments`), raised to a multiple of the shard count so every shard
 // gets the same number of segments.

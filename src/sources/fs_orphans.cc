@@ -12,7 +12,7 @@
 #include <cstring>
 #include <memory>
 
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
 #include "core/error.h"
 #include "core/stats.h"
@@ -179,7 +179,7 @@ OrphanReport find_orphans(const TargetConfig& target, const RunContext& ctx) {
   std::string root = filesystem_config(target).path;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   const std::string sql = tracked_paths_sql(o.query, pg::quote_literal(conn.get(), root + "/"));
-  spdlog::debug("orphans target={} sql={}", target.name, sql);
+  log::debug("orphans", Fields().add("target", target.name).add("sql", sql));
   db.exec("DECLARE ttla_tracked NO SCROLL CURSOR FOR " + sql);
 
   // The tracked stream: one FETCH batch in memory at a time.
@@ -215,7 +215,10 @@ OrphanReport find_orphans(const TargetConfig& target, const RunContext& ctx) {
   r.fetches = fetches;
   if (stop()) throw Error(ErrorKind::kIo, "cancelled during the orphan walk");
   if (unreadable > 0) {
-    spdlog::warn("orphans target={} unreadable={} first={}", target.name, unreadable, first_error);
+    log::warn("orphans", Fields()
+            .add("target", target.name)
+            .add("unreadable", unreadable)
+            .add("first", first_error));
   }
   return r;
 }

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "core/stats.h"
 
 namespace ttla {
@@ -50,6 +51,15 @@ T member(const nlohmann::json& j, const char* name) {
   } catch (const nlohmann::json::exception&) {
     throw Error(ErrorKind::kParse, std::string("latency state: bad ") + name);
   }
+}
+
+// A tracked item that leaves the sample alive: right-censored at the last run that saw it.
+StoredObservation censored_at_last_seen(const TrackedItem& t, int64_t as_of) {
+  StoredObservation o;
+  o.ages.entry = static_cast<double>(t.first_seen) - t.deadline;
+  o.ages.left = static_cast<double>(t.last_seen) - t.deadline;
+  o.observed_at = as_of;
+  return o;
 }
 
 }  // namespace
@@ -114,8 +124,10 @@ nlohmann::json latency_state_to_json(const LatencyState& s) {
                    o.ages.right ? nlohmann::json(*o.ages.right) : nlohmann::json(nullptr),
                    o.observed_at});
   }
-  return {{"version", 1},          {"target", s.target},   {"redacted", s.redacted},
-          {"as_of", s.as_of},      {"tracked", tracked},   {"observations", obs}};
+  nlohmann::json out = {{"version", 1},     {"target", s.target},   {"redacted", s.redacted},
+                        {"as_of", s.as_of}, {"tracked", tracked},   {"observations", obs}};
+  if (!s.scope.empty()) out["scope"] = s.scope;
+  return out;
 }
 
 LatencyState latency_state_from_json(const nlohmann::json& j) {
@@ -123,6 +135,7 @@ LatencyState latency_state_from_json(const nlohmann::json& j) {
   if (member<int>(j, "version") != 1) throw Error(ErrorKind::kParse, "latency state: unknown version");
   LatencyState s;
   s.target = member<std::string>(j, "target");
+  if (j.contains("scope")) s.scope = member<std::string>(j, "scope");
   s.redacted = member<bool>(j, "redacted");
   s.as_of = member<int64_t>(j, "as_of");
   const auto tracked = member<nlohmann::json>(j, "tracked");
@@ -161,11 +174,12 @@ LatencyState latency_state_from_json(const nlohmann::json& j) {
   return s;
 }
 
-LatencyState advance_latency_state(const LatencyState& previous, const std::vector<bool>& present,
+LatencyState advance_latency_state(const LatencyState& previous, const std::vector<Presence>& present,
                                    const std::vector<TrackedItem>& sampled, size_t k,
                                    int64_t as_of) {
   LatencyState next;
   next.target = previous.target;
+  next.scope = previous.scope;
   next.redacted = previous.redacted;
   next.as_of = as_of;
   for (const StoredObservation& o : previous.observations) {
@@ -178,11 +192,15 @@ LatencyState advance_latency_state(const LatencyState& previous, const std::vect
   std::unordered_set<uint64_t> kept;
   for (size_t i = 0; i < previous.tracked.size(); ++i) {
     const TrackedItem& t = previous.tracked[i];
-    const bool alive = i < present.size() && present[i];
+    const Presence p = i < present.size() ? present[i] : Presence::kGone;
     if (!later) {
       // A run at or before the last one learns nothing about the tracked items.
       candidates.push_back(t);
-    } else if (alive) {
+    } else if (p == Presence::kChanged) {
+      // Still there with another deadline: censored where it was last seen unchanged.
+      if (t.first_seen != t.last_seen) next.observations.push_back(censored_at_last_seen(t, as_of));
+      continue;
+    } else if (p == Presence::kPresent) {
       TrackedItem c = t;
       c.last_seen = as_of;
       candidates.push_back(std::move(c));
@@ -215,11 +233,7 @@ LatencyState advance_latency_state(const LatencyState& previous, const std::vect
     // Pushed out of the sample by smaller hashes (independent of its latency): censored here.
     const TrackedItem& t = candidates[i];
     if (t.first_seen == t.last_seen) continue;  // seen once: carries no information
-    StoredObservation o;
-    o.ages.entry = static_cast<double>(t.first_seen) - t.deadline;
-    o.ages.left = static_cast<double>(t.last_seen) - t.deadline;
-    o.observed_at = as_of;
-    next.observations.push_back(o);
+    next.observations.push_back(censored_at_last_seen(t, as_of));
   }
   if (next.observations.size() > kMaxLatencyObservations) {
     std::stable_sort(next.observations.begin(), next.observations.end(),
@@ -229,6 +243,32 @@ LatencyState advance_latency_state(const LatencyState& previous, const std::vect
     next.observations.resize(kMaxLatencyObservations);
   }
   return next;
+}
+
+ListedItems::ListedItems(const std::vector<TrackedItem>& tracked) {
+  order_.reserve(tracked.size());
+  for (const TrackedItem& t : tracked) {
+    order_.push_back(t.hash);
+    deadlines_[t.hash] = t.deadline;
+  }
+}
+
+void ListedItems::saw(uint64_t h, std::optional<double> deadline) {
+  auto it = deadlines_.find(h);
+  if (it == deadlines_.end()) return;
+  seen_[h] = deadline.has_value() && *deadline == it->second;
+}
+
+std::vector<Presence> ListedItems::presence() const {
+  std::vector<Presence> out;
+  out.reserve(order_.size());
+  for (uint64_t h : order_) {
+    auto it = seen_.find(h);
+    out.push_back(it == seen_.end() ? Presence::kGone
+                  : it->second      ? Presence::kPresent
+                                    : Presence::kChanged);
+  }
+  return out;
 }
 
 nlohmann::json latency_report(const LatencyState& state, int64_t as_of) {
@@ -346,6 +386,68 @@ void LatencyStore::save(const LatencyState& state) const {
     std::remove(tmp.c_str());
     throw Error(ErrorKind::kIo, "cannot replace " + p);
   }
+}
+
+LatencyRun::LatencyRun(const std::string& target, bool redact_keys, int track_keys,
+                       std::string scope, const RunContext& ctx)
+    : target_(target),
+      track_keys_(static_cast<size_t>(std::max(0, track_keys))),
+      as_of_(ctx.as_of),
+      may_write_(ctx.may_record_state),
+      store_(ctx.state_dir, target) {
+  if (ctx.state_dir.empty() || ctx.shard || track_keys <= 0) return;
+  try {
+    seed_ = store_.seed(may_write_);
+  } catch (const Error& e) {
+    log::warn("latency tracking off", Fields().add("target", target).add("error", e.what()));
+    return;
+  }
+  if (!seed_) return;
+  previous_.target = target;
+  previous_.scope = std::move(scope);
+  previous_.redacted = redact_keys;
+  if (auto s = store_.load(&load_warning_)) {
+    if (s->redacted != redact_keys) {
+      load_warning_ = store_.path() + " ignored: redact_keys changed since it was written";
+    } else if (s->scope != previous_.scope) {
+      load_warning_ = store_.path() + " ignored: it tracks " +
+                      (s->scope.empty() ? std::string("another scope") : s->scope) +
+                      ", this target covers " + previous_.scope;
+    } else {
+      previous_ = std::move(*s);
+    }
+  }
+  if (!load_warning_.empty()) {
+    log::warn("latency state unusable", Fields().add("target", target).add("warning", load_warning_));
+  }
+  for (const TrackedItem& t : previous_.tracked) watch_.insert(t.hash);
+}
+
+KeySample LatencyRun::sample() const { return KeySample(track_keys_, seed_.value_or(0), &watch_); }
+
+bool LatencyRun::needs_presence() const {
+  return enabled() && !previous_.tracked.empty() && as_of_ > previous_.as_of;
+}
+
+nlohmann::json LatencyRun::finish(const KeySample& sample, const std::vector<Presence>& present) {
+  if (!enabled()) return nlohmann::json();
+  const LatencyState next = advance_latency_state(previous_, present, sample.items(), track_keys_, as_of_);
+  nlohmann::json out = {{"latency_source", "snapshots"}};
+  out.update(latency_report(next, as_of_));
+  if (!load_warning_.empty()) out["latency_state_warning"] = load_warning_;
+  if (may_write_) {
+    try {
+      store_.save(next);
+    } catch (const Error& e) {
+      log::warn("latency state not saved", Fields().add("target", target_).add("error", e.what()));
+      out["latency_state_warning"] = std::string("not saved: ") + e.what();
+    }
+  }
+  return out;
+}
+
+nlohmann::json LatencyRun::unmeasured(const std::string& why) {
+  return {{"latency_source", "snapshots"}, {"latency_error", why}};
 }
 
 }  // namespace ttla

@@ -10,16 +10,20 @@
 // target name, so the sample is stable across runs, differs between targets, and its stored
 // hashes cannot be checked against guessed keys without that file. With redact_keys the state
 // holds hashes only; presence then comes from the scan's own expired set (the source decides).
+// A source that lists everything it covers (S3) learns presence from its own listing
+// (ListedItems). LatencyRun is the part every source shares: load, sample, advance, report, save.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "core/interval_censored.h"
+#include "sources/source.h"
 
 namespace ttla {
 
@@ -67,6 +71,9 @@ struct StoredObservation {
 
 struct LatencyState {
   std::string target;
+  // What the tracked items were drawn from when a source says (S3: "s3://bucket/prefix"); a state
+  // of another scope is not used. Empty for DynamoDB (the target names its table).
+  std::string scope;
   bool redacted = false;
   int64_t as_of = 0;  // the run that wrote it
   std::vector<TrackedItem> tracked;
@@ -77,13 +84,35 @@ nlohmann::json latency_state_to_json(const LatencyState& s);
 // Throws ttla::Error(kParse) naming what is wrong.
 LatencyState latency_state_from_json(const nlohmann::json& j);
 
-// What the next run learns: `present[i]` tells whether previous.tracked[i] still exists.
-// Returns the new state (previous observations within the window, plus one per tracked item that
-// is gone or left the sample) whose tracked set is the bottom-k by hash of the present previous
-// items and the run's own sample.
-LatencyState advance_latency_state(const LatencyState& previous, const std::vector<bool>& present,
+// What a run learns about a previously tracked item: still there, gone (deleted since the run that
+// last saw it), or changed (there, but with another deadline: overwritten, or its rule changed;
+// it leaves the sample, censored at the last run that saw it unchanged).
+enum class Presence : uint8_t { kGone, kPresent, kChanged };
+
+// What the next run learns: `present[i]` tells what became of previous.tracked[i] (missing
+// entries: gone). Returns the new state (previous observations within the window, plus one per
+// tracked item that is gone or left the sample) whose tracked set is the bottom-k by hash of the
+// present previous items and the run's own sample.
+LatencyState advance_latency_state(const LatencyState& previous, const std::vector<Presence>& present,
                                    const std::vector<TrackedItem>& sampled, size_t k,
                                    int64_t as_of);
+
+// Presence from a listing that sees every item of its scope (S3's ListObjectsV2 over the
+// prefix): the source notes each listed item whose hash is tracked, with the deadline it has now
+// (none: no longer expires). After a complete listing, an item listed with its tracked deadline
+// is present, listed otherwise changed, not listed gone. Works with hashes alone (redact_keys).
+class ListedItems {
+ public:
+  explicit ListedItems(const std::vector<TrackedItem>& tracked);
+  bool tracks(uint64_t h) const { return deadlines_.count(h) != 0; }
+  void saw(uint64_t h, std::optional<double> deadline);  // no-op for untracked hashes
+  std::vector<Presence> presence() const;               // one per tracked item, in order
+
+ private:
+  std::vector<uint64_t> order_;                     // the tracked hashes, in order
+  std::unordered_map<uint64_t, double> deadlines_;  // tracked hash -> tracked deadline
+  std::unordered_map<uint64_t, bool> seen_;         // listed: whether with the same deadline
+};
 
 // The report fields: latency_source "snapshots", latency_observations (deletions seen),
 // latency_censored (survivors), latency_tracked, latency_resolution_seconds (widest deletion
@@ -107,6 +136,45 @@ class LatencyStore {
  private:
   std::string dir_;
   std::string target_;
+};
+
+// One target's tracking in one run, the part every source shares: loads the previous state and
+// the keyed-hash seed, gives the run its sample, and once the source knows what became of the
+// previously tracked items, advances the state, reports it and saves it (when the run may).
+class LatencyRun {
+ public:
+  // Off (enabled() false) without a state_dir, in shard runs, with track_keys 0, or when the
+  // secret does not exist and this run may not create it. A saved state written with another
+  // redact_keys or `scope` is ignored with a warning (tracking restarts).
+  LatencyRun(const std::string& target, bool redact_keys, int track_keys, std::string scope,
+             const RunContext& ctx);
+  bool enabled() const { return seed_.has_value(); }
+  const LatencyState& previous() const { return previous_; }
+  // The previously tracked hashes (for KeySample's watch list).
+  const std::unordered_set<uint64_t>& watch() const { return watch_; }
+  // A sample for this run (one per worker; merged by the source).
+  KeySample sample() const;
+  // Whether the source must say what became of previous().tracked (some are tracked and this run
+  // is later than the one that wrote the state).
+  bool needs_presence() const;
+  // The deletion section's latency fields: the state advanced with `present` (one per
+  // previous().tracked; empty when !needs_presence()) and this run's sample, saved when the run
+  // may write.
+  nlohmann::json finish(const KeySample& sample, const std::vector<Presence>& present);
+  // The fields when what became of the tracked items could not be learnt this run (`why`): the
+  // state is left as it was for a later run.
+  static nlohmann::json unmeasured(const std::string& why);
+
+ private:
+  std::string target_;
+  size_t track_keys_ = 0;
+  int64_t as_of_ = 0;
+  bool may_write_ = false;
+  std::optional<uint64_t> seed_;
+  LatencyStore store_;
+  LatencyState previous_;
+  std::string load_warning_;
+  std::unordered_set<uint64_t> watch_;
 };
 
 }  // namespace ttla

@@ -52,12 +52,28 @@ void Session::begin_read_only(int64_t statement_timeout_seconds) {
   exec("SET LOCAL TimeZone = 'UTC'");
 }
 
-std::string quote_literal(PGconn* conn, std::string_view text) {
-  char* q = PQescapeLiteral(conn, text.data(), text.size());
-  if (q == nullptr) throw Error(ErrorKind::kConfig, "cannot quote literal: " + server_message(conn, nullptr));
+namespace {
+
+// Runs one of libpq's escapers (they allocate; NULL on failure) and takes its result.
+template <typename Escaper>
+std::string escaped(PGconn* conn, std::string_view text, Escaper escaper, const char* what) {
+  char* q = escaper(conn, text.data(), text.size());
+  if (q == nullptr) {
+    throw Error(ErrorKind::kConfig, std::string("cannot quote ") + what + ": " + server_message(conn, nullptr));
+  }
   std::string out(q);
   PQfreemem(q);
   return out;
+}
+
+}  // namespace
+
+std::string quote_literal(PGconn* conn, std::string_view text) {
+  return escaped(conn, text, PQescapeLiteral, "literal");
+}
+
+std::string quote_ident(PGconn* conn, std::string_view ident) {
+  return escaped(conn, ident, PQescapeIdentifier, "identifier");
 }
 
 }  // namespace ttla::pg

@@ -52,5 +52,7 @@ class Session {
 
 // A SQL string literal, quoted by the connection ('it''s'). Throws ttla::Error(kConfig).
 std::string quote_literal(PGconn* conn, std::string_view text);
+// An identifier, quoted by the connection ("Weird""Name"). Throws ttla::Error(kConfig).
+std::string quote_ident(PGconn* conn, std::string_view ident);
 
 }  // namespace ttla::pg

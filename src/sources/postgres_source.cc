@@ -1,4 +1,3 @@
-#include "sources/postgres_kind.h"
 #include "sources/postgres_source.h"
 
 #include <libpq-fe.h>
@@ -12,11 +11,12 @@
 #include <sstream>
 #include <vector>
 
-#include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "core/time.h"
 #include "sources/pg_session.h"
+#include "sources/postgres_kind.h"
 #include "sources/sampling.h"
 
 namespace ttla {
@@ -24,16 +24,8 @@ namespace {
 
 using pg::Result;
 using pg::Session;
+using pg::quote_ident;
 using pg::server_message;
-
-
-std::string quote_ident(PGconn* conn, std::string_view ident) {
-  char* q = PQescapeIdentifier(conn, ident.data(), ident.size());
-  if (q == nullptr) throw Error(ErrorKind::kConfig, "cannot quote identifier: " + server_message(conn, nullptr));
-  std::string out(q);
-  PQfreemem(q);
-  return out;
-}
 
 // "schema.table" -> "schema"."table"; each part quoted on its own.
 std::string quote_qualified(PGconn* conn, const std::string& name) {
@@ -70,43 +62,44 @@ std::string fmt_double(double v) {
 // COPY takes no bind parameters: the cut-off (an integer number of seconds the auditor computed)
 // and the sampling seed are written into the statement as numbers; identifiers are quoted by
 // libpq and the `where`/`query` text is the operator's own SQL from the config.
-PostgresQueries build_queries(PGconn* conn, const TargetConfig& t, int64_t cutoff, uint64_t seed) {
+PostgresQueries build_queries(PGconn* conn, const PostgresTargetConfig& t, int64_t cutoff,
+                              uint64_t seed) {
   std::string key_expr, ts_expr, from;
-  if (!postgres_config(t).query.empty()) {
+  if (!t.query.empty()) {
     // Any query returning (key, timestamp): its first two columns are renamed k0 and t0.
-    from = "(" + postgres_config(t).query + ") AS src(k0, t0)";
+    from = "(" + t.query + ") AS src(k0, t0)";
     key_expr = "src.k0::text";
     ts_expr = "src.t0";
   } else {
-    from = quote_qualified(conn, postgres_config(t).table);
-    if (postgres_config(t).sample) {
-      from += " TABLESAMPLE BERNOULLI (" + fmt_double(*postgres_config(t).sample * 100.0) + ") REPEATABLE (" +
+    from = quote_qualified(conn, t.table);
+    if (t.sample) {
+      from += " TABLESAMPLE BERNOULLI (" + fmt_double(*t.sample * 100.0) + ") REPEATABLE (" +
               std::to_string(seed % 1000000007ULL) + ")";
     }
-    key_expr = postgres_config(t).key_column.empty() ? std::string("ctid::text") : quote_ident(conn, postgres_config(t).key_column) + "::text";
-    ts_expr = quote_ident(conn, postgres_config(t).timestamp_column);
+    key_expr = t.key_column.empty() ? std::string("ctid::text") : quote_ident(conn, t.key_column) + "::text";
+    ts_expr = quote_ident(conn, t.timestamp_column);
   }
   // The expiry condition on the bare column (index-friendly) and the seconds past the deadline
   // (timestamp + retention); NULL timestamps are in neither. date_part returns float8 directly
   // (EXTRACT returns numeric since PostgreSQL 14, several times slower per row).
   const std::string c = std::to_string(cutoff);
   std::string expired_cond, ov_expr;
-  if (postgres_config(t).timestamp_unit == "seconds") {
+  if (t.timestamp_unit == "seconds") {
     expired_cond = ts_expr + " <= " + c;
     ov_expr = c + "::float8 - " + ts_expr + "::float8";
-  } else if (postgres_config(t).timestamp_unit == "milliseconds") {
+  } else if (t.timestamp_unit == "milliseconds") {
     expired_cond = ts_expr + " <= " + c + "::bigint * 1000";
     ov_expr = c + "::float8 - " + ts_expr + "::float8 / 1000.0";
   } else {
     expired_cond = ts_expr + " <= to_timestamp(" + c + ")";
     ov_expr = c + "::float8 - date_part('epoch', " + ts_expr + ")";
   }
-  const std::string user_where = postgres_config(t).where.empty() ? "" : " WHERE (" + postgres_config(t).where + ")";
+  const std::string user_where = t.where.empty() ? "" : " WHERE (" + t.where + ")";
   PostgresQueries q;
   q.counts = "SELECT count(*) FILTER (WHERE " + expired_cond + "), count(*) FILTER (WHERE " + ts_expr +
              " IS NULL), count(*) FROM " + from + user_where;
   q.stream = "SELECT " + key_expr + ", " + ov_expr + " FROM " + from +
-             (postgres_config(t).where.empty() ? " WHERE " : user_where + " AND ") + expired_cond + " ORDER BY 2 DESC";
+             (t.where.empty() ? " WHERE " : user_where + " AND ") + expired_cond + " ORDER BY 2 DESC";
   q.copy = "COPY (" + q.stream + ") TO STDOUT (FORMAT binary)";
   return q;
 }
@@ -237,13 +230,96 @@ std::array<uint64_t, 3> quantile_ranks(uint64_t n) {
   return r;
 }
 
+struct Counts {
+  uint64_t expired = 0;
+  uint64_t nulls = 0;
+  uint64_t total = 0;
+  uint64_t pending() const { return total - expired - nulls; }
+};
+
+// What streaming the expired rows produced: how many, and the exact quantiles when complete.
+struct Streamed {
+  uint64_t rows = 0;
+  std::array<double, 3> quantiles{};
+};
+
+void check_target(const TargetConfig& target) {
+  if (!target.retention) throw Error(ErrorKind::kConfig, "postgres target needs retention");
+  const PostgresTargetConfig& own = postgres_config(target);
+  if (own.sample && !own.query.empty()) {
+    throw Error(ErrorKind::kConfig, "sample needs `table`: TABLESAMPLE cannot apply to a query");
+  }
+}
+
+// Count phase: expired, null-timestamp and all rows, in the snapshot.
+Counts count_rows(Session& db, const PostgresQueries& q) {
+  Result counts = db.exec(q.counts);
+  return Counts{get_u64(counts.get(), 0, 0), get_u64(counts.get(), 0, 1), get_u64(counts.get(), 0, 2)};
+}
+
+// Stream phase: the expired rows, oldest first (overdue descending), into the stats. The exact
+// quantile of rank r in ascending overdue is the (expired - r + 1)-th row of the stream. A read
+// error leaves what was streamed in the report and makes the target partial with the reason.
+Streamed stream_expired(PGconn* conn, Session& db, const PostgresQueries& q, uint64_t expired, int64_t as_of,
+                        TargetReport& report) {
+  const auto ranks = quantile_ranks(expired);
+  Streamed out;
+  db.start_copy(q.copy);
+  CopyReader reader(conn);
+  try {
+    std::string_view key;
+    double ov = 0;
+    while (reader.next(key, ov)) {
+      ++out.rows;
+      const uint64_t ascending_rank = expired + 1 - std::min(out.rows, expired);
+      for (size_t i = 0; i < ranks.size(); ++i) {
+        if (ranks[i] == ascending_rank) out.quantiles[i] = ov;
+      }
+      report.stats.add_expired(key, static_cast<double>(as_of) - ov, ov, 0, {});
+    }
+    reader.finish([&](const PGresult* r) { return server_message(conn, r); });
+    db.exec("COMMIT");
+  } catch (const Error& e) {
+    report.status = Status::kPartial;
+    report.error = std::string("expired rows read ") + std::to_string(out.rows) + " of " +
+                   std::to_string(expired) + ": " + e.what();
+  }
+  return out;
+}
+
+// Evaluate phase: completeness (a volatile query can change the rows between count and read),
+// exact quantiles, items scanned.
+void settle(const Counts& c, const Streamed& s, TargetReport& report) {
+  if (report.status != Status::kPartial && s.rows != c.expired) {
+    // Only a volatile `where`/`query` (random(), now() in a function) can do this in one snapshot.
+    report.status = Status::kPartial;
+    report.error = "the expired rows changed between counting (" + std::to_string(c.expired) +
+                   ") and reading (" + std::to_string(s.rows) + "): is the query volatile?";
+  }
+  if (report.status != Status::kPartial && c.expired > 0) report.exact_quantiles = s.quantiles;
+  report.scan.items_scanned = report.status == Status::kPartial ? c.pending() + c.nulls + s.rows : c.total;
+}
+
+// Bernoulli sampling: each row is in the sample independently with probability f, so the count x
+// is Binomial(N, f) and x/f estimates N. The exact Poisson (Garwood) bounds on x, scaled by 1/f,
+// cover a binomial count conservatively at every size, including x = 0 (upper bound 3.689 / f,
+// never [0, 0]); a normal interval would not for small x.
+void apply_sample_estimate(double f, uint64_t expired, uint64_t seed, TargetReport& report) {
+  report.scan.mode = "sample";
+  report.scan.sample_fraction = f;
+  report.scan.seed = seed;
+  report.estimated = true;
+  report.expired_estimate = static_cast<double>(expired) / f;
+  report.ci95 = {std::max(static_cast<double>(expired), sampling::poisson_lower_025(expired) / f),
+                 sampling::poisson_upper_975(expired) / f};
+}
+
 class PostgresSource final : public Source {
  public:
+  // Phases: open a read-only snapshot → count → stream the expired rows → settle → estimate → describe.
   TargetReport audit(const TargetConfig& target, const RunContext& ctx) override {
-    if (!target.retention) throw Error(ErrorKind::kConfig, "postgres target needs retention");
-    if (postgres_config(target).sample && !postgres_config(target).query.empty()) {
-      throw Error(ErrorKind::kConfig, "sample needs `table`: TABLESAMPLE cannot apply to a query");
-    }
+    check_target(target);
+    const PostgresTargetConfig& own = postgres_config(target);
     const auto started = std::chrono::steady_clock::now();
     TargetReport report;
     report.name = target.name;
@@ -251,84 +327,34 @@ class PostgresSource final : public Source {
     const auto k = static_cast<size_t>(target.top_k);
     report.stats = TargetStats(StatsOptions{k, ctx.seed, target.redact_keys, k});
 
-    pg::Conn conn = pg::connect(postgres_config(target).dsn, target.connect_timeout.value_or(10));
+    pg::Conn conn = pg::connect(own.dsn, target.connect_timeout.value_or(10));
     Session db(conn.get());
     // Read-only by construction: the server itself refuses any write inside this transaction.
-    db.begin_read_only(postgres_config(target).statement_timeout);
-
+    db.begin_read_only(own.statement_timeout);
     db.exec("SET LOCAL jit = off");  // compiling expressions costs more than this scan saves
 
-    const int64_t cutoff = ctx.as_of - *target.retention;
-    const auto q = build_queries(conn.get(), target, cutoff, ctx.seed);
-    Result counts = db.exec(q.counts);
-    const uint64_t expired = get_u64(counts.get(), 0, 0);
-    const uint64_t nulls = get_u64(counts.get(), 0, 1);
-    const uint64_t total = get_u64(counts.get(), 0, 2);
-    const uint64_t pending = total - expired - nulls;
-    report.stats.count(ItemClass::kNotYetExpired, pending);
-
-    // The expired rows, oldest first (overdue descending): the exact quantile of rank r in
-    // ascending overdue is the (expired - r + 1)-th row of the stream.
-    const auto ranks = quantile_ranks(expired);
-    std::array<double, 3> quantiles{};
-    uint64_t streamed = 0;
-    db.start_copy(q.copy);
-    CopyReader reader(conn.get());
-    try {
-      std::string_view key;
-      double ov = 0;
-      const auto as_of = static_cast<double>(ctx.as_of);
-      while (reader.next(key, ov)) {
-        ++streamed;
-        const uint64_t ascending_rank = expired + 1 - std::min(streamed, expired);
-        for (size_t i = 0; i < ranks.size(); ++i) {
-          if (ranks[i] == ascending_rank) quantiles[i] = ov;
-        }
-        report.stats.add_expired(key, as_of - ov, ov, 0, {});
-      }
-      reader.finish([&](const PGresult* r) { return server_message(conn.get(), r); });
-      db.exec("COMMIT");
-    } catch (const Error& e) {
-      // What was streamed stays in the report; the target says it is incomplete and why.
-      report.status = Status::kPartial;
-      report.error = std::string("expired rows read ") + std::to_string(streamed) + " of " +
-                     std::to_string(expired) + ": " + e.what();
-    }
-    if (report.status != Status::kPartial && streamed != expired) {
-      // Only a volatile `where`/`query` (random(), now() in a function) can do this in one snapshot.
-      report.status = Status::kPartial;
-      report.error = "the expired rows changed between counting (" + std::to_string(expired) +
-                     ") and reading (" + std::to_string(streamed) + "): is the query volatile?";
-    }
-    if (report.status != Status::kPartial && expired > 0) report.exact_quantiles = quantiles;
-
-    report.scan.items_scanned = report.status == Status::kPartial ? pending + nulls + streamed : total;
+    const auto q = build_queries(conn.get(), own, ctx.as_of - *target.retention, ctx.seed);
+    const Counts counts = count_rows(db, q);
+    report.stats.count(ItemClass::kNotYetExpired, counts.pending());
+    const Streamed streamed = stream_expired(conn.get(), db, q, counts.expired, ctx.as_of, report);
+    settle(counts, streamed, report);
     report.scan.requests = db.queries();
-    if (postgres_config(target).sample) {
-      // Bernoulli sampling: each row is in the sample independently with probability f, so the
-      // count x is Binomial(N, f) and x/f estimates N. The exact Poisson (Garwood) bounds on x,
-      // scaled by 1/f, cover a binomial count conservatively at every size, including x = 0
-      // (upper bound 3.689 / f, never [0, 0]); a normal interval would not for small x.
-      const double f = *postgres_config(target).sample;
-      report.scan.mode = "sample";
-      report.scan.sample_fraction = f;
-      report.scan.seed = ctx.seed;
-      report.estimated = true;
-      report.expired_estimate = static_cast<double>(expired) / f;
-      report.ci95 = {std::max(static_cast<double>(expired), sampling::poisson_lower_025(expired) / f),
-                     sampling::poisson_upper_975(expired) / f};
-    }
+    if (own.sample) apply_sample_estimate(*own.sample, counts.expired, ctx.seed, report);
     report.scan.duration_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     report.extra["postgres"] = {
-        {"relation", postgres_config(target).query.empty() ? postgres_config(target).table : std::string("query")},
-        {"rows_examined", total},
-        {"expired_rows_counted", expired},
-        {"null_timestamp", nulls},
+        {"relation", own.query.empty() ? own.table : std::string("query")},
+        {"rows_examined", counts.total},
+        {"expired_rows_counted", counts.expired},
+        {"null_timestamp", counts.nulls},
         {"queries", db.queries()},
     };
-    spdlog::debug("source=postgres target={} rows={} expired={} queries={}", target.name, total, expired,
-                  db.queries());
+    log::debug("postgres audit done", Fields()
+                                           .add("source", "postgres")
+                                           .add("target", target.name)
+                                           .add("rows", counts.total)
+                                           .add("expired", counts.expired)
+                                           .add("queries", db.queries()));
     return report;
   }
 };
@@ -340,7 +366,7 @@ std::string postgres_quote_qualified(PGconn* conn, const std::string& name) {
 }
 
 PostgresQueries postgres_queries(PGconn* conn, const TargetConfig& target, int64_t cutoff, uint64_t seed) {
-  return build_queries(conn, target, cutoff, seed);
+  return build_queries(conn, postgres_config(target), cutoff, seed);
 }
 
 std::unique_ptr<Source> make_postgres_source() { return std::make_unique<PostgresSource>(); }

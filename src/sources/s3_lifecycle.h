@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sources/s3_xml.h"
+#include "aws/s3_xml.h"
 
 namespace ttla::s3 {
 

@@ -1,10 +1,6 @@
 #include "sources/scan_page.h"
 
 #include <algorithm>
-#include <cstring>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include <nlohmann/json.hpp>
 
@@ -17,10 +13,19 @@ namespace {
 
 [[noreturn]] void fail(std::string what) { throw Error(ErrorKind::kParse, std::move(what)); }
 
-void check(simdjson::error_code ec, const char* what) {
-  if (ec) {
-    fail(std::string("scan page: ") + what + ": " + simdjson::error_message(ec));
-  }
+[[noreturn, gnu::cold, gnu::noinline]] void fail_json(simdjson::error_code ec, const char* what) {
+  fail(std::string("scan page: ") + what + ": " + simdjson::error_message(ec));
+}
+
+inline void check(simdjson::error_code ec, const char* what) {
+  if (ec) [[unlikely]] fail_json(ec, what);
+}
+
+// The value of `result` in place (a reference into it, no copy), or kParse naming `what`.
+template <typename T>
+T&& take(simdjson::simdjson_result<T>&& result, const char* what) {
+  check(result.error(), what);
+  return std::move(result).value_unsafe();
 }
 
 // Attribute value types we distinguish; everything else (M, L, SS, NS, BS) is kOther.
@@ -75,79 +80,101 @@ std::vector<std::pair<std::string, bool>> parse_format(const std::string& format
 
 constexpr std::string_view kNoGroup = "(none)";
 
+// `text` as a JSON string literal (quotes and escapes added).
+std::string json_string(std::string_view text) {
+  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
+// A member name as it stands in the page when it holds no escapes (then it can be compared in
+// place); nullopt when it must be unescaped first. simdjson's stage 1 has checked that the string
+// is closed and the page is padded, so the scan cannot run off the end.
+std::optional<std::string_view> plain_name(od::raw_json_string name) {
+  const char* s = name.raw();
+  for (size_t n = 0;; ++n) {
+    if (s[n] == '"') return std::string_view(s, n);
+    if (s[n] == '\\') return std::nullopt;
   }
 }
 
-uint32_t hex4(std::string_view s, size_t i) {
-  if (i + 4 > s.size()) fail("scan page: truncated \\u escape");
-  uint32_t v = 0;
-  for (size_t k = i; k < i + 4; ++k) {
-    char c = s[k];
-    v <<= 4;
-    if (c >= '0' && c <= '9') {
-      v |= static_cast<uint32_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      v |= static_cast<uint32_t>(c - 'a' + 10);
-    } else if (c >= 'A' && c <= 'F') {
-      v |= static_cast<uint32_t>(c - 'A' + 10);
-    } else {
-      fail("scan page: bad \\u escape");
-    }
-  }
-  return v;
+// A member's name, unescaped only when it holds escapes (the unescaped text lives in the
+// parser's string buffer until the next page).
+std::string_view member_name(od::field& member) {
+  if (std::optional<std::string_view> plain = plain_name(member.key())) return *plain;
+  std::string_view name;
+  check(member.unescaped_key().get(name), "member name");
+  return name;
 }
 
-// Appends the JSON string content `raw` (between the quotes) with escapes undone.
-void append_unescaped(std::string& out, std::string_view raw) {
-  for (size_t i = 0; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (c != '\\') {
-      out += c;
-      continue;
+AttrType attribute_type(std::string_view type) {
+  if (type.size() == 1) {
+    switch (type[0]) {
+      case 'S': return AttrType::kS;
+      case 'N': return AttrType::kN;
+      case 'B': return AttrType::kB;
+      default: return AttrType::kOther;
     }
-    if (++i >= raw.size()) fail("scan page: dangling backslash");
-    switch (raw[i]) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case '/': out += '/'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'u': {
-        uint32_t cp = hex4(raw, i + 1);
-        i += 4;
-        if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < raw.size() && raw[i + 1] == '\\' &&
-            raw[i + 2] == 'u') {
-          uint32_t lo = hex4(raw, i + 3);
-          if (lo >= 0xDC00 && lo < 0xE000) {
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            i += 6;
-          }
-        }
-        append_utf8(out, cp);
-        break;
+  }
+  if (type == "BOOL") return AttrType::kBool;
+  if (type == "NULL") return AttrType::kNull;
+  return AttrType::kOther;
+}
+
+bool is_string(od::value& value) {
+  od::json_type type;
+  return !value.type().get(type) && type == od::json_type::string;
+}
+
+// DynamoDB nests at most 32 levels (64 JSON levels counting the AttributeValue wrappers).
+constexpr int kMaxDepth = 64;
+
+// Checks a value nobody reads: On-Demand skips unread values by their brackets alone, so a value
+// is walked here and every scalar in it is read (numbers, true/false/null checked whole).
+void validate(od::value& value, int depth) {
+  if (depth > kMaxDepth) fail("scan page: nesting too deep");
+  od::json_type type;
+  check(value.type().get(type), "value");
+  switch (type) {
+    case od::json_type::object: {
+      auto object = value.get_object();
+      check(object.error(), "object");
+      for (auto member : object) {
+        od::field&& f = take(std::move(member), "object member");
+        validate(f.value(), depth + 1);
       }
-      default: fail("scan page: bad escape in string");
+      return;
+    }
+    case od::json_type::array: {
+      auto array = value.get_array();
+      check(array.error(), "array");
+      for (auto element : array) {
+        od::value&& v = take(std::move(element), "array element");
+        validate(v, depth + 1);
+      }
+      return;
+    }
+    case od::json_type::string: {
+      od::raw_json_string s;
+      check(value.get_raw_json_string().get(s), "string");
+      return;
+    }
+    case od::json_type::number: {
+      od::number n;
+      check(value.get_number().get(n), "number");
+      return;
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      check(value.get_bool().get(b), "true/false");
+      return;
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      check(value.is_null().get(is_null), "null");
+      if (!is_null) fail("scan page: malformed null");
+      return;
     }
   }
+  fail("scan page: unexpected value");
 }
 
 }  // namespace
@@ -166,6 +193,7 @@ std::vector<std::string> group_attributes(const GroupBy& group_by) {
 
 struct ScanPageParser::Impl {
   od::parser parser;
+  od::parser small_parser;  // re-reads LastEvaluatedKey to check it
   std::vector<std::string> names;  // interesting attribute names, each once
   int ttl = -1;
   std::vector<int> keys;
@@ -179,14 +207,12 @@ struct ScanPageParser::Impl {
 
   struct Captured {
     AttrType type = AttrType::kAbsent;
-    std::string_view text;  // S/N/B value as raw JSON string content (points into the page)
-    bool escaped = false;   // text holds backslash escapes
+    std::string_view text;  // S/N/B value, unescaped (parser's string buffer: valid for the page)
   };
   std::vector<Captured> captured;
   std::string key_buf;
   std::string group_buf;
   std::string part_buf;
-  std::string number_buf;
 
   int intern(const std::string& name) {
     for (size_t i = 0; i < names.size(); ++i) {
@@ -196,175 +222,99 @@ struct ScanPageParser::Impl {
     return static_cast<int>(names.size() - 1);
   }
 
-  // ---- Item scanner -------------------------------------------------------------------------
-  // simdjson's stage 1 has indexed the page and its array iteration walks from item to item; the
-  // inside of each item is read here in one strict forward pass over the text (keys compared
-  // raw, only the wanted AttributeValues decoded, everything else skipped by structure). That is
-  // about twice as fast as iterating every field through On-Demand's object iterator. Every
-  // deviation from JSON throws kParse; the caller checks that simdjson's idea of where the item
-  // ends agrees with ours.
-  const char* end = nullptr;  // end of the page text
-
-  static bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-  const char* ws(const char* p) const {
-    while (p < end && is_ws(*p)) ++p;
-    return p;
-  }
-  // p at the opening quote; returns past the closing quote. `escaped` (optional) tells whether
-  // the content holds backslash escapes. 16 bytes per step: the page is padded by
-  // SIMDJSON_PADDING (64) bytes, so a block starting before `end` may be read whole.
-  const char* string_end(const char* p, bool* escaped) const {
-    ++p;
-    bool saw_escape = false;
-    while (p < end) {
-#if defined(__SSE2__)
-      const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      unsigned mask = static_cast<unsigned>(
-          _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8('"')),
-                                         _mm_cmpeq_epi8(block, _mm_set1_epi8('\\')))));
-      if (mask == 0) {
-        p += 16;
-        continue;
-      }
-      p += __builtin_ctz(mask);
-      if (p >= end) break;
-#endif
-      const char c = *p;
-      if (c == '"') {
-        if (escaped != nullptr) *escaped = saw_escape;
-        return p + 1;
-      }
-      if (c == '\\') {
-        saw_escape = true;
-        ++p;
-      }
-      ++p;
-    }
-    fail("scan page: unterminated string");
-  }
-  const char* skip_scalar(const char* p) const {
-    const char* start = p;
-    while (p < end && !is_ws(*p) && *p != ',' && *p != '}' && *p != ']') ++p;
-    std::string_view t(start, static_cast<size_t>(p - start));
-    if (t.empty()) fail("scan page: missing value");
-    if (t == "true" || t == "false" || t == "null") return p;
-    for (char c : t) {
-      if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E')) {
-        fail("scan page: unexpected text in item");
-      }
-    }
-    return p;
-  }
-  const char* skip_value(const char* p, int depth = 0) const {
-    if (depth > 64) fail("scan page: nesting too deep");
-    p = ws(p);
-    if (p >= end) fail("scan page: truncated item");
-    if (*p == '"') return string_end(p, nullptr);
-    if (*p == '{' || *p == '[') {
-      const char close = *p == '{' ? '}' : ']';
-      const bool object = *p == '{';
-      p = ws(p + 1);
-      if (p < end && *p == close) return p + 1;
-      while (true) {
-        if (object) {
-          if (p >= end || *p != '"') fail("scan page: expected a member name");
-          p = ws(string_end(p, nullptr));
-          if (p >= end || *p != ':') fail("scan page: expected ':'");
-          p = ws(p + 1);
-        }
-        p = ws(skip_value(p, depth + 1));
-        if (p >= end) fail("scan page: truncated item");
-        if (*p == ',') {
-          p = ws(p + 1);
-          continue;
-        }
-        if (*p == close) return p + 1;
-        fail("scan page: expected ',' or a closing bracket");
-      }
-    }
-    return skip_scalar(p);
-  }
-  // p at an AttributeValue's '{'; fills `out`, returns past its '}'.
-  const char* read_attribute(const char* p, Captured& out) const {
-    if (p >= end || *p != '{') fail("scan page: attribute value is not an AttributeValue object");
-    p = ws(p + 1);
-    if (p >= end || *p != '"') fail("scan page: empty or malformed AttributeValue object");
-    const char* type = p + 1;
-    bool type_escaped = false;
-    p = string_end(p, &type_escaped);
-    std::string_view t(type, static_cast<size_t>(p - 1 - type));
-    p = ws(p);
-    if (p >= end || *p != ':') fail("scan page: malformed AttributeValue");
-    p = ws(p + 1);
-    if (t == "N" || t == "S" || t == "B") {
-      out.type = t == "N" ? AttrType::kN : t == "S" ? AttrType::kS : AttrType::kB;
-      if (p >= end || *p != '"') {
-        fail("scan page: AttributeValue of type " + std::string(t) + " is not a string");
-      }
-      const char* start = p + 1;
-      bool escaped = false;
-      p = string_end(p, &escaped);
-      out.text = std::string_view(start, static_cast<size_t>(p - 1 - start));
-      out.escaped = escaped;
-    } else {
-      out.type = t == "BOOL" ? AttrType::kBool : t == "NULL" ? AttrType::kNull : AttrType::kOther;
-      p = skip_value(p);
-    }
-    p = ws(p);
-    if (p >= end || *p != '}') fail("scan page: AttributeValue with more than one member");
-    return p + 1;
-  }
-  int match_raw(std::string_view key, bool escaped) {
-    if (escaped) {
-      number_buf.clear();
-      append_unescaped(number_buf, key);
-      key = number_buf;
-    }
+  int find(std::string_view name) const {
     for (size_t i = 0; i < names.size(); ++i) {
-      if (key == names[i]) return static_cast<int>(i);
+      if (name == names[i]) return static_cast<int>(i);
     }
     return -1;
   }
-  // p at the item's '{'; fills `captured`, returns past the item's '}'.
-  const char* read_item(const char* p) {
-    for (auto& c : captured) c.type = AttrType::kAbsent;
-    p = ws(p + 1);
-    if (p < end && *p == '}') return p + 1;
-    while (true) {
-      if (p >= end || *p != '"') fail("scan page: expected an attribute name");
-      const char* key = p + 1;
-      bool escaped = false;
-      p = string_end(p, &escaped);
-      std::string_view k(key, static_cast<size_t>(p - 1 - key));
-      p = ws(p);
-      if (p >= end || *p != ':') fail("scan page: expected ':' after an attribute name");
-      p = ws(p + 1);
-      int idx = match_raw(k, escaped);
-      if (idx >= 0) {
-        p = read_attribute(p, captured[static_cast<size_t>(idx)]);
+
+  // An AttributeValue ({"<type>": value}, one member): S/N/B text is kept (unescaped), other
+  // types are checked and only their type kept.
+  static void read_attribute(od::value& value, Captured& out) {
+    auto av = value.get_object();
+    if (av.error()) fail("scan page: attribute value is not an AttributeValue object");
+    bool seen = false;
+    for (auto member : av) {
+      od::field&& f = take(std::move(member), "AttributeValue");
+      if (seen) fail("scan page: AttributeValue with more than one member");
+      seen = true;
+      std::string_view type = member_name(f);
+      out.type = attribute_type(type);
+      if (out.type == AttrType::kS || out.type == AttrType::kN || out.type == AttrType::kB) {
+        if (simdjson::error_code ec = f.value().get_string().get(out.text)) {
+          fail("scan page: AttributeValue of type " + std::string(type) +
+               " is not a valid string: " + simdjson::error_message(ec));
+        }
       } else {
-        p = skip_value(p);
+        validate(f.value(), 1);
       }
-      p = ws(p);
-      if (p >= end) fail("scan page: truncated item");
-      if (*p == ',') {
-        p = ws(p + 1);
-        continue;
-      }
-      if (*p == '}') return p + 1;
-      fail("scan page: expected ',' or '}' in an item");
     }
+    if (!seen) fail("scan page: empty AttributeValue object");
+  }
+
+  // One item: the wanted attributes into `captured`, every other attribute checked and dropped.
+  void read_item(simdjson::simdjson_result<od::object>& item) {
+    for (auto& c : captured) c.type = AttrType::kAbsent;
+    for (auto member : item) {
+      od::field&& f = take(std::move(member), "item attribute");
+      const int index = find(member_name(f));
+      if (index >= 0) {
+        read_attribute(f.value(), captured[static_cast<size_t>(index)]);
+      } else {
+        validate(f.value(), 0);
+      }
+    }
+  }
+
+  // The class of the current item's TTL as of `as_of`; `value` gets the TTL of a Number.
+  ItemClass classify_item(int64_t as_of, double& value) const {
+    const Captured& t = captured[static_cast<size_t>(ttl)];
+    if (t.type == AttrType::kAbsent) return ItemClass::kMissingTtl;
+    if (t.type != AttrType::kN) return ItemClass::kNonNumericTtl;
+    std::optional<double> v = fast_number(t.text);
+    if (!v) v = parse_dynamodb_number(t.text);
+    if (!v) {
+      // DynamoDB checks every Number on write and answers with valid ones only, so this page
+      // did not come from DynamoDB intact: it is rejected, never counted.
+      fail("scan page: TTL attribute of type N holds \"" + std::string(t.text.substr(0, 64)) +
+           "\", not a number");
+    }
+    value = *v;
+    return classify_number(value, as_of);
+  }
+
+  // Items: every item read, classified as of `as_of` and counted; returns how many there were.
+  uint64_t read_items(od::value& items, int64_t as_of, TargetStats& stats, ScanPageResult& result,
+                      ExpiredItemObserver* observer, const ScanPageParser& owner) {
+    auto array = items.get_array();
+    check(array.error(), "Items is not an array");
+    uint64_t seen = 0;
+    for (auto element : array) {
+      auto item = element.get_object();
+      check(item.error(), "item is not an object");
+      read_item(item);
+      ++seen;
+      double value = 0;
+      const ItemClass cls = classify_item(as_of, value);
+      ++result.class_counts[static_cast<size_t>(cls)];
+      if (cls == ItemClass::kExpired) {
+        std::string_view k = render_key();
+        std::string_view g = render_group();
+        stats.add_expired(k, value, static_cast<double>(as_of) - value, 0, g);
+        if (observer != nullptr) observer->expired(k, value, owner);
+      } else {
+        stats.count(cls);
+      }
+    }
+    return seen;
   }
 
   // Appends attribute `index` as text: S/N/B values, "(bool)"/"(null)", "(none)" otherwise.
   void append_value(std::string& out, int index) const {
     const Captured& c = captured[static_cast<size_t>(index)];
     if (c.type == AttrType::kS || c.type == AttrType::kN || c.type == AttrType::kB) {
-      if (c.escaped) {
-        append_unescaped(out, c.text);
-      } else {
-        out += c.text;
-      }
+      out += c.text;
     } else if (c.type == AttrType::kBool) {
       out += "(bool)";
     } else if (c.type == AttrType::kNull) {
@@ -458,6 +408,7 @@ ScanPageParser::ScanPageParser(ItemSchema schema)
   m.captured.resize(m.names.size());
 }
 
+
 ScanPageParser::~ScanPageParser() = default;
 
 std::string ScanPageParser::key_json() const {
@@ -471,18 +422,58 @@ std::string ScanPageParser::key_json() const {
                                          " is missing or not S, N or B");
     }
     if (i) out += ',';
-    out += nlohmann::json(m.names[static_cast<size_t>(m.keys[i])]).dump();
-    out += c.type == AttrType::kS ? ":{\"S\":\"" : c.type == AttrType::kN ? ":{\"N\":\"" : ":{\"B\":\"";
-    out += c.text;  // still JSON-escaped as on the wire
-    out += "\"}";
+    out += json_string(m.names[static_cast<size_t>(m.keys[i])]);
+    out += c.type == AttrType::kS ? ":{\"S\":" : c.type == AttrType::kN ? ":{\"N\":" : ":{\"B\":";
+    out += json_string(c.text);
+    out += '}';
   }
   return out + "}";
 }
 
+namespace {
+
+// LastEvaluatedKey as raw JSON to send back, checked whole by a second, small parse.
+std::string read_last_key(od::value& value, od::parser& small_parser) {
+  od::object lek;
+  check(value.get_object().get(lek), "LastEvaluatedKey is not an object");
+  std::string_view raw;
+  check(lek.raw_json().get(raw), "LastEvaluatedKey");
+  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' ||
+                          raw.back() == '\t')) {
+    raw.remove_suffix(1);
+  }
+  std::string out(raw);
+  od::document doc;
+  check(small_parser.iterate(pad_in_place(out)).get(doc), "LastEvaluatedKey");
+  auto root = doc.get_value();
+  od::value&& v = take(std::move(root), "LastEvaluatedKey");
+  validate(v, 0);
+  return out;
+}
+
+// ConsumedCapacity.CapacityUnits (the other members are checked and dropped).
+std::optional<double> read_capacity(od::value& value) {
+  od::object cc;
+  check(value.get_object().get(cc), "ConsumedCapacity is not an object");
+  std::optional<double> units;
+  for (auto member : cc) {
+    od::field&& f = take(std::move(member), "ConsumedCapacity member");
+    if (f.key().unsafe_is_equal("CapacityUnits")) {
+      double u = 0;
+      check(f.value().get_double().get(u), "ConsumedCapacity.CapacityUnits");
+      units = u;
+    } else {
+      validate(f.value(), 1);
+    }
+  }
+  return units;
+}
+
+}  // namespace
+
 ScanPageResult ScanPageParser::parse(simdjson::padded_string_view json, int64_t as_of,
                                      TargetStats& stats) {
   Impl& m = *impl_;
-  m.end = json.data() + json.length();
   ScanPageResult result;
   od::document doc;
   check(m.parser.iterate(json).get(doc), "not JSON");
@@ -495,63 +486,12 @@ ScanPageResult ScanPageParser::parse(simdjson::padded_string_view json, int64_t 
   uint64_t items_seen = 0;
   std::string error_type;
   std::string error_message;
-  const size_t ttl_index = static_cast<size_t>(m.ttl);
-
-  for (auto root_field : root) {
-    od::field f;
-    check(std::move(root_field).get(f), "top-level field");
+  for (auto root_member : root) {
+    od::field&& f = take(std::move(root_member), "top-level member");
     od::raw_json_string key = f.key();
     if (key.unsafe_is_equal("Items")) {
       have_items = true;
-      od::array items;
-      check(f.value().get_array().get(items), "Items is not an array");
-      const char* previous_end = nullptr;
-      for (auto item_result : items) {
-        std::string_view token;
-        check(item_result.raw_json_token().get(token), "item");
-        if (token.empty() || token[0] != '{') fail("scan page: item is not an object");
-        if (previous_end != nullptr) {
-          // simdjson and the item scanner must agree on where the previous item ended.
-          const char* q = m.ws(previous_end);
-          if (q >= m.end || *q != ',' || m.ws(q + 1) != token.data()) {
-            fail("scan page: malformed item list");
-          }
-        }
-        previous_end = m.read_item(token.data());
-        ++items_seen;
-        const Impl::Captured& t = m.captured[ttl_index];
-        ItemClass cls;
-        double value = 0;
-        if (t.type == AttrType::kAbsent) {
-          cls = ItemClass::kMissingTtl;
-        } else if (t.type != AttrType::kN) {
-          cls = ItemClass::kNonNumericTtl;
-        } else {
-          std::string_view text = t.text;
-          if (t.escaped) {
-            m.number_buf.clear();
-            append_unescaped(m.number_buf, t.text);
-            text = m.number_buf;
-          }
-          std::optional<double> v = fast_number(text);
-          if (!v) v = parse_dynamodb_number(text);
-          if (!v) {
-            fail("scan page: TTL attribute of type N holds \"" + std::string(text.substr(0, 64)) +
-                 "\", not a number");
-          }
-          value = *v;
-          cls = classify_number(value, as_of);
-        }
-        ++result.class_counts[static_cast<size_t>(cls)];
-        if (cls == ItemClass::kExpired) {
-          std::string_view k = m.render_key();
-          std::string_view g = m.render_group();
-          stats.add_expired(k, value, static_cast<double>(as_of) - value, 0, g);
-          if (observer_ != nullptr) observer_->expired(k, value, *this);
-        } else {
-          stats.count(cls);
-        }
-      }
+      items_seen += m.read_items(f.value(), as_of, stats, result, observer_, *this);
     } else if (key.unsafe_is_equal("Count")) {
       check(f.value().get_uint64().get(result.count), "Count");
       have_count = true;
@@ -559,34 +499,20 @@ ScanPageResult ScanPageParser::parse(simdjson::padded_string_view json, int64_t 
       check(f.value().get_uint64().get(result.scanned_count), "ScannedCount");
       have_scanned = true;
     } else if (key.unsafe_is_equal("LastEvaluatedKey")) {
-      od::object lek;
-      check(f.value().get_object().get(lek), "LastEvaluatedKey is not an object");
-      std::string_view raw;
-      check(lek.raw_json().get(raw), "LastEvaluatedKey");
-      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' ||
-                              raw.back() == '\t')) {
-        raw.remove_suffix(1);
-      }
-      result.last_evaluated_key.assign(raw);
+      result.last_evaluated_key = read_last_key(f.value(), m.small_parser);
     } else if (key.unsafe_is_equal("ConsumedCapacity")) {
-      od::object cc;
-      check(f.value().get_object().get(cc), "ConsumedCapacity is not an object");
-      for (auto cc_field : cc) {
-        od::field cf;
-        check(std::move(cc_field).get(cf), "ConsumedCapacity field");
-        if (cf.key().unsafe_is_equal("CapacityUnits")) {
-          double units = 0;
-          check(cf.value().get_double().get(units), "ConsumedCapacity.CapacityUnits");
-          result.consumed_capacity = units;
-        }
-      }
+      result.consumed_capacity = read_capacity(f.value());
     } else if (key.unsafe_is_equal("__type")) {
       std::string_view t;
       check(f.value().get_string().get(t), "__type");
       error_type.assign(t);
-    } else if (key.unsafe_is_equal("message") || key.unsafe_is_equal("Message")) {
+    } else if ((key.unsafe_is_equal("message") || key.unsafe_is_equal("Message")) &&
+               is_string(f.value())) {
       std::string_view t;
-      if (!f.value().get_string().get(t)) error_message.assign(t);
+      check(f.value().get_string().get(t), "message");
+      error_message.assign(t);
+    } else {
+      validate(f.value(), 0);
     }
   }
   // Anything after the root object means the body was not one JSON document.
@@ -619,76 +545,6 @@ simdjson::padded_string_view pad_in_place(std::string& body) {
     body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
   }
   return simdjson::padded_string_view(body.data(), body.size(), body.capacity());
-}
-
-namespace {
-
-nlohmann::json parse_small(std::string_view json, const char* what) {
-  nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    fail(std::string(what) + ": response is not a JSON object");
-  }
-  if (auto t = j.find("__type"); t != j.end() && t->is_string()) {
-    std::string type = t->get<std::string>();
-    size_t hash = type.rfind('#');
-    std::string msg;
-    for (const char* k : {"message", "Message"}) {
-      if (auto m = j.find(k); m != j.end() && m->is_string()) msg = m->get<std::string>();
-    }
-    fail(std::string(what) + ": DynamoDB error body: " +
-         (hash == std::string::npos ? type : type.substr(hash + 1)) +
-         (msg.empty() ? "" : ": " + msg));
-  }
-  return j;
-}
-
-}  // namespace
-
-TableDescription parse_describe_table(std::string_view json) {
-  nlohmann::json j = parse_small(json, "DescribeTable");
-  auto t = j.find("Table");
-  if (t == j.end() || !t->is_object()) fail("DescribeTable: no Table object");
-  TableDescription d;
-  if (auto v = t->find("TableName"); v != t->end() && v->is_string()) d.table_name = *v;
-  if (auto v = t->find("TableStatus"); v != t->end() && v->is_string()) d.table_status = *v;
-  if (auto v = t->find("ItemCount"); v != t->end() && v->is_number_integer()) {
-    d.item_count = v->get<int64_t>();
-  }
-  if (auto v = t->find("TableSizeBytes"); v != t->end() && v->is_number_integer()) {
-    d.table_size_bytes = v->get<int64_t>();
-  }
-  auto ks = t->find("KeySchema");
-  if (ks == t->end() || !ks->is_array() || ks->empty()) fail("DescribeTable: no KeySchema");
-  for (const auto& e : *ks) {
-    if (!e.is_object() || !e.contains("AttributeName") || !e.contains("KeyType") ||
-        !e["AttributeName"].is_string() || !e["KeyType"].is_string()) {
-      fail("DescribeTable: malformed KeySchema element");
-    }
-    const std::string type = e["KeyType"];
-    if (type == "HASH") {
-      d.hash_key = e["AttributeName"];
-    } else if (type == "RANGE") {
-      d.range_key = e["AttributeName"];
-    } else {
-      fail("DescribeTable: unknown KeyType " + type);
-    }
-  }
-  if (d.hash_key.empty()) fail("DescribeTable: KeySchema has no HASH key");
-  return d;
-}
-
-TtlDescription parse_describe_ttl(std::string_view json) {
-  nlohmann::json j = parse_small(json, "DescribeTimeToLive");
-  auto t = j.find("TimeToLiveDescription");
-  if (t == j.end() || !t->is_object()) fail("DescribeTimeToLive: no TimeToLiveDescription");
-  TtlDescription d;
-  if (auto v = t->find("TimeToLiveStatus"); v != t->end() && v->is_string()) {
-    d.status = *v;
-  } else {
-    fail("DescribeTimeToLive: no TimeToLiveStatus");
-  }
-  if (auto v = t->find("AttributeName"); v != t->end() && v->is_string()) d.attribute = *v;
-  return d;
 }
 
 }  // namespace ttla::dynamodb

@@ -1,8 +1,12 @@
 #pragma once
-// Pure parsers for DynamoDB responses (no I/O): Scan pages with simdjson On-Demand (one forward
-// pass, no DOM; only the TTL, key and group_by attributes of each item are looked at),
-// DescribeTable and DescribeTimeToLive. Every malformed, truncated or error body throws
-// ttla::Error(kParse) whose message says what was wrong.
+// The Scan page parser (no I/O): simdjson On-Demand (one forward pass, no DOM; only the TTL, key
+// and group_by attributes of each item are decoded, every other value is walked so that its
+// numbers and literals are checked too), classifying each item as it goes. Every malformed,
+// truncated or error body throws ttla::Error(kParse) whose message says what was wrong. The other
+// DynamoDB answers are read by aws/dynamodb_json.h.
+// A TTL of type N whose text is not a number ("1-2e+", "", "nan", "1e400") is not classified:
+// DynamoDB stores only valid Numbers, so such a page is not an intact DynamoDB answer and is
+// rejected whole (kParse). non_numeric_ttl stays the class of TTLs stored as another type.
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -81,21 +85,5 @@ ScanPageResult parse_scan_page(simdjson::padded_string_view json, const ItemSche
 
 // Makes `body` padded for simdjson in place (reserves SIMDJSON_PADDING spare capacity).
 simdjson::padded_string_view pad_in_place(std::string& body);
-
-struct TableDescription {
-  std::string table_name;
-  std::string table_status;  // ACTIVE, CREATING, UPDATING, DELETING, ARCHIVED, ...
-  std::optional<int64_t> item_count;        // refreshed by AWS about every six hours
-  std::optional<int64_t> table_size_bytes;  // idem
-  std::string hash_key;
-  std::string range_key;  // empty when the table has no sort key
-};
-TableDescription parse_describe_table(std::string_view json);
-
-struct TtlDescription {
-  std::string status;     // ENABLED | DISABLED | ENABLING | DISABLING
-  std::string attribute;  // empty when none is configured
-};
-TtlDescription parse_describe_ttl(std::string_view json);
 
 }  // namespace ttla::dynamodb

@@ -43,9 +43,9 @@ class Source {
   virtual TargetReport audit(const TargetConfig& target, const RunContext& ctx) = 0;
 };
 
-// Explicit registry (no static self-registration). Returns nullptr for an unknown kind.
+// The kind table's factory for `kind` (sources/kinds.cc); nullptr for an unknown kind.
 std::unique_ptr<Source> make_source(const std::string& kind);
-// Kinds the registry knows, for config validation and --help.
+// The kinds of the kind table, for config validation and --help.
 const std::vector<std::string>& source_kinds();
 // False for kinds that audit no deadlines (sqs): their reports have no `expired` section.
 bool kind_reports_expiry(const std::string& kind);

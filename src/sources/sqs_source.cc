@@ -5,112 +5,15 @@
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include "core/log.h"
 
-#include "aws/endpoints.h"
 #include "core/error.h"
 #include "core/time.h"
+#include "sources/aws_target.h"
 #include "sources/deletion_rate.h"
-#include "sources/dynamodb_source.h"
 
 namespace ttla {
 namespace sqs {
-namespace {
-
-[[noreturn]] void malformed(const std::string& what) {
-  throw Error(ErrorKind::kParse, "sqs: " + what);
-}
-
-nlohmann::json parse_object(std::string_view body, const char* operation) {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    malformed(std::string(operation) + " answer is not a JSON object");
-  }
-  return j;
-}
-
-// SQS answers every attribute as a string ("12").
-uint64_t count_attribute(const nlohmann::json& attributes, const char* name) {
-  auto it = attributes.find(name);
-  if (it == attributes.end()) malformed(std::string("GetQueueAttributes answer lacks ") + name);
-  std::string text = it->is_string() ? it->get<std::string>() : it->dump();
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || end != text.c_str() + text.size() || errno != 0 || text[0] == '-') {
-    malformed(std::string(name) + " is not a count: \"" + text + "\"");
-  }
-  return static_cast<uint64_t>(v);
-}
-
-}  // namespace
-
-QueueRef parse_queue_url(const std::string& url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string::npos) {
-    throw Error(ErrorKind::kConfig, "queue_url must start with https:// (or http://): " + url);
-  }
-  const size_t path = url.find('/', scheme + 3);
-  const std::string host = url.substr(scheme + 3, path == std::string::npos ? std::string::npos
-                                                                          : path - scheme - 3);
-  std::string rest = path == std::string::npos ? "" : url.substr(path + 1);
-  while (!rest.empty() && rest.back() == '/') rest.pop_back();
-  const size_t slash = rest.find('/');
-  if (host.empty() || slash == std::string::npos || slash == 0 || slash + 1 >= rest.size() ||
-      rest.find('/', slash + 1) != std::string::npos) {
-    throw Error(ErrorKind::kConfig,
-                "queue_url must look like https://sqs.<region>.amazonaws.com/<account>/<queue>: " +
-                    url);
-  }
-  QueueRef q;
-  q.url = url;
-  q.account = rest.substr(0, slash);
-  q.name = rest.substr(slash + 1);
-  // sqs.<region>.amazonaws.com[.cn] names its region; anything else (a local server, the legacy
-  // queue.amazonaws.com) leaves it to the configuration.
-  const std::string_view h(host);
-  if (h.rfind("sqs.", 0) == 0) {
-    const size_t dot = h.find('.', 4);
-    if (dot != std::string_view::npos && h.substr(dot + 1).rfind("amazonaws.com", 0) == 0) {
-      q.region = std::string(h.substr(4, dot - 4));
-    }
-  }
-  return q;
-}
-
-std::string get_queue_attributes_body(const std::string& queue_url) {
-  return nlohmann::json{{"QueueUrl", queue_url},
-                        {"AttributeNames",
-                         {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                          "ApproximateNumberOfMessagesDelayed"}}}
-      .dump();
-}
-
-QueueDepth parse_get_queue_attributes(std::string_view body) {
-  const nlohmann::json j = parse_object(body, "GetQueueAttributes");
-  auto it = j.find("Attributes");
-  if (it == j.end() || !it->is_object()) malformed("GetQueueAttributes answer has no Attributes");
-  QueueDepth d;
-  d.visible = count_attribute(*it, "ApproximateNumberOfMessages");
-  d.in_flight = count_attribute(*it, "ApproximateNumberOfMessagesNotVisible");
-  d.delayed = count_attribute(*it, "ApproximateNumberOfMessagesDelayed");
-  return d;
-}
-
-std::string get_queue_url_body(const std::string& queue_name, const std::string& account) {
-  nlohmann::json j = {{"QueueName", queue_name}};
-  if (!account.empty()) j["QueueOwnerAWSAccountId"] = account;
-  return j.dump();
-}
-
-std::string parse_get_queue_url(std::string_view body) {
-  const nlohmann::json j = parse_object(body, "GetQueueUrl");
-  auto it = j.find("QueueUrl");
-  if (it == j.end() || !it->is_string() || it->get<std::string>().empty()) {
-    malformed("GetQueueUrl answer has no QueueUrl");
-  }
-  return it->get<std::string>();
-}
 
 cloudwatch::MetricQuery oldest_age_query(const std::string& queue_name, int64_t as_of) {
   constexpr int64_t kPeriod = 60;
@@ -152,15 +55,11 @@ class SqsSource final : public Source {
     std::optional<sqs::QueueRef> from_url;
     if (!sqs_config(target).queue_url.empty()) from_url = sqs::parse_queue_url(sqs_config(target).queue_url);
 
-    aws::ServiceConfig service;
+    aws::TargetAccess access = aws_access(target, "sqs");
     // The queue URL's host names the queue's region; an explicit `region` still wins.
-    service.region = !target.region.empty() || !from_url || from_url->region.empty()
-                         ? resolve_dynamodb_region(target)
-                         : from_url->region;
-    service.endpoint_url = aws::resolve_endpoint("sqs", target.endpoint_url, target.profile);
-    service.http = options_.http;
-    service.retry = options_.retry;
-    auto credentials = credentials_for(target, service.region, options_.credentials);
+    if (access.region.empty() && from_url) access.region = from_url->region;
+    aws::ServiceConfig service = aws::target_service(access, options_.http, options_.retry);
+    auto credentials = aws::target_credentials(access, service.region, options_.credentials);
     aws::CallStats call_stats;
     aws::AwsClient client(service, credentials, &call_stats);
 
@@ -191,8 +90,13 @@ class SqsSource final : public Source {
     report.scan.requests = call_stats.requests.load();
     report.scan.duration_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    spdlog::debug("source=sqs target={} queue={} visible={} in_flight={} delayed={}", target.name,
-                  queue.name, depth.visible, depth.in_flight, depth.delayed);
+    log::debug("sqs audit done", Fields()
+            .add("source", "sqs")
+            .add("target", target.name)
+            .add("queue", queue.name)
+            .add("visible", depth.visible)
+            .add("in_flight", depth.in_flight)
+            .add("delayed", depth.delayed));
     return report;
   }
 
@@ -219,8 +123,8 @@ class SqsSource final : public Source {
         age["note"] = "no datapoint in the window";
       }
     } catch (const Error& e) {
-      spdlog::warn("cloudwatch oldest message age unavailable target={} queue={} error={}",
-                   target.name, queue.name, e.what());
+      log::warn("cloudwatch oldest message age unavailable", Fields().add("target",
+                   target.name).add("queue", queue.name).add("error", e.what()));
       age["error"] = std::string(to_string(e.kind())) + ": " + e.what();
     }
     section["oldest_message_age"] = std::move(age);

@@ -7,9 +7,7 @@
 // user with exactly the actions `ttl-auditor iam-policy` prints (Resource widened to "*", which is
 // all moto matches), one user per action with that action removed, a user allowed only
 // sts:AssumeRole and the roles AuditReader (the printed actions) and S3Only.
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,8 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/require.h"
-
-extern char** environ;
+#include "support/spawn.h"
 
 namespace {
 
@@ -44,88 +41,16 @@ constexpr const char* kTable = "ttla-iam-table";
 constexpr const char* kBucket = "ttla-iam-bucket";
 constexpr const char* kAccount = "123456789012";
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string tool(const std::string& name) { return std::string(TTLA_SOURCE_DIR) + "/tests/tools/" + name; }
 
-using Env = std::map<std::string, std::string>;  // "" as a value unsets the variable
-
-// A child process with the environment of this one changed by `env`; stdout/stderr to files.
-class Child {
- public:
-  Child(const std::vector<std::string>& argv, const Env& env, const fs::path& out, const fs::path& err) {
-    std::map<std::string, std::string> vars;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string entry(*e);
-      size_t eq = entry.find('=');
-      vars[entry.substr(0, eq)] = eq == std::string::npos ? "" : entry.substr(eq + 1);
-    }
-    for (const auto& [k, v] : env) {
-      if (v.empty()) vars.erase(k);
-      else vars[k] = v;
-    }
-    std::vector<std::string> envs;
-    for (const auto& [k, v] : vars) envs.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& e : envs) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    if (posix_spawnp(&pid_, args[0], &fa, nullptr, args.data(), envp.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGTERM);
-      int st = 0;
-      waitpid(pid_, &st, 0);
-    }
-  }
-  int wait() {
-    int st = 0;
-    if (pid_ <= 0) return -1;
-    waitpid(pid_, &st, 0);
-    reaped_ = true;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-};
-
-struct Result {
-  int exit_code = -1;
-  std::string out, err;
-};
+using Env = ttla::testing::EnvChanges;  // "" as a value unsets the variable
+using Result = ttla::testing::SpawnResult;
+using ttla::testing::Child;
+using ttla::testing::read_file;
 
 Result run(const std::vector<std::string>& argv, const Env& env, const fs::path& dir,
            const std::string& tag) {
-  fs::path out = dir / (tag + ".out"), err = dir / (tag + ".err");
-  Child c(argv, env, out, err);
-  Result r;
-  r.exit_code = c.wait();
-  r.out = read_file(out);
-  r.err = read_file(err);
-  return r;
-}
-
-std::string describe(const Result& r) {
-  return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out.substr(0, 1500) +
-         "\nstderr: " + r.err.substr(0, 3000);
+  return ttla::testing::run_in(argv, dir, tag, env);
 }
 
 // The moto of this process, started on first use and stopped at exit.
@@ -165,7 +90,7 @@ struct Moto {
     std::smatch m;
     std::regex re("TTLA_MOTO_ENDPOINT=(\\S+)");
     if (r.exit_code != 0 || !std::regex_search(r.out, m, re)) {
-      error = "moto did not start (scripts/servers/moto.sh): " + describe(r);
+      error = "moto did not start (scripts/servers/moto.sh): " + r.describe();
       return;
     }
     endpoint = m[1];
@@ -175,7 +100,7 @@ struct Moto {
     Result p = run({TTLA_BINARY, "iam-policy", "--config", cfg.string()}, {}, dir, "iam-policy");
     policy_text = p.out;
     if (p.exit_code != 0 || json::parse(p.out, nullptr, false).is_discarded()) {
-      error = "iam-policy failed: " + describe(p);
+      error = "iam-policy failed: " + p.describe();
       return;
     }
     std::ofstream(dir / "policy.json") << p.out;
@@ -184,7 +109,7 @@ struct Moto {
                     "--prefix", "data/", "--free", std::to_string(kFreeRequests)},
                    {}, dir, "setup");
     setup = json::parse(s.out, nullptr, false);
-    if (s.exit_code != 0 || setup.is_discarded()) error = "moto_iam_setup.py failed: " + describe(s);
+    if (s.exit_code != 0 || setup.is_discarded()) error = "moto_iam_setup.py failed: " + s.describe();
   }
 
  public:
@@ -248,7 +173,7 @@ class AwsRolesIamTest : public ::testing::Test {
     a.result = run({TTLA_BINARY, "run", "--config", cfg.string(), "--report", rep.string()}, env,
                    dir_, tag);
     if (fs::exists(rep)) a.report = json::parse(read_file(rep), nullptr, false);
-    EXPECT_TRUE(a.report.is_object()) << "no report: " << describe(a.result);
+    EXPECT_TRUE(a.report.is_object()) << "no report: " << a.result.describe();
     return a;
   }
   static const json* target(const json& report, const std::string& name) {
@@ -286,7 +211,8 @@ TEST_F(AwsRolesIamTest, PrintedPolicyIsExactlyEnoughOnAnIamEnforcingServer) {
   // What the auditor sends for this config: nothing else is printed.
   EXPECT_EQ(std::set<std::string>(actions.begin(), actions.end()),
             (std::set<std::string>{"cloudwatch:GetMetricData", "dynamodb:DescribeTable",
-                                   "dynamodb:DescribeTimeToLive",
+                                   "dynamodb:DescribeTimeToLive", "dynamodb:DescribeStream",
+                                   "dynamodb:GetShardIterator", "dynamodb:GetRecords",
                                    "dynamodb:Scan", "s3:GetBucketVersioning",
                                    "s3:GetLifecycleConfiguration", "s3:ListBucket",
                                    "s3:ListBucketMultipartUploads", "s3:ListBucketVersions",
@@ -305,10 +231,14 @@ TEST_F(AwsRolesIamTest, PrintedPolicyIsExactlyEnoughOnAnIamEnforcingServer) {
   }
   // Exactly the printed actions: both targets audited.
   Audit full = audit("iam-full", config, user_env("full"));
-  ASSERT_EQ(status(full.report, "ddb"), "ok") << error(full.report, "ddb") << describe(full.result);
-  ASSERT_EQ(status(full.report, "bucket"), "ok") << error(full.report, "bucket") << describe(full.result);
+  ASSERT_EQ(status(full.report, "ddb"), "ok") << error(full.report, "ddb") << full.result.describe();
+  ASSERT_EQ(status(full.report, "bucket"), "ok") << error(full.report, "bucket") << full.result.describe();
   EXPECT_EQ((*target(full.report, "ddb"))["scan"]["items_scanned"].get<int>(), 10);
   EXPECT_EQ((*target(full.report, "ddb"))["expired"]["count"].get<double>(), 6);
+  // The table's stream (NEW_AND_OLD_IMAGES) was read: the setup's 10 INSERTs, no TTL deletion.
+  const json& full_stream = (*target(full.report, "ddb"))["deletion"]["latency_stream"];
+  EXPECT_FALSE(full_stream.contains("error")) << full_stream.dump();
+  EXPECT_EQ(full_stream.value("records", -1), 10) << full_stream.dump();
   // Any one action removed: its target fails with AccessDenied, the other is still audited.
   for (const std::string& action : actions) {
     SCOPED_TRACE(action);
@@ -331,7 +261,23 @@ TEST_F(AwsRolesIamTest, PrintedPolicyIsExactlyEnoughOnAnIamEnforcingServer) {
       EXPECT_EQ(status(a.report, intact), "ok") << error(a.report, intact);
       continue;
     }
-    EXPECT_EQ(status(a.report, broken), "failed") << describe(a.result);
+    if (action == "dynamodb:DescribeStream" || action == "dynamodb:GetShardIterator" ||
+        action == "dynamodb:GetRecords") {
+      // Stream latency is an addition too: the audit stands, the deletion section says why the
+      // stream could not be read (the operation and the denial) and no stream latency is shown.
+      const json* t = target(a.report, broken);
+      ASSERT_NE(t, nullptr);
+      EXPECT_EQ(status(a.report, broken), "ok") << error(a.report, broken);
+      EXPECT_EQ((*t)["expired"]["count"].get<double>(), 6);
+      const std::string why = (*t)["deletion"].value("latency_stream_error", "");
+      EXPECT_EQ(why.rfind(action.substr(9) + ": auth: AccessDenied", 0), 0u) << (*t)["deletion"].dump();
+      // No snapshot tracking here (no state_dir): the failure is the section's latency_error.
+      EXPECT_EQ((*t)["deletion"].value("latency_error", ""), "stream: " + why);
+      EXPECT_FALSE((*t)["deletion"].contains("latency_seconds_quantiles")) << (*t)["deletion"].dump();
+      EXPECT_EQ(status(a.report, intact), "ok") << error(a.report, intact);
+      continue;
+    }
+    EXPECT_EQ(status(a.report, broken), "failed") << a.result.describe();
     EXPECT_NE(error(a.report, broken).find("AccessDenied"), std::string::npos)
         << error(a.report, broken);
     EXPECT_EQ(status(a.report, intact), "ok") << error(a.report, intact);
@@ -361,7 +307,7 @@ TEST_F(AwsRolesIamTest, SourceProfileAssumesARoleAndAudits) {
       // Control: the source profile's own identity may only assume roles.
       "  - {name: direct, kind: dynamodb, table: " + std::string(kTable) + ", profile: base, region: us-east-1}\n";
   Audit a = audit("chain", config, e);
-  EXPECT_EQ(status(a.report, "ddb"), "ok") << error(a.report, "ddb") << describe(a.result);
+  EXPECT_EQ(status(a.report, "ddb"), "ok") << error(a.report, "ddb") << a.result.describe();
   EXPECT_EQ(status(a.report, "bucket"), "ok") << error(a.report, "bucket");
   EXPECT_EQ(status(a.report, "direct"), "failed");
   EXPECT_NE(error(a.report, "direct").find("AccessDenied"), std::string::npos) << error(a.report, "direct");
@@ -381,7 +327,7 @@ TEST_F(AwsRolesIamTest, EachTargetAssumesItsOwnRole) {
       "  - {name: bucket-s3only, kind: s3, bucket: " + b + ", retention: 30d, role_arn: \"" +
       role("S3Only") + "\"}\n";
   Audit a = audit("per-target", config, e);
-  EXPECT_EQ(status(a.report, "ddb-reader"), "ok") << error(a.report, "ddb-reader") << describe(a.result);
+  EXPECT_EQ(status(a.report, "ddb-reader"), "ok") << error(a.report, "ddb-reader") << a.result.describe();
   EXPECT_EQ(status(a.report, "bucket-s3only"), "ok") << error(a.report, "bucket-s3only");
   EXPECT_EQ(status(a.report, "ddb-s3only"), "failed");
   EXPECT_NE(error(a.report, "ddb-s3only").find("AccessDenied"), std::string::npos)
@@ -419,7 +365,7 @@ class SkewProxy {
     child_ = std::make_unique<Child>(
         std::vector<std::string>{kPython, tool("skew_proxy.py"), "--upstream", upstream, "--skew",
                                  std::to_string(skew_seconds)},
-        Env{}, out_, dir / "skew.proxy.err");
+        out_, dir / "skew.proxy.err");
     for (int i = 0; i < 1200 && port_ == 0; ++i) {
       std::string s = read_file(out_);
       if (s.rfind("PORT ", 0) == 0 && s.find('\n') != std::string::npos) port_ = std::stoi(s.substr(5));
@@ -440,14 +386,14 @@ TEST_F(AwsRolesIamTest, ClockSkewIsCorrectedFromTheDateHeader) {
   ASSERT_GT(proxy.port(), 0) << "skew_proxy.py did not start";
   const std::string config = Moto::least_privilege_config(proxy.url());
   Audit a = audit("skew", config, user_env("full"));
-  EXPECT_EQ(status(a.report, "ddb"), "ok") << error(a.report, "ddb") << describe(a.result);
+  EXPECT_EQ(status(a.report, "ddb"), "ok") << error(a.report, "ddb") << a.result.describe();
   EXPECT_EQ(status(a.report, "bucket"), "ok") << error(a.report, "bucket");
   Result st = run({kPython, "-c",
                    "import sys,urllib.request;sys.stdout.write(urllib.request.urlopen('" + proxy.url() +
                        "/__proxy/stats').read().decode())"},
                   {}, dir_, "skew-stats");
   json stats = json::parse(st.out, nullptr, false);
-  ASSERT_TRUE(stats.is_object()) << describe(st);
+  ASSERT_TRUE(stats.is_object()) << st.describe();
   // One rejection per target (DynamoDB's InvalidSignatureException, S3's
   // RequestTimeTooSkewed): the offset learnt is kept for all of the target's later requests.
   EXPECT_EQ(stats["rejected"].get<int>(), 2) << stats;

@@ -18,6 +18,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/files.h"
+#include "support/report_json.h"
 #include "support/report_schema.h"
 #include "support/require.h"
 
@@ -25,53 +27,20 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using ttla::testing::find_target;
+using ttla::testing::has_anomaly;
+using ttla::testing::has_line;
+using ttla::testing::make_temp_dir;
+using ttla::testing::read_file;
+using ttla::testing::remove_temp_dir;
+using ttla::testing::shell;
+using ttla::testing::write_file;
 
 // 2026-11-30T06:13:20Z; the deletion window ends at the last whole hour, 06:00:00Z.
 constexpr int64_t kAsOf = 1'796'019'200;
 constexpr int64_t kWindowEnd = kAsOf / 3600 * 3600;
 constexpr int64_t kWindowStart = kWindowEnd - 86400;
 constexpr const char* kPython = "/usr/bin/python3";
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file(const fs::path& p, const std::string& text) {
-  std::ofstream out(p);
-  out << text;
-}
-
-// Runs a shell command line, returns its exit code (-1 when it did not exit normally).
-int shell(const std::string& command) {
-  int st = std::system(command.c_str());
-  return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-const json* find_target(const json& report, const std::string& name) {
-  for (const auto& t : report["targets"]) {
-    if (t.value("name", "") == name) return &t;
-  }
-  return nullptr;
-}
-
-bool has_anomaly(const json& target, const std::string& rule) {
-  for (const auto& a : target.value("anomalies", json::array())) {
-    if (a.value("rule", "") == rule) return true;
-  }
-  return false;
-}
-
-bool has_line(const std::string& text, const std::string& line) {
-  std::istringstream in(text);
-  std::string l;
-  while (std::getline(in, l)) {
-    if (l == line) return true;
-  }
-  return false;
-}
 
 class DeletionRate : public ::testing::Test {
  protected:
@@ -81,15 +50,12 @@ class DeletionRate : public ::testing::Test {
       TTLA_SKIP_OR_FAIL("TTLA_MOTO_ENDPOINT not set: start scripts/servers/moto.sh");
     }
     endpoint_ = e;
-    dir_ = fs::temp_directory_path() /
-           ("ttla-deletion-" + std::to_string(getpid()) + "-" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    fs::create_directories(dir_);
+    dir_ = make_temp_dir("ttla-deletion");
     // moto is shared by every test of the run: unique table names.
     suffix_ = std::to_string(getpid()) + "-" + std::to_string(counter_++);
   }
   void TearDown() override {
-    if (!dir_.empty() && !std::getenv("TTLA_KEEP_TEST_DIR")) fs::remove_all(dir_);
+    remove_temp_dir(dir_);
   }
 
   std::string table(const std::string& base) const { return base + "-" + suffix_; }

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/files.h"
 #include "support/report_schema.h"
 #include "support/require.h"
 
@@ -26,23 +27,15 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using ttla::testing::make_temp_dir;
+using ttla::testing::read_file;
+using ttla::testing::remove_temp_dir;
+using ttla::testing::shell;
 
 constexpr int64_t kAsOf = 1'796'019'200;  // 2026-11-30T06:13:20Z
 constexpr const char* kPython = "/usr/bin/python3";
 constexpr int kApps = 10;
 constexpr int kDisabled = 5;
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-int shell(const std::string& command) {
-  int st = std::system(command.c_str());
-  return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 std::string two_digits(int i) { return (i < 10 ? "0" : "") + std::to_string(i); }
 
@@ -53,8 +46,7 @@ class Discovery : public ::testing::Test {
     if (e == nullptr || *e == '\0') return;
     endpoint_ = e;
     prefix_ = "disc" + std::to_string(getpid()) + "-";
-    dir_ = fs::temp_directory_path() / ("ttla-discovery-" + std::to_string(getpid()));
-    fs::create_directories(dir_);
+    dir_ = make_temp_dir("ttla-discovery");
     json tables = json::array();
     for (int i = 0; i < kApps; ++i) {
       std::vector<int64_t> ttl;
@@ -73,7 +65,7 @@ class Discovery : public ::testing::Test {
     if (shell(cmd) != 0) setup_error_ = read_file(dir_ / "spec.out");
   }
   static void TearDownTestSuite() {
-    if (!dir_.empty() && !std::getenv("TTLA_KEEP_TEST_DIR")) fs::remove_all(dir_);
+    remove_temp_dir(dir_);
   }
   void SetUp() override {
     if (endpoint_.empty()) TTLA_SKIP_OR_FAIL("TTLA_MOTO_ENDPOINT not set: start scripts/servers/moto.sh");

@@ -6,10 +6,8 @@
 // intervals cover the truth, a dead endpoint fails one target only, and through
 // tests/tools/fault_proxy.py retried 503/throttling/reset faults keep the totals exact while a
 // malformed page fails the target with a reason.
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,8 +35,7 @@
 #include "support/require.h"
 #define TTLA_HAVE_REPORT_SCHEMA 1
 #endif
-
-extern char** environ;
+#include "support/spawn.h"
 
 namespace {
 
@@ -58,75 +55,12 @@ std::string tool(const std::string& name) {
   return std::string(TTLA_SOURCE_DIR) + "/tests/tools/" + name;
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A child process started with posix_spawn; stdout/stderr go to files. The destructor kills a
-// still-running child (only the one we started) and reaps it.
-class Child {
- public:
-  Child(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    int rc = posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) pid_ = -1;
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGTERM);
-      int st = 0;
-      waitpid(pid_, &st, 0);
-    }
-  }
-  // Raw wait status.
-  int wait() {
-    int st = 0;
-    if (pid_ <= 0) return -1;
-    waitpid(pid_, &st, 0);
-    reaped_ = true;
-    return st;
-  }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-};
-
-struct Result {
-  int exit_code = -1;  // -1 when killed by a signal (a crash)
-  int signal = 0;
-  std::string out, err;
-};
+using Result = ttla::testing::SpawnResult;
+using ttla::testing::Child;
+using ttla::testing::read_file;
 
 Result run(const std::vector<std::string>& argv, const fs::path& dir, const std::string& tag) {
-  fs::path out = dir / (tag + ".out"), err = dir / (tag + ".err");
-  Child c(argv, out, err);
-  int st = c.wait();
-  Result r;
-  if (WIFEXITED(st)) r.exit_code = WEXITSTATUS(st);
-  if (WIFSIGNALED(st)) r.signal = WTERMSIG(st);
-  r.out = read_file(out);
-  r.err = read_file(err);
-  return r;
-}
-
-std::string describe(const Result& r) {
-  return "exit=" + std::to_string(r.exit_code) + " signal=" + std::to_string(r.signal) +
-         "\nstderr:\n" + r.err.substr(0, 4000);
+  return ttla::testing::run_in(argv, dir, tag);
 }
 
 // A loopback port with nothing listening: bind to port 0, read it, close it.
@@ -264,7 +198,7 @@ json generate(const std::string& suffix, int items, int seed, const std::vector<
   argv.insert(argv.end(), extra.begin(), extra.end());
   Result r = run(argv, Shared::dir, "gen-" + suffix);
   if (r.exit_code != 0) {
-    Shared::setup_error = "dynamo_gen.py failed for " + suffix + ": " + describe(r);
+    Shared::setup_error = "dynamo_gen.py failed for " + suffix + ": " + r.describe();
     return {};
   }
   return json::parse(read_file(truth));
@@ -332,13 +266,13 @@ class DynamoAuditTest : public ::testing::Test {
     argv.insert(argv.end(), extra.begin(), extra.end());
     Run out;
     out.result = run(argv, dir_, tag);
-    EXPECT_EQ(out.result.signal, 0) << "ttl-auditor crashed: " << describe(out.result);
+    EXPECT_EQ(out.result.signal, 0) << "ttl-auditor crashed: " << out.result.describe();
     if (fs::exists(rep)) {
       out.report = json::parse(read_file(rep), nullptr, false);
       EXPECT_FALSE(out.report.is_discarded()) << "report is not JSON: " << rep;
       if (!out.report.is_discarded()) validate_schema(out.report);
     } else {
-      ADD_FAILURE() << "no report written: " << describe(out.result);
+      ADD_FAILURE() << "no report written: " << out.result.describe();
     }
     return out;
   }
@@ -391,7 +325,7 @@ TEST_F(DynamoAuditTest, FullScanMatchesIndependentTruth) {
   Run r = audit("full", {main_target()});
   // dynalite's DescribeTimeToLive always says DISABLED: a critical anomaly, so exit 1 with the
   // default --fail-on critical.
-  EXPECT_EQ(r.result.exit_code, 1) << describe(r.result);
+  EXPECT_EQ(r.result.exit_code, 1) << r.result.describe();
   const json* t = find_target(r.report, "sessions");
   ASSERT_NE(t, nullptr) << r.report.dump().substr(0, 2000);
   expect_matches_truth(*t, main_truth_);
@@ -410,7 +344,7 @@ TEST_F(DynamoAuditTest, FullScanMatchesIndependentTruth) {
 
 TEST_F(DynamoAuditTest, SortKeyTableMatchesTruth) {
   Run r = audit("sk", {Target{"parts", table("sk"), endpoint(), 4, std::nullopt, true, ""}});
-  EXPECT_EQ(r.result.exit_code, 1) << describe(r.result);
+  EXPECT_EQ(r.result.exit_code, 1) << r.result.describe();
   const json* t = find_target(r.report, "parts");
   ASSERT_NE(t, nullptr);
   expect_matches_truth(*t, sk_truth_);
@@ -423,7 +357,7 @@ TEST_F(DynamoAuditTest, FailOnNeverExitsZeroAndRfc3339AsOfIsTheSameInstant) {
   Result r = run({TTLA_BINARY, "run", "--config", cfg.string(), "--report", rep.string(),
                   "--as-of", kAsOfRfc3339, "--fail-on", "never"},
                  dir_, "never");
-  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
   json report = json::parse(read_file(rep), nullptr, false);
   ASSERT_FALSE(report.is_discarded());
   validate_schema(report);
@@ -481,7 +415,7 @@ TEST_F(DynamoAuditTest, ShardReportsMergeToTheFullRun) {
     std::string tag = "shard" + std::to_string(i);
     Run part = audit(tag, {main_target("sessions", 6)},
                      {"--seed", "9", "--shard", std::to_string(i) + "/" + std::to_string(kShards)});
-    EXPECT_NE(part.result.exit_code, 2) << describe(part.result);
+    EXPECT_NE(part.result.exit_code, 2) << part.result.describe();
     const json* pt = find_target(part.report, "sessions");
     ASSERT_NE(pt, nullptr);
     uint64_t n = (*pt)["scan"]["items_scanned"].get<uint64_t>();
@@ -496,9 +430,9 @@ TEST_F(DynamoAuditTest, ShardReportsMergeToTheFullRun) {
   merge_argv.insert(merge_argv.end(), {"--report", merged.string()});
   Result m = run(merge_argv, dir_, "merge");
   EXPECT_EQ(m.signal, 0);
-  EXPECT_NE(m.exit_code, 2) << describe(m);
+  EXPECT_NE(m.exit_code, 2) << m.describe();
   json mr = json::parse(read_file(merged), nullptr, false);
-  ASSERT_FALSE(mr.is_discarded()) << describe(m);
+  ASSERT_FALSE(mr.is_discarded()) << m.describe();
   validate_schema(mr);
   const json* mt = find_target(mr, "sessions");
   ASSERT_NE(mt, nullptr);
@@ -564,13 +498,13 @@ TEST_F(DynamoAuditTest, SampledShardsMergeToOneProcess) {
       const std::string tag = "ss" + std::to_string(n) + "-" + std::to_string(i);
       Run part = audit(tag, {t}, {"--seed", "77", "--fail-on", "never", "--shard",
                                   std::to_string(i) + "/" + std::to_string(n)});
-      ASSERT_EQ(part.result.exit_code, 0) << describe(part.result);
+      ASSERT_EQ(part.result.exit_code, 0) << part.result.describe();
       merge_argv.push_back((dir_ / (tag + ".report.json")).string());
     }
     const fs::path merged = dir_ / ("ss-merged-" + std::to_string(n) + ".json");
     merge_argv.insert(merge_argv.end(), {"--report", merged.string(), "--fail-on", "never"});
     Result m = run(merge_argv, dir_, "ss-merge-" + std::to_string(n));
-    ASSERT_EQ(m.exit_code, 0) << describe(m);
+    ASSERT_EQ(m.exit_code, 0) << m.describe();
     const json mr = json::parse(read_file(merged), nullptr, false);
     ASSERT_FALSE(mr.is_discarded());
     validate_schema(mr);
@@ -596,7 +530,7 @@ TEST_F(DynamoAuditTest, MergeRejectsDuplicateAndMismatchedPartsAndNamesMissingSh
   const fs::path out = dir_ / "mr-merged.json";
   // The same part twice would double every count.
   Result dup = run({TTLA_BINARY, "merge", p0, p1, p1, "--report", out.string()}, dir_, "mr-dup");
-  EXPECT_EQ(dup.exit_code, 2) << describe(dup);
+  EXPECT_EQ(dup.exit_code, 2) << dup.describe();
   EXPECT_NE(dup.err.find(p1), std::string::npos) << dup.err;
   // A part audited at another instant.
   {
@@ -606,15 +540,15 @@ TEST_F(DynamoAuditTest, MergeRejectsDuplicateAndMismatchedPartsAndNamesMissingSh
     Result r = run({TTLA_BINARY, "run", "--config", cfg.string(), "--report", late, "--as-of",
                     std::to_string(kAsOf + 3600), "--seed", "5", "--fail-on", "never", "--shard", "1/2"},
                    dir_, "mr-late");
-    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
     Result m = run({TTLA_BINARY, "merge", p0, late, "--report", out.string()}, dir_, "mr-asof");
-    EXPECT_EQ(m.exit_code, 2) << describe(m);
+    EXPECT_EQ(m.exit_code, 2) << m.describe();
     EXPECT_NE(m.err.find(late), std::string::npos) << m.err;
     EXPECT_NE(m.err.find("as of"), std::string::npos) << m.err;
   }
   // A missing shard: the merge is partial (exit 3) and says which shard is missing.
   Result miss = run({TTLA_BINARY, "merge", p0, "--report", out.string()}, dir_, "mr-missing");
-  EXPECT_EQ(miss.exit_code, 3) << describe(miss);
+  EXPECT_EQ(miss.exit_code, 3) << miss.describe();
   const json mr = json::parse(read_file(out), nullptr, false);
   ASSERT_FALSE(mr.is_discarded());
   validate_schema(mr);
@@ -694,7 +628,7 @@ TEST_F(DynamoAuditTest, UnreachableEndpointFailsOnlyThatTarget) {
   auto start = std::chrono::steady_clock::now();
   Run r = audit("dead", {dead, main_target("healthy")});
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_EQ(r.result.exit_code, 3) << describe(r.result);
+  EXPECT_EQ(r.result.exit_code, 3) << r.result.describe();
   const json* d = find_target(r.report, "dead");
   const json* h = find_target(r.report, "healthy");
   ASSERT_NE(d, nullptr);
@@ -728,7 +662,7 @@ TEST_P(DynamoFaultTest, RetriedFaultsKeepTotalsExact) {
   json st = proxy.stats(dir_);
   ASSERT_FALSE(st.is_discarded());
   EXPECT_GT(st.value("faults", 0), 0) << "no fault was injected: the test proved nothing " << st;
-  EXPECT_EQ(r.result.exit_code, 1) << describe(r.result);  // ttl_disabled only, no failure
+  EXPECT_EQ(r.result.exit_code, 1) << r.result.describe();  // ttl_disabled only, no failure
   const json* rt = find_target(r.report, "flaky");
   ASSERT_NE(rt, nullptr);
   expect_matches_truth(*rt, main_truth_);
@@ -754,7 +688,7 @@ TEST_F(DynamoAuditTest, MalformedPageFailsTheTargetWithAReason) {
   Target bad = main_target("garbled", 2);
   bad.endpoint = proxy.url();
   Run r = audit("malformed", {bad, main_target("healthy")});
-  EXPECT_EQ(r.result.exit_code, 3) << describe(r.result);
+  EXPECT_EQ(r.result.exit_code, 3) << r.result.describe();
   json st = proxy.stats(dir_);
   EXPECT_GT(st.value("faults", 0), 0) << st;
   const json* b = find_target(r.report, "garbled");
@@ -777,7 +711,7 @@ TEST_F(DynamoAuditTest, ReadBudgetStopsEarlyAsPartial) {
   Target t = main_target("capped", 1);
   t.extra = "    max_read_units: 40\n";
   Run r = audit("budget", {t});
-  EXPECT_EQ(r.result.exit_code, 3) << describe(r.result);
+  EXPECT_EQ(r.result.exit_code, 3) << r.result.describe();
   const json* rt = find_target(r.report, "capped");
   ASSERT_NE(rt, nullptr);
   EXPECT_EQ(rt->value("status", ""), "partial");
@@ -793,7 +727,7 @@ TEST_F(DynamoAuditTest, OneSegmentFailingForeverLeavesAPartialReportOfTheOthers)
   Target t = main_target("holey", 8);
   t.endpoint = proxy.url();
   Run r = audit("segment-fails", {t, main_target("healthy")});
-  EXPECT_EQ(r.result.exit_code, 3) << describe(r.result);  // partial
+  EXPECT_EQ(r.result.exit_code, 3) << r.result.describe();  // partial
   json st = proxy.stats(dir_);
   EXPECT_GE(st.value("faults", 0), 2) << "segment 3 was not retried: " << st;
   const json* rt = find_target(r.report, "holey");
@@ -824,7 +758,7 @@ TEST_F(DynamoAuditTest, OneSegmentFailingForeverLeavesAPartialReportOfTheOthers)
                     "print(n)\n",
                     endpoint(), table("main")},
                    dir_, "count-segment-3");
-  ASSERT_EQ(seg.exit_code, 0) << describe(seg);
+  ASSERT_EQ(seg.exit_code, 0) << seg.describe();
   const uint64_t in_segment_3 = std::stoull(seg.out);
   ASSERT_GT(in_segment_3, 0u);
   const uint64_t total = main_truth_["items"].get<uint64_t>();
@@ -908,7 +842,7 @@ TEST_P(DynamoRateLimitTest, ServerSideRateStaysWithinTheLimit) {
   t.extra = "    max_read_units_per_second: 8\n";
   Run r = audit(tag, {t}, {"--threads", std::to_string(segments)});
   const json* rt = find_target(r.report, "rated");
-  ASSERT_NE(rt, nullptr) << describe(r.result);
+  ASSERT_NE(rt, nullptr) << r.result.describe();
   expect_matches_truth(*rt, truth);
 
   const auto ev = proxy.events();

@@ -23,6 +23,8 @@
 #include <nlohmann/json.hpp>
 
 #include "sources/fs_orphans.h"
+#include "support/files.h"
+#include "support/report_json.h"
 #include "support/report_schema.h"
 #include "support/require.h"
 
@@ -30,36 +32,14 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using ttla::testing::find_target;
+using ttla::testing::has_line;
+using ttla::testing::make_temp_dir;
+using ttla::testing::read_file;
+using ttla::testing::remove_temp_dir;
+using ttla::testing::shell;
 
 constexpr int64_t kDay = 86400;
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-int shell(const std::string& command) {
-  int st = std::system(command.c_str());
-  return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-const json* find_target(const json& report, const std::string& name) {
-  for (const auto& t : report["targets"]) {
-    if (t.value("name", "") == name) return &t;
-  }
-  return nullptr;
-}
-
-bool has_line(const std::string& text, const std::string& line) {
-  std::istringstream in(text);
-  std::string l;
-  while (std::getline(in, l)) {
-    if (l == line) return true;
-  }
-  return false;
-}
 
 class FsOrphans : public ::testing::Test {
  protected:
@@ -71,9 +51,7 @@ class FsOrphans : public ::testing::Test {
     dsn_ = dsn;
     conn_ = PQconnectdb(dsn);
     ASSERT_EQ(PQstatus(conn_), CONNECTION_OK) << PQerrorMessage(conn_);
-    dir_ = fs::temp_directory_path() /
-           ("ttla-orphans-" + std::to_string(getpid()) + "-" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+    dir_ = make_temp_dir("ttla-orphans");
     root_ = dir_ / "images";
     fs::create_directories(root_);
     table_ = "uploads_" + std::to_string(getpid());
@@ -84,7 +62,7 @@ class FsOrphans : public ::testing::Test {
       exec("DROP TABLE IF EXISTS " + table_);
       PQfinish(conn_);
     }
-    if (!dir_.empty() && !std::getenv("TTLA_KEEP_TEST_DIR")) fs::remove_all(dir_);
+    remove_temp_dir(dir_);
   }
 
   void exec(const std::string& sql) {

@@ -25,7 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using ttla::testing::slurp;
+using ttla::testing::read_file;
 using ttla::testing::spawn_and_wait;
 using ttla::testing::SpawnResult;
 
@@ -107,8 +107,8 @@ TEST_F(HtmlPageTest, PageRendersCleanlyAndShowsTheJsonReportsNumbers) {
   ASSERT_EQ(first.exit_code, 0) << first.describe();
   SpawnResult second = audit("r2", kAsOf + 3600, (dir_ / "r2.html").string());
   ASSERT_EQ(second.exit_code, 0) << second.describe();
-  const json r1 = json::parse(slurp(dir_ / "r1.json"));
-  const json r2 = json::parse(slurp(dir_ / "r2.json"));
+  const json r1 = json::parse(read_file(dir_ / "r1.json"));
+  const json r2 = json::parse(read_file(dir_ / "r2.json"));
 
   auto [dom, log] = render(dir_ / "r2.html");
   // No console message at all: the page has no script, so any is a blocked load or bad markup.

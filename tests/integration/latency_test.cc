@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/files.h"
 #include "support/report_schema.h"
 #include "support/require.h"
 
@@ -29,25 +30,16 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using ttla::testing::make_temp_dir;
+using ttla::testing::read_file;
+using ttla::testing::remove_temp_dir;
+using ttla::testing::shell;
+using ttla::testing::write_file;
 
 constexpr int64_t kT1 = 1'796'019'200;  // 2026-11-30T06:13:20Z
 constexpr int64_t kHour = 3600;
 constexpr int kItems = 240;
 constexpr const char* kPython = "/usr/bin/python3";
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
-
-int shell(const std::string& command) {
-  int st = std::system(command.c_str());
-  return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 // Item i: deadline spread over the 50 minutes before T1; latencies 1h + 3h * (j + 0.5) / n with j
 // a permutation of i, so that the latency does not depend on where the deadline falls between
@@ -71,14 +63,12 @@ class Latency : public ::testing::Test {
       TTLA_SKIP_OR_FAIL("TTLA_MOTO_ENDPOINT not set: start scripts/servers/moto.sh");
     }
     endpoint_ = e;
-    dir_ = fs::temp_directory_path() /
-           ("ttla-latency-" + std::to_string(getpid()) + "-" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+    dir_ = make_temp_dir("ttla-latency");
     fs::create_directories(dir_ / "state");
     table_ = "latency-" + std::to_string(getpid()) + "-" + std::to_string(counter_++);
   }
   void TearDown() override {
-    if (!dir_.empty() && !std::getenv("TTLA_KEEP_TEST_DIR")) fs::remove_all(dir_);
+    remove_temp_dir(dir_);
   }
 
   void tool(const json& spec) {

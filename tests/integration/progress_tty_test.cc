@@ -26,7 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using ttla::testing::slurp;
+using ttla::testing::read_file;
 using ttla::testing::spawn_and_wait;
 
 constexpr int64_t kAsOf = 1'790'000'000;
@@ -127,7 +127,7 @@ class ProgressTtyTest : public ::testing::Test {
 TEST_F(ProgressTtyTest, TerminalShowsShareRatesAndEtaAtMostFourTimesASecond) {
   const TtyRun r = run_on_tty(argv("tty"));
   ASSERT_EQ(r.exit_code, 0) << r.tty;
-  const json report = json::parse(slurp(dir_ / "tty.json"));
+  const json report = json::parse(read_file(dir_ / "tty.json"));
   const json& scan = report["targets"][0]["scan"];
   ASSERT_EQ(scan["items_scanned"].get<uint64_t>(), 4000u);
   // The rate limit must have made the scan last long enough for a few redraws.
@@ -178,9 +178,9 @@ TEST_F(ProgressTtyTest, NoProgressFlagDrawsNothing) {
 TEST_F(ProgressTtyTest, StderrNotATerminalDrawsNothing) {
   const fs::path err = dir_ / "piped.err";
   const TtyRun r = run_on_tty(argv("piped"), err.string());
-  ASSERT_EQ(r.exit_code, 0) << slurp(err);
+  ASSERT_EQ(r.exit_code, 0) << read_file(err);
   EXPECT_TRUE(fs::exists(dir_ / "piped.json"));
-  const std::string text = slurp(err) + r.tty;
+  const std::string text = read_file(err) + r.tty;
   EXPECT_EQ(text.find('\r'), std::string::npos) << text;
   EXPECT_EQ(text.find("\033["), std::string::npos) << text;
   EXPECT_EQ(text.find("items"), std::string::npos) << text;

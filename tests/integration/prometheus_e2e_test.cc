@@ -7,10 +7,8 @@
 // success timestamp and fires TTLAuditorTargetFailing, and that `ttl-auditor serve` exposes
 // lint-clean metrics on an ephemeral port.
 #include <curl/curl.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,8 +30,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include "support/require.h"
-
-extern char** environ;
+#include "support/spawn.h"
 
 namespace {
 
@@ -48,79 +45,18 @@ std::string env(const char* name) {
   return v ? v : "";
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 double wall_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // ---- child processes ------------------------------------------------------------------------
 
-// posix_spawn with stdout/stderr to files; the destructor terminates and reaps a child that is
-// still running (only the one started here).
-class Child {
- public:
-  Child(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool started() const { return pid_ > 0; }
-  void signal(int sig) const {
-    if (pid_ > 0 && !reaped_) kill(pid_, sig);
-  }
-  // Exit code, -1 when killed by a signal; -2 when still running after `timeout`.
-  int wait(std::chrono::seconds timeout = std::chrono::seconds(600)) {
-    if (pid_ <= 0) return -1;
-    auto deadline = Clock::now() + timeout;
-    int status = 0;
-    while (true) {
-      pid_t r = waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) break;
-      if (Clock::now() > deadline) return -2;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    reaped_ = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-};
-
-struct Ran {
-  int code = -1;
-  std::string out, err;
-};
+using Ran = ttla::testing::SpawnResult;
+using ttla::testing::Child;
+using ttla::testing::read_file;
 
 Ran run_to_end(const std::vector<std::string>& argv, const fs::path& dir, const std::string& tag) {
-  Child c(argv, dir / (tag + ".out"), dir / (tag + ".err"));
-  Ran r;
-  r.code = c.wait();
-  r.out = slurp(dir / (tag + ".out"));
-  r.err = slurp(dir / (tag + ".err"));
-  return r;
+  return ttla::testing::run_in(argv, dir, tag);
 }
 
 // ---- HTTP -----------------------------------------------------------------------------------
@@ -261,11 +197,11 @@ class PrometheusE2E : public ::testing::Test {
                         "--items", "600", "--as-of", std::to_string(as_of_), "--seed", "31",
                         "--truth", (dir_ / "truth.json").string(), "--quiet"},
                        dir_, "dynamo_gen");
-    if (g.code != 0) {
+    if (g.exit_code != 0) {
       setup_error_ = "dynamo_gen failed: " + g.err.substr(0, 2000);
       return;
     }
-    truth_ = json::parse(slurp(dir_ / "truth.json"));
+    truth_ = json::parse(read_file(dir_ / "truth.json"));
     loaded_ = true;
   }
 
@@ -367,7 +303,7 @@ TEST_F(PrometheusE2E, PushedRunFeedsEveryDashboardQueryAndTheAlerts) {
                     target_yaml(sampled, dynalite_, "    sample: 0.5\n    segments: 8\n"));
   double before = wall_now();
   Ran r = audit("pushed", config);
-  ASSERT_EQ(r.code, 0) << r.err.substr(0, 3000);
+  ASSERT_EQ(r.exit_code, 0) << r.err.substr(0, 3000);
 
   const std::string sel_full = "{target=\"" + full + "\"}";
   ASSERT_TRUE(wait_for_series("ttl_auditor_target_success" + sel_full))
@@ -411,7 +347,7 @@ TEST_F(PrometheusE2E, PushedRunFeedsEveryDashboardQueryAndTheAlerts) {
   EXPECT_LE(lower, upper);
 
   // Every dashboard query, with the variables Grafana would send for these two targets.
-  json dashboard = json::parse(slurp(fs::path(TTLA_SOURCE_DIR) / "dashboards/ttl-auditor.json"));
+  json dashboard = json::parse(read_file(fs::path(TTLA_SOURCE_DIR) / "dashboards/ttl-auditor.json"));
   std::vector<PanelQuery> queries;
   collect_queries(dashboard["panels"], queries);
   ASSERT_GE(queries.size(), 20u);
@@ -526,7 +462,7 @@ TEST_F(PrometheusE2E, FailedRunKeepsLastSuccessAndFiresTargetFailing) {
   const std::string flaky = "obs" + suffix_ + "_flaky";
   const std::string sel = "{target=\"" + flaky + "\"}";
   Ran ok = audit("flaky-ok", write_config("flaky-ok", target_yaml(flaky, dynalite_)));
-  ASSERT_EQ(ok.code, 0) << ok.err.substr(0, 3000);
+  ASSERT_EQ(ok.exit_code, 0) << ok.err.substr(0, 3000);
   ASSERT_TRUE(eventually([&] { return one_value(prom_, "ttl_auditor_target_success" + sel) == 1; },
                          std::chrono::seconds(20)));
   double first_success = one_value(prom_, "ttl_auditor_last_success_timestamp_seconds" + sel);
@@ -544,7 +480,7 @@ TEST_F(PrometheusE2E, FailedRunKeepsLastSuccessAndFiresTargetFailing) {
 
   Ran failed = audit("flaky-dead", write_config("flaky-dead", target_yaml(
                                                     flaky, "http://127.0.0.1:" + std::to_string(dead))));
-  EXPECT_EQ(failed.code, 3) << failed.err.substr(0, 3000);
+  EXPECT_EQ(failed.exit_code, 3) << failed.err.substr(0, 3000);
   ASSERT_TRUE(eventually([&] { return one_value(prom_, "ttl_auditor_target_success" + sel) == 0; },
                          std::chrono::seconds(20)))
       << "target_success never dropped to 0";
@@ -576,7 +512,7 @@ TEST_F(PrometheusE2E, ServeExporterIsScrapeableAndLintClean) {
   ASSERT_TRUE(eventually(
       [&] {
         std::smatch m;
-        std::string log = slurp(dir_ / "serve.err");
+        std::string log = read_file(dir_ / "serve.err");
         if (std::regex_search(log, m, std::regex(R"(listening[^\n]*port[=": ]+(\d+))")) &&
             std::stoi(m[1]) > 0) {
           port = std::stoi(m[1]);
@@ -585,11 +521,11 @@ TEST_F(PrometheusE2E, ServeExporterIsScrapeableAndLintClean) {
         return false;
       },
       std::chrono::seconds(10)))
-      << slurp(dir_ / "serve.err");
+      << read_file(dir_ / "serve.err");
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
   ASSERT_TRUE(eventually([&] { return http_get(base + "/healthz").status == 200; },
                          std::chrono::seconds(60)))
-      << slurp(dir_ / "serve.err");
+      << read_file(dir_ / "serve.err");
 
   Http metrics = http_get(base + "/metrics");
   ASSERT_EQ(metrics.status, 200);
@@ -607,7 +543,7 @@ TEST_F(PrometheusE2E, ServeExporterIsScrapeableAndLintClean) {
     std::string cmd = "promtool check metrics < '" + text.string() + "' > '" +
                       (dir_ / "promtool.out").string() + "' 2>&1";
     int rc = std::system(cmd.c_str());
-    EXPECT_EQ(rc, 0) << slurp(dir_ / "promtool.out");
+    EXPECT_EQ(rc, 0) << read_file(dir_ / "promtool.out");
   } else {
     if (TtlaRequireAll()) {
       ADD_FAILURE() << "promtool not installed: metrics lint not run (required in CI)";
@@ -625,7 +561,7 @@ TEST_F(PrometheusE2E, ServeExporterIsScrapeableAndLintClean) {
   EXPECT_EQ(rj["targets"][0].value("name", ""), served);
 
   serve.signal(SIGTERM);
-  EXPECT_EQ(serve.wait(std::chrono::seconds(20)), 0) << slurp(dir_ / "serve.err");
+  EXPECT_EQ(serve.wait(std::chrono::seconds(20)), 0) << read_file(dir_ / "serve.err");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/files.h"
 #include "support/report_schema.h"
 #include "support/require.h"
 
@@ -20,20 +21,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using ttla::testing::make_temp_dir;
+using ttla::testing::read_file;
+using ttla::testing::remove_temp_dir;
+using ttla::testing::shell;
 
 constexpr const char* kPython = "/usr/bin/python3";
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-int shell(const std::string& command) {
-  int st = std::system(command.c_str());
-  return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 class S3Discovery : public ::testing::Test {
  protected:
@@ -42,8 +35,7 @@ class S3Discovery : public ::testing::Test {
     if (e == nullptr || *e == '\0') return;
     endpoint_ = e;
     prefix_ = "s3disc" + std::to_string(getpid()) + "-";
-    dir_ = fs::temp_directory_path() / ("ttla-s3-discovery-" + std::to_string(getpid()));
-    fs::create_directories(dir_);
+    dir_ = make_temp_dir("ttla-s3-discovery");
     const json keys = {"logs/a", "logs/b", "logs/c", "other/d"};
     json buckets = json::array({
         {{"name", prefix_ + "logs-a"}, {"lifecycle_days", 1}, {"keys", keys}},
@@ -64,7 +56,7 @@ class S3Discovery : public ::testing::Test {
     as_of_ = json::parse(read_file(dir_ / "spec.out"))["now"].get<int64_t>() + 10 * 86400;
   }
   static void TearDownTestSuite() {
-    if (!dir_.empty() && !std::getenv("TTLA_KEEP_TEST_DIR")) fs::remove_all(dir_);
+    remove_temp_dir(dir_);
   }
   void SetUp() override {
     if (endpoint_.empty()) TTLA_SKIP_OR_FAIL("TTLA_MOTO_ENDPOINT not set: start scripts/servers/moto.sh");

@@ -16,6 +16,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/files.h"
+#include "support/report_json.h"
 #include "support/report_schema.h"
 #include "support/require.h"
 
@@ -23,45 +25,16 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using ttla::testing::find_anomaly;
+using ttla::testing::find_target;
+using ttla::testing::has_line;
+using ttla::testing::make_temp_dir;
+using ttla::testing::read_file;
+using ttla::testing::remove_temp_dir;
+using ttla::testing::shell;
+using ttla::testing::write_file;
 
 constexpr const char* kPython = "/usr/bin/python3";
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
-
-int shell(const std::string& command) {
-  int st = std::system(command.c_str());
-  return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-const json* find_target(const json& report, const std::string& name) {
-  for (const auto& t : report["targets"]) {
-    if (t.value("name", "") == name) return &t;
-  }
-  return nullptr;
-}
-
-const json* find_anomaly(const json& target, const std::string& rule) {
-  for (const auto& a : target["anomalies"]) {
-    if (a.value("rule", "") == rule) return &a;
-  }
-  return nullptr;
-}
-
-bool has_line(const std::string& text, const std::string& line) {
-  std::istringstream in(text);
-  std::string l;
-  while (std::getline(in, l)) {
-    if (l == line) return true;
-  }
-  return false;
-}
 
 class SqsAudit : public ::testing::Test {
  protected:
@@ -71,17 +44,14 @@ class SqsAudit : public ::testing::Test {
       TTLA_SKIP_OR_FAIL("TTLA_MOTO_ENDPOINT not set: start scripts/servers/moto.sh");
     }
     endpoint_ = e;
-    dir_ = fs::temp_directory_path() /
-           ("ttla-sqs-" + std::to_string(getpid()) + "-" +
-            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    fs::create_directories(dir_);
+    dir_ = make_temp_dir("ttla-sqs");
     suffix_ = std::to_string(getpid()) + "-" + std::to_string(counter_++);
     // CloudWatch datapoints are timestamped; moto keeps them relative to the real clock, so the
     // audit runs at a fixed instant a little in the past.
     as_of_ = static_cast<int64_t>(std::time(nullptr)) / 60 * 60 - 120;
   }
   void TearDown() override {
-    if (!dir_.empty() && !std::getenv("TTLA_KEEP_TEST_DIR")) fs::remove_all(dir_);
+    remove_temp_dir(dir_);
   }
 
   std::string queue(const std::string& base) const { return base + "-" + suffix_; }

@@ -3,7 +3,8 @@
 and AssumeRole tests, then uses up what is left of its N unauthenticated requests so that every
 later request must be signed by one of the IAM users created here.
 
-While requests are still free it creates: a DynamoDB table with TTL enabled and a few items; a
+While requests are still free it creates: a DynamoDB table with TTL enabled, a stream with old
+images and a few items; a
 versioned S3 bucket with objects under a prefix and one multipart upload left open; for the
 printed policy (--policy, the output of `ttl-auditor iam-policy`, with every Resource widened to
 "*" because moto matches actions only against "*") one user with exactly its actions and one user
@@ -55,7 +56,9 @@ def main():
     ddb.create_table(TableName=args.table,
                      KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
                      AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                     BillingMode="PAY_PER_REQUEST")
+                     BillingMode="PAY_PER_REQUEST",
+                     StreamSpecification={"StreamEnabled": True,
+                                          "StreamViewType": "NEW_AND_OLD_IMAGES"})
     ddb.update_time_to_live(TableName=args.table,
                             TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
     now = int(time.time())

@@ -57,7 +57,9 @@ TEST(IamPolicy, NoWriteActionEver) {
     }
     if (a.rfind("dynamodb:", 0) == 0) {
       // Never grant what the read-only client would refuse to send.
-      EXPECT_TRUE(aws::is_allowed_dynamodb_operation(a.substr(9))) << a;
+      EXPECT_TRUE(aws::is_allowed_dynamodb_operation(a.substr(9)) ||
+                  aws::is_allowed_dynamodb_streams_operation(a.substr(9)))
+          << a;
     }
   }
   for (const auto& s : policy["Statement"]) EXPECT_EQ(s["Effect"], "Allow");
@@ -249,6 +251,26 @@ TEST(IamPolicy, LatencyLookupsOnlyWhereTracked) {
   for (const auto& a : (*statement(policy, "DynamoDbAuditTables"))["Action"]) {
     EXPECT_NE(a, "dynamodb:BatchGetItem");
   }
+}
+
+// Exact latency from a table's stream: DescribeStream/GetShardIterator/GetRecords on the tables'
+// streams, unless `latency_stream: false`; discovery scopes them to the include globs.
+TEST(IamPolicy, StreamReadsOnlyWhileLatencyStreamIsOn) {
+  const auto policy = iam_policy(parse(
+      "targets:\n"
+      "  - {name: a, kind: dynamodb, table: A, region: us-east-1}\n"
+      "  - {name: b, kind: dynamodb, table: B, region: us-east-1, latency_stream: false}\n"
+      "  - {name: d, kind: dynamodb, region: eu-west-1, tables: {include: [\"s-*\"]}}\n"));
+  const auto* s = statement(policy, "DynamoDbReadStreams");
+  ASSERT_NE(s, nullptr) << policy.dump();
+  EXPECT_EQ((*s)["Action"], nlohmann::json::array({"dynamodb:DescribeStream", "dynamodb:GetShardIterator",
+                                                   "dynamodb:GetRecords"}));
+  EXPECT_EQ((*s)["Resource"], nlohmann::json::array({"arn:aws:dynamodb:eu-west-1:*:table/s-*/stream/*",
+                                                     "arn:aws:dynamodb:us-east-1:*:table/A/stream/*"}));
+  const auto off = iam_policy(parse(
+      "targets: [{name: b, kind: dynamodb, table: B, region: us-east-1, latency_stream: false}]\n"));
+  EXPECT_EQ(statement(off, "DynamoDbReadStreams"), nullptr);
+  EXPECT_FALSE(all_actions(off).count("dynamodb:GetRecords"));
 }
 
 // Bucket discovery: ListAllMyBuckets (no resource-level permission) and the bucket actions on the

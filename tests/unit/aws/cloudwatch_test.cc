@@ -7,19 +7,14 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "support/fixtures.h"
 
 namespace ttla::cloudwatch {
 namespace {
 
 constexpr int64_t kMidnight = 1795996800;  // 2026-11-30T00:00:00Z
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(TTLA_SOURCE_DIR) + "/tests/fixtures/cloudwatch/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_FALSE(ss.str().empty()) << name;
-  return ss.str();
-}
+std::string fixture(const std::string& name) { return ttla::testing::fixture("cloudwatch", name); }
 
 ErrorKind kind_of(const std::string& xml) {
   try {

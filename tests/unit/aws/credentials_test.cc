@@ -468,6 +468,37 @@ TEST_F(CredentialsTest, IniNestedSettingsAndProfileSettings) {
   EXPECT_EQ(profile_setting("nope", "region"), "");
 }
 
+// The one reader of both shared files: the edge cases of the AWS dialect of INI.
+TEST_F(CredentialsTest, IniDialectEdgeCases) {
+  IniFile f = parse_aws_ini(
+      "# comment\r\n; another\r\n[default]\r\nRegion = eu-west-1\r\n"  // CRLF, key case
+      "output=json;not-a-comment\n"          // a marker needs white space before it
+      "endpoint_url = http://h/?a=b # note\n"  // '=' in the value, inline comment
+      "[profile   spaced]\nregion = ap-east-1\n"
+      "[broken\nregion = lost\n"               // unterminated header: its keys are dropped
+      "[profile tabs]\ns3 =\n\taddressing_style = virtual\n"
+      "not a setting\n"
+      "output = text\n"
+      "  orphan = indented under a key that has a value\n");
+  EXPECT_EQ(f["default"]["region"], "eu-west-1");
+  EXPECT_EQ(f["default"]["output"], "json;not-a-comment");
+  EXPECT_EQ(f["default"]["endpoint_url"], "http://h/?a=b");
+  EXPECT_EQ(f["profile   spaced"]["region"], "ap-east-1");
+  EXPECT_EQ(f.count("broken"), 0u);
+  EXPECT_EQ(f["profile tabs"]["s3.addressing_style"], "virtual");
+  EXPECT_EQ(f["profile tabs"]["output"], "text");
+  EXPECT_EQ(f["profile tabs"].count("orphan"), 0u);
+  EXPECT_EQ(f["profile tabs"].count("output.orphan"), 0u);
+  EXPECT_EQ(f["profile tabs"].count("not a setting"), 0u);
+
+  // Profiles are found however the config file spells the section.
+  write(".aws/config", "[profile   spaced]\nregion = ap-east-1\n[profile default]\nregion = eu-south-1\n");
+  EXPECT_EQ(profile_setting("spaced", "region"), "ap-east-1");
+  EXPECT_EQ(profile_setting("", "region"), "eu-south-1");  // [profile default] is the default
+  write(".aws/config", "[default]\nregion = eu-west-3\n[profile default]\nregion = eu-south-1\n");
+  EXPECT_EQ(profile_setting("default", "region"), "eu-south-1");  // as in botocore
+}
+
 // ----------------------------------------------------------------------------- credential_process
 
 TEST_F(CredentialsTest, CredentialProcessRunsWithoutShellAndParsesExpiration) {

@@ -127,6 +127,65 @@ TEST_F(HttpClientTest, GetReturnsStatusLowerCasedHeadersAndBody) {
   EXPECT_EQ(got[0].headers["x-empty"], "");
 }
 
+// A body is read into one allocation sized from Content-Length with the parsers' padding to
+// spare, and a recycled buffer carries its allocation, never its bytes, into the next response.
+TEST_F(HttpClientTest, BodyIsSizedFromContentLengthAndRecycledBuffersAreReused) {
+  const std::string big(300000, 'a');
+  TestHttpServer server([&](const ReceivedRequest& r) {
+    CannedResponse c;
+    c.body = r.target == "/big" ? big : "bc";
+    return c;
+  });
+  HttpClient client;
+  HttpRequest req;
+  req.url = server.url("/big");
+  HttpResult first = client.perform(req);
+  ASSERT_TRUE(std::holds_alternative<HttpResponse>(first));
+  HttpResponse page = std::get<HttpResponse>(std::move(first));
+  EXPECT_EQ(page.body, big);
+  // Grown chunk by chunk (16 KB at a time) the capacity would be a power-of-two step, not this.
+  EXPECT_GE(page.body.capacity(), big.size() + HttpClient::kBodyPadding);
+  EXPECT_LT(page.body.capacity(), big.size() + 2 * HttpClient::kBodyPadding);
+  const char* buffer = page.body.data();
+  client.recycle(std::move(page.body));
+
+  req.url = server.url("/small");
+  HttpResult second = client.perform(req);
+  ASSERT_TRUE(std::holds_alternative<HttpResponse>(second));
+  HttpResponse small = std::get<HttpResponse>(std::move(second));
+  EXPECT_EQ(small.body, "bc");                    // nothing left over from the first body
+  EXPECT_EQ(small.body.data(), buffer);           // the same allocation, reused
+  EXPECT_GE(small.body.capacity(), big.size());
+  // A smaller buffer handed back does not replace the larger one kept.
+  client.recycle(std::move(small.body));
+  client.recycle(std::string(100, 't'));
+  HttpResult third = client.perform(req);
+  ASSERT_TRUE(std::holds_alternative<HttpResponse>(third));
+  HttpResponse again = std::get<HttpResponse>(std::move(third));
+  EXPECT_EQ(again.body, "bc");
+  EXPECT_EQ(again.body.data(), buffer);
+}
+
+// A HEAD's Content-Length is the object's size (gigabytes on S3), not a body to make room for.
+TEST_F(HttpClientTest, HeadDoesNotReserveTheObjectsSize) {
+  TestHttpServer server([](const ReceivedRequest&) {
+    CannedResponse c;
+    c.headers = {{"Content-Length", "50000000"}};
+    return c;
+  });
+  HttpClient client;
+  HttpRequest req;
+  req.method = "HEAD";
+  req.url = server.url("/bucket/huge.bin");
+  HttpResult r = client.perform(req);
+  ASSERT_TRUE(std::holds_alternative<HttpResponse>(r));
+  HttpResponse resp = std::get<HttpResponse>(std::move(r));
+  ASSERT_NE(resp.header("content-length"), nullptr);
+  EXPECT_EQ(*resp.header("content-length"), "50000000");
+  EXPECT_TRUE(resp.body.empty());
+  EXPECT_LT(resp.body.capacity(), 1000000u);
+}
+
 TEST_F(HttpClientTest, DotSegmentsInThePathAreSentAsIs) {
   // S3 keys may contain "/./" and "/../": the path must reach the server exactly as signed.
   TestHttpServer server([](const ReceivedRequest&) { return CannedResponse{}; });

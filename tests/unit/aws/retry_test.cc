@@ -1,4 +1,5 @@
 // Retry classification, AWS error-body parsing and the standard-mode policy (seeded).
+#include "aws/error_body.h"
 #include "aws/retry.h"
 
 #include <gtest/gtest.h>

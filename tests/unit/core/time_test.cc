@@ -110,6 +110,36 @@ TEST(ParseTime, RejectsInvalid) {
   }
 }
 
+// ISO 8601 as AWS services and credential sources write it (STS Expiration, credential_process,
+// container and IMDS answers, AWS_CREDENTIAL_EXPIRATION): RFC 3339 and a little more.
+TEST(ParseIso8601, WithAndWithoutFractionalSeconds) {
+  EXPECT_EQ(parse_iso8601("2023-11-14T22:13:20Z"), 1700000000.0);
+  EXPECT_EQ(parse_iso8601("2023-11-14t22:13:20z"), 1700000000.0);
+  EXPECT_EQ(parse_iso8601("2023-11-14 22:13:20Z"), 1700000000.0);
+  auto frac = parse_iso8601("2023-11-14T22:13:20.125Z");
+  ASSERT_TRUE(frac);
+  EXPECT_DOUBLE_EQ(*frac, 1700000000.125);
+  EXPECT_EQ(parse_iso8601("2023-11-14T22:13:20.Z"), std::nullopt);
+}
+
+TEST(ParseIso8601, ZonesOffsetsAndNoZone) {
+  EXPECT_EQ(parse_iso8601("2023-11-15T00:13:20+02:00"), 1700000000.0);
+  EXPECT_EQ(parse_iso8601("2023-11-15T00:13:20+0200"), 1700000000.0);  // basic-format offset
+  EXPECT_EQ(parse_iso8601("2023-11-14T17:13:20-05:00"), 1700000000.0);
+  auto local = parse_iso8601("2023-11-14T22:13:20.5");                   // no zone: UTC
+  ASSERT_TRUE(local);
+  EXPECT_DOUBLE_EQ(*local, 1700000000.5);
+  EXPECT_EQ(parse_iso8601(" 2023-11-14T22:13:20Z\n"), 1700000000.0);    // white space around
+}
+
+TEST(ParseIso8601, RejectsWhatIsNotAnInstant) {
+  for (const char* bad : {"", "1700000000", "2023-11-14", "2023-11-14T22:13Z",
+                          "2023-02-30T00:00:00Z", "2023-11-14T22:13:20+2", "2023-11-14T22:13:20+02",
+                          "2023-11-14T22:13:20+24:00", "2023-11-14T22:13:20Z junk", "soon"}) {
+    EXPECT_EQ(parse_iso8601(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(FormatRfc3339, WholeSeconds) {
   EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
   EXPECT_EQ(format_rfc3339(1700000000), "2023-11-14T22:13:20Z");

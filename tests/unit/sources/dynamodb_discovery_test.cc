@@ -26,25 +26,6 @@ TEST(DynamodbDiscovery, IncludeThenExcludeGlobs) {
   EXPECT_FALSE(table_selected(s, "gamma"));
 }
 
-TEST(DynamodbDiscovery, ParsesListTablesPages) {
-  auto [names, last] =
-      parse_list_tables(R"({"TableNames":["a","b"],"LastEvaluatedTableName":"b"})");
-  EXPECT_EQ(names, (std::vector<std::string>{"a", "b"}));
-  EXPECT_EQ(last, "b");
-  auto [names2, last2] = parse_list_tables(R"({"TableNames":[]})");
-  EXPECT_TRUE(names2.empty());
-  EXPECT_TRUE(last2.empty());
-  for (const char* bad : {"{}", "[]", R"({"TableNames":[1]})", "not json",
-                          R"({"TableNames":[],"LastEvaluatedTableName":3})"}) {
-    try {
-      parse_list_tables(bad);
-      ADD_FAILURE() << bad;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::kParse) << bad;
-    }
-  }
-}
-
 TEST(DynamodbDiscovery, DiscoveredTargetsAreNamedAndSampledWithABudgetByDefault) {
   TargetConfig parent;
   parent.name = "fleet";

@@ -19,9 +19,11 @@
 
 #include "sources/dynamodb_kind.h"
 #include "core/error.h"
+#include "sources/aws_target.h"
 #include "sources/dynamodb_source.h"
 #include "sources/sampling.h"
 #include "support/test_http_server.h"
+#include "support/fixtures.h"
 
 namespace ttla {
 namespace {
@@ -33,13 +35,7 @@ using testing::TestHttpServer;
 
 constexpr int64_t kAsOf = 1763800000;
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(TTLA_SOURCE_DIR) + "/tests/fixtures/dynamodb/" + name);
-  EXPECT_TRUE(in) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string fixture(const std::string& name) { return ttla::testing::fixture("dynamodb", name); }
 
 struct Item {
   std::string pk;
@@ -615,19 +611,19 @@ TEST(DynamodbRegion, ConfigThenEnvThenProfileThenLocalEndpoint) {
   ::setenv("AWS_CONFIG_FILE", "/nonexistent/ttla", 1);
   TargetConfig t;
   t.name = "x";
-  EXPECT_THROW(resolve_dynamodb_region(t), Error);
+  EXPECT_THROW(aws::resolve_region(aws_access(t)), Error);
   t.endpoint_url = "http://127.0.0.1:1";
-  EXPECT_EQ(resolve_dynamodb_region(t), "us-east-1");
+  EXPECT_EQ(aws::resolve_region(aws_access(t)), "us-east-1");
   ::setenv("AWS_CONFIG_FILE", cfg.c_str(), 1);
-  EXPECT_EQ(resolve_dynamodb_region(t), "eu-west-1");
+  EXPECT_EQ(aws::resolve_region(aws_access(t)), "eu-west-1");
   t.profile = "prod";
-  EXPECT_EQ(resolve_dynamodb_region(t), "ap-south-1");
+  EXPECT_EQ(aws::resolve_region(aws_access(t)), "ap-south-1");
   ::setenv("AWS_DEFAULT_REGION", "us-west-1", 1);
-  EXPECT_EQ(resolve_dynamodb_region(t), "us-west-1");
+  EXPECT_EQ(aws::resolve_region(aws_access(t)), "us-west-1");
   ::setenv("AWS_REGION", "us-west-2", 1);
-  EXPECT_EQ(resolve_dynamodb_region(t), "us-west-2");
+  EXPECT_EQ(aws::resolve_region(aws_access(t)), "us-west-2");
   t.region = "sa-east-1";
-  EXPECT_EQ(resolve_dynamodb_region(t), "sa-east-1");
+  EXPECT_EQ(aws::resolve_region(aws_access(t)), "sa-east-1");
   std::remove(cfg.c_str());
 }
 

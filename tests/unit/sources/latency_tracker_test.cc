@@ -75,7 +75,8 @@ TEST(LatencyState, AdvanceTurnsDisappearancesIntoIntervals) {
   prev.tracked = {item(10, 9000, 10000, 10000), item(20, 6000, 6400, 10000),
                   item(30, 6200, 6400, 10000)};
   const std::vector<TrackedItem> sampled = {item(5, 13000, 0, 0)};
-  LatencyState next = advance_latency_state(prev, {false, true, true}, sampled, 2, 13600);
+  LatencyState next = advance_latency_state(
+      prev, {Presence::kGone, Presence::kPresent, Presence::kPresent}, sampled, 2, 13600);
   EXPECT_EQ(next.as_of, 13600);
   ASSERT_EQ(next.tracked.size(), 2u);
   EXPECT_EQ(next.tracked[0].hash, 5u);
@@ -134,6 +135,41 @@ TEST(LatencyReport, QuantilesFromObservations) {
   EXPECT_TRUE(n.contains("latency_note"));
 }
 
+// A listing that sees every item: listed with the tracked deadline is present, listed with
+// another (or none) changed, not listed gone; hashes that are not tracked are ignored.
+TEST(ListedItems, PresenceFromACompleteListing) {
+  const std::vector<TrackedItem> tracked = {item(1, 100, 200, 200), item(2, 100, 200, 200),
+                                            item(3, 150, 200, 200), item(4, 150, 200, 200)};
+  ListedItems listed(tracked);
+  EXPECT_TRUE(listed.tracks(3));
+  EXPECT_FALSE(listed.tracks(9));
+  listed.saw(1, 100.0);
+  listed.saw(3, 86400.0);       // overwritten: a new deadline
+  listed.saw(4, std::nullopt);  // no rule expires it any more
+  listed.saw(9, 100.0);         // not tracked
+  EXPECT_EQ(listed.presence(), (std::vector<Presence>{Presence::kPresent, Presence::kGone,
+                                                      Presence::kChanged, Presence::kChanged}));
+}
+
+// A changed item leaves the sample censored at the last run that saw it unchanged (no deletion),
+// or without a trace when that run was its first; this run's own sample may pick it up anew.
+TEST(LatencyState, ChangedItemsAreCensoredNotDeleted) {
+  LatencyState prev;
+  prev.as_of = 10000;
+  prev.tracked = {item(10, 6000, 6400, 10000), item(20, 9000, 10000, 10000)};
+  const std::vector<TrackedItem> sampled = {item(20, 13000, 0, 0)};
+  LatencyState next = advance_latency_state(prev, {Presence::kChanged, Presence::kChanged}, sampled, 5, 13600);
+  ASSERT_EQ(next.observations.size(), 1u);
+  EXPECT_FALSE(next.observations[0].ages.right.has_value());
+  EXPECT_DOUBLE_EQ(next.observations[0].ages.entry, 400);
+  EXPECT_DOUBLE_EQ(next.observations[0].ages.left, 4000);
+  ASSERT_EQ(next.tracked.size(), 1u);
+  EXPECT_EQ(next.tracked[0].hash, 20u);
+  EXPECT_EQ(next.tracked[0].deadline, 13000);  // the new object's deadline
+  EXPECT_EQ(next.tracked[0].first_seen, 13600);
+  EXPECT_EQ(latency_report(next, 13600)["latency_observations"], 0);
+}
+
 class LatencyStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -178,6 +214,42 @@ TEST_F(LatencyStoreTest, RoundTripSecretAndCorruption) {
     EXPECT_FALSE(store.load(&warning).has_value()) << bad;
     EXPECT_NE(warning.find("ignored"), std::string::npos) << bad;
   }
+}
+
+// The scope is kept in the state; a state of another scope (an S3 target pointed at another
+// bucket or prefix) or another redact_keys is ignored with a warning and tracking restarts.
+TEST_F(LatencyStoreTest, RunIgnoresAStateOfAnotherScope) {
+  RunContext ctx;
+  ctx.state_dir = dir_.string();
+  ctx.may_record_state = true;
+  ctx.as_of = 5000;
+  {
+    LatencyRun run("logs", false, 10, "s3://b/one/", ctx);
+    ASSERT_TRUE(run.enabled());
+    KeySample sample = run.sample();
+    sample.add(sample.hash("b/one/x"), 4000, "one/x");
+    const nlohmann::json fields = run.finish(sample, {});
+    EXPECT_EQ(fields["latency_tracked"], 1) << fields.dump();
+  }
+  std::string warning;
+  auto saved = LatencyStore(dir_.string(), "logs").load(&warning);
+  ASSERT_TRUE(saved) << warning;
+  EXPECT_EQ(saved->scope, "s3://b/one/");
+  ctx.as_of = 6000;
+  LatencyRun same("logs", false, 10, "s3://b/one/", ctx);
+  EXPECT_EQ(same.previous().tracked.size(), 1u);
+  EXPECT_TRUE(same.needs_presence());
+  LatencyRun other("logs", false, 10, "s3://b/two/", ctx);
+  EXPECT_TRUE(other.previous().tracked.empty());
+  EXPECT_FALSE(other.needs_presence());
+  const nlohmann::json fields = other.finish(other.sample(), {});
+  EXPECT_NE(fields.value("latency_state_warning", "").find("s3://b/one/"), std::string::npos)
+      << fields.dump();
+  // Off without a state_dir and in shard runs.
+  RunContext none;
+  EXPECT_FALSE(LatencyRun("logs", false, 10, "", none).enabled());
+  ctx.shard = std::make_pair(0, 2);
+  EXPECT_FALSE(LatencyRun("logs", false, 10, "", ctx).enabled());
 }
 
 // Shapes from the DynamoDB API reference (BatchGetItem: Responses, UnprocessedKeys,

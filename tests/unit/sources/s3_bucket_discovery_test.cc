@@ -8,7 +8,7 @@
 #include "sources/kinds.h"
 #include "core/error.h"
 #include "sources/dynamodb_discovery.h"
-#include "sources/s3_xml.h"
+#include "aws/s3_xml.h"
 
 namespace ttla {
 namespace {
@@ -58,8 +58,8 @@ TEST(S3Discovery, ConfigAcceptsBucketsInsteadOfBucket) {
   auto ok = parse_config("targets:\n  - {name: l, kind: s3, buckets: all}\n"
                          "  - {name: m, kind: s3, buckets: {include: [\"a-*\"], exclude: [\"*-b\"]}}\n");
   ASSERT_TRUE(ok.config) << (ok.errors.empty() ? "" : ok.errors[0].str());
-  EXPECT_EQ(ok.config->targets[0].buckets->include, std::vector<std::string>{"*"});
-  EXPECT_EQ(ok.config->targets[1].buckets->exclude, std::vector<std::string>{"*-b"});
+  EXPECT_EQ(s3_config(ok.config->targets[0]).buckets->include, std::vector<std::string>{"*"});
+  EXPECT_EQ(s3_config(ok.config->targets[1]).buckets->exclude, std::vector<std::string>{"*-b"});
   auto both = parse_config("targets:\n  - {name: l, kind: s3, bucket: x, buckets: all}\n");
   ASSERT_FALSE(both.config);
   EXPECT_NE(both.errors[0].str().find("mutually exclusive"), std::string::npos);

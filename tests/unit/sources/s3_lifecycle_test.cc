@@ -11,20 +11,15 @@
 
 #include "core/time.h"
 #include "sources/s3_lifecycle.h"
-#include "sources/s3_xml.h"
+#include "aws/s3_xml.h"
+#include "support/fixtures.h"
 
 using namespace ttla;
 using namespace ttla::s3;
 
 namespace {
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(TTLA_SOURCE_DIR) + "/tests/fixtures/s3/" + name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string fixture(const std::string& name) { return ttla::testing::fixture("s3", name); }
 
 int64_t at(const char* rfc3339) { return *parse_time(rfc3339); }
 

@@ -8,22 +8,18 @@
 #include <sstream>
 #include <string>
 
+#include "aws/error_body.h"
+#include "aws/s3_xml.h"
 #include "core/error.h"
 #include "core/time.h"
-#include "sources/s3_xml.h"
+#include "support/fixtures.h"
 
 using namespace ttla;
 using namespace ttla::s3;
 
 namespace {
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(TTLA_SOURCE_DIR) + "/tests/fixtures/s3/" + name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string fixture(const std::string& name) { return ttla::testing::fixture("s3", name); }
 
 int64_t at(const char* rfc3339) { return *parse_time(rfc3339); }
 
@@ -142,28 +138,28 @@ TEST(S3Xml, ListingsReadMembersByLocalNameAndIgnoreUnknownElements) {
 }
 
 TEST(S3Xml, ErrorBodies) {
-  auto none = parse_error(fixture("error_no_such_lifecycle.xml"));
+  auto none = aws::parse_error_body(fixture("error_no_such_lifecycle.xml"));
   ASSERT_TRUE(none);
   EXPECT_EQ(none->code, "NoSuchLifecycleConfiguration");
-  auto slow = parse_error(fixture("error_slowdown.xml"));
+  auto slow = aws::parse_error_body(fixture("error_slowdown.xml"));
   ASSERT_TRUE(slow);
   EXPECT_EQ(slow->code, "SlowDown");
   EXPECT_EQ(slow->message, "Please reduce your request rate.");
-  auto wrapped = parse_error(fixture("error_wrapped.xml"));
+  auto wrapped = aws::parse_error_body(fixture("error_wrapped.xml"));
   ASSERT_TRUE(wrapped);
   EXPECT_EQ(wrapped->code, "AccessDenied");
   EXPECT_EQ(wrapped->message, "not authorized");
-  auto malformed = parse_error(fixture("error_authorization_header_malformed.xml"));
+  auto malformed = aws::parse_error_body(fixture("error_authorization_header_malformed.xml"));
   ASSERT_TRUE(malformed);
   EXPECT_EQ(malformed->code, "AuthorizationHeaderMalformed");
   EXPECT_EQ(malformed->region, "eu-central-1");
-  auto redirect = parse_error(fixture("error_permanent_redirect.xml"));
+  auto redirect = aws::parse_error_body(fixture("error_permanent_redirect.xml"));
   ASSERT_TRUE(redirect);
   EXPECT_EQ(redirect->endpoint, "my-bucket.s3.eu-west-2.amazonaws.com");
   EXPECT_TRUE(redirect->region.empty());
-  EXPECT_FALSE(parse_error(fixture("versioning_enabled.xml")));
-  EXPECT_FALSE(parse_error(fixture("versioning_moto.xml")));
-  EXPECT_FALSE(parse_error("not xml at all"));
+  EXPECT_FALSE(aws::parse_error_body(fixture("versioning_enabled.xml")));
+  EXPECT_FALSE(aws::parse_error_body(fixture("versioning_moto.xml")));
+  EXPECT_FALSE(aws::parse_error_body("not xml at all"));
   EXPECT_FALSE(is_lifecycle_document(fixture("error_no_such_lifecycle.xml")));
   // Swift answers ?lifecycle with a listing: not a lifecycle document.
   EXPECT_FALSE(is_lifecycle_document(fixture("list_objects_v2_last.xml")));

@@ -1,4 +1,4 @@
-#include "sources/s3_xml.h"
+#include "aws/s3_xml.h"
 
 #include <algorithm>
 #include <charconv>
@@ -7,11 +7,23 @@
 
 #include <pugixml.hpp>
 
+#include "aws/error_body.h"
+#include "aws/xml.h"
 #include "core/error.h"
 #include "core/time.h"
 
 namespace ttla::s3 {
 namespace {
+
+using aws::xml::local_name;
+using aws::xml::member;
+using aws::xml::members;
+using aws::xml::text_of;
+
+bool is_error_root(const pugi::xml_node& root) {
+  std::string_view n = local_name(root);
+  return n == "Error" || n == "ErrorResponse";
+}
 
 pugi::xml_document load(std::string_view xml, const char* operation) {
   pugi::xml_document doc;
@@ -22,47 +34,20 @@ pugi::xml_document load(std::string_view xml, const char* operation) {
                                        r.description() + " at offset " +
                                        std::to_string(r.offset) + ")");
   }
+  // An error document is never read as an empty answer.
+  if (is_error_root(doc.document_element())) {
+    std::optional<aws::ErrorBody> e = aws::parse_error_body(xml);
+    throw Error(ErrorKind::kParse, std::string(operation) + ": answered with an error document" +
+                                       (e && !e->code.empty() ? " (" + e->code + ")" : ""));
+  }
   return doc;
-}
-
-// The element's name without a namespace prefix ("s3:Key" -> "Key").
-std::string_view local_name(const pugi::xml_node& n) {
-  std::string_view name = n.name();
-  size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
-
-// The first child element called `name` (by local name), or an empty node.
-pugi::xml_node member(const pugi::xml_node& parent, std::string_view name) {
-  for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling()) {
-    if (c.type() == pugi::node_element && local_name(c) == name) return c;
-  }
-  return {};
-}
-
-// Every child element called `name`, in document order.
-std::vector<pugi::xml_node> members(const pugi::xml_node& parent, std::string_view name) {
-  std::vector<pugi::xml_node> out;
-  for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling()) {
-    if (c.type() == pugi::node_element && local_name(c) == name) out.push_back(c);
-  }
-  return out;
-}
-
-bool is_error_root(const pugi::xml_node& root) {
-  std::string_view n = local_name(root);
-  return n == "Error" || n == "ErrorResponse";
 }
 
 // The element holding an answer's members. The root's name is not checked (servers differ:
 // <VersioningConfiguration> on AWS, <GetBucketVersioningResponse> on moto); a query-style
-// wrapper <XResponse><XResult>…</XResult></XResponse> is looked through. An error document
-// throws with its code, so it is never read as an empty answer.
+// wrapper <XResponse><XResult>…</XResult></XResponse> is looked through. (load() has refused an
+// error document already.)
 pugi::xml_node body_of(const pugi::xml_document& doc, const char* operation);
-
-std::string text_of(const pugi::xml_node& parent, const char* child) {
-  return member(parent, child).text().as_string();
-}
 
 bool bool_of(const pugi::xml_node& parent, const char* child) {
   std::string_view v = member(parent, child).text().as_string();
@@ -102,22 +87,15 @@ bool url_encoded(const pugi::xml_node& root) {
   return std::string_view(member(root, "EncodingType").text().as_string()) == "url";
 }
 
-std::optional<ErrorBody> error_of(const pugi::xml_node& root) {
-  pugi::xml_node e = root;
-  if (local_name(root) == "ErrorResponse") e = member(root, "Error");
-  if (!e || local_name(e) != "Error") return std::nullopt;
-  return ErrorBody{text_of(e, "Code"), text_of(e, "Message"), text_of(e, "Region"),
-                   text_of(e, "Endpoint")};
+// A member holding a key (Key, NextKeyMarker): decoded when the answer is url-encoded.
+std::string key_of(const pugi::xml_node& parent, const char* child, bool encoded) {
+  std::string text = text_of(parent, child);
+  return encoded ? url_decode(text) : text;
 }
 
 pugi::xml_node body_of(const pugi::xml_document& doc, const char* operation) {
   pugi::xml_node root = doc.document_element();
   if (!root) throw Error(ErrorKind::kParse, std::string(operation) + ": empty document");
-  if (is_error_root(root)) {
-    std::optional<ErrorBody> e = error_of(root);
-    throw Error(ErrorKind::kParse, std::string(operation) + ": answered with an error document" +
-                                       (e && !e->code.empty() ? " (" + e->code + ")" : ""));
-  }
   std::string_view name = local_name(root);
   if (name.size() > 8 && name.substr(name.size() - 8) == "Response") {
     for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) {
@@ -129,6 +107,33 @@ pugi::xml_node body_of(const pugi::xml_document& doc, const char* operation) {
   }
   return root;
 }
+
+// One parsed answer: the element holding its members (see body_of) and whether its keys are
+// url-encoded. Built in place: `root` points into the document it owns.
+class Answer {
+ public:
+  Answer(std::string_view xml, const char* op)
+      : operation(op), doc_(load(xml, op)), root(body_of(doc_, op)), encoded(url_encoded(root)) {}
+  Answer(const Answer&) = delete;
+  Answer& operator=(const Answer&) = delete;
+
+  // A truncated page must say where the next one starts.
+  void require_marker(bool truncated, const std::string& marker, const char* member_name) const {
+    if (truncated && marker.empty()) {
+      throw Error(ErrorKind::kParse,
+                  std::string(operation) + ": truncated page without " + member_name);
+    }
+  }
+
+  const char* const operation;
+
+ private:
+  pugi::xml_document doc_;
+
+ public:
+  const pugi::xml_node root;
+  const bool encoded;
+};
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -164,114 +169,88 @@ std::string url_decode(std::string_view text) {
 }
 
 ListObjectsPage parse_list_objects_v2(std::string_view xml) {
-  static const char* kOp = "ListObjectsV2";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
-  const bool encoded = url_encoded(root);
+  const Answer a(xml, "ListObjectsV2");
   ListObjectsPage page;
-  page.truncated = bool_of(root, "IsTruncated");
-  page.next_continuation_token = text_of(root, "NextContinuationToken");
-  for (const pugi::xml_node& c : members(root, "Contents")) {
+  page.truncated = bool_of(a.root, "IsTruncated");
+  page.next_continuation_token = text_of(a.root, "NextContinuationToken");
+  for (const pugi::xml_node& c : members(a.root, "Contents")) {
     ObjectEntry e;
-    const char* key = member(c, "Key").text().as_string();
-    e.key = encoded ? url_decode(key) : std::string(key);
+    e.key = key_of(c, "Key", a.encoded);
     e.last_modified = parse_s3_time(member(c, "LastModified").text().as_string());
-    e.size = u64_of(c, "Size", kOp);
+    e.size = u64_of(c, "Size", a.operation);
     page.objects.push_back(std::move(e));
   }
-  if (page.truncated && page.next_continuation_token.empty()) {
-    throw Error(ErrorKind::kParse, "ListObjectsV2: truncated page without NextContinuationToken");
-  }
+  a.require_marker(page.truncated, page.next_continuation_token, "NextContinuationToken");
   return page;
 }
 
 ListBucketsPage parse_list_buckets(std::string_view xml) {
-  static const char* kOp = "ListBuckets";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
+  const Answer a(xml, "ListBuckets");
   ListBucketsPage page;
-  for (const pugi::xml_node& b : members(member(root, "Buckets"), "Bucket")) {
+  for (const pugi::xml_node& b : members(member(a.root, "Buckets"), "Bucket")) {
     std::string name = text_of(b, "Name");
     if (name.empty()) throw Error(ErrorKind::kParse, "ListBuckets: a bucket without a Name");
     page.names.push_back(std::move(name));
   }
-  page.continuation_token = text_of(root, "ContinuationToken");
+  page.continuation_token = text_of(a.root, "ContinuationToken");
   return page;
 }
 
 ListUploadsPage parse_list_multipart_uploads(std::string_view xml) {
-  static const char* kOp = "ListMultipartUploads";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
-  const bool encoded = url_encoded(root);
+  const Answer a(xml, "ListMultipartUploads");
   ListUploadsPage page;
-  page.truncated = bool_of(root, "IsTruncated");
-  std::string marker = text_of(root, "NextKeyMarker");
-  page.next_key_marker = encoded ? url_decode(marker) : marker;
-  page.next_upload_id_marker = text_of(root, "NextUploadIdMarker");
-  for (const pugi::xml_node& u : members(root, "Upload")) {
+  page.truncated = bool_of(a.root, "IsTruncated");
+  page.next_key_marker = key_of(a.root, "NextKeyMarker", a.encoded);
+  page.next_upload_id_marker = text_of(a.root, "NextUploadIdMarker");
+  for (const pugi::xml_node& u : members(a.root, "Upload")) {
     UploadEntry e;
-    const char* key = member(u, "Key").text().as_string();
-    e.key = encoded ? url_decode(key) : std::string(key);
+    e.key = key_of(u, "Key", a.encoded);
     e.upload_id = text_of(u, "UploadId");
     e.initiated = parse_s3_time(member(u, "Initiated").text().as_string());
     page.uploads.push_back(std::move(e));
   }
-  if (page.truncated && page.next_key_marker.empty()) {
-    throw Error(ErrorKind::kParse, "ListMultipartUploads: truncated page without NextKeyMarker");
-  }
+  a.require_marker(page.truncated, page.next_key_marker, "NextKeyMarker");
   return page;
 }
 
 ListVersionsPage parse_list_object_versions(std::string_view xml) {
-  static const char* kOp = "ListObjectVersions";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
-  const bool encoded = url_encoded(root);
+  const Answer a(xml, "ListObjectVersions");
   ListVersionsPage page;
-  page.truncated = bool_of(root, "IsTruncated");
-  std::string marker = text_of(root, "NextKeyMarker");
-  page.next_key_marker = encoded ? url_decode(marker) : marker;
-  page.next_version_id_marker = text_of(root, "NextVersionIdMarker");
-  for (pugi::xml_node n = root.first_child(); n; n = n.next_sibling()) {
+  page.truncated = bool_of(a.root, "IsTruncated");
+  page.next_key_marker = key_of(a.root, "NextKeyMarker", a.encoded);
+  page.next_version_id_marker = text_of(a.root, "NextVersionIdMarker");
+  for (pugi::xml_node n = a.root.first_child(); n; n = n.next_sibling()) {
     if (n.type() != pugi::node_element) continue;
     const bool marker_entry = local_name(n) == "DeleteMarker";
     if (!marker_entry && local_name(n) != "Version") continue;
     VersionEntry e;
-    const char* key = member(n, "Key").text().as_string();
-    e.key = encoded ? url_decode(key) : std::string(key);
+    e.key = key_of(n, "Key", a.encoded);
     e.version_id = text_of(n, "VersionId");
     e.is_latest = bool_of(n, "IsLatest");
     e.delete_marker = marker_entry;
     e.last_modified = parse_s3_time(member(n, "LastModified").text().as_string());
-    e.size = marker_entry ? 0 : u64_of(n, "Size", kOp);
+    e.size = marker_entry ? 0 : u64_of(n, "Size", a.operation);
     page.entries.push_back(std::move(e));
   }
-  if (page.truncated && page.next_key_marker.empty()) {
-    throw Error(ErrorKind::kParse, "ListObjectVersions: truncated page without NextKeyMarker");
-  }
+  a.require_marker(page.truncated, page.next_key_marker, "NextKeyMarker");
   return page;
 }
 
 ListPartsPage parse_list_parts(std::string_view xml) {
-  static const char* kOp = "ListParts";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
+  const Answer a(xml, "ListParts");
   ListPartsPage page;
-  page.truncated = bool_of(root, "IsTruncated");
-  page.next_part_number_marker = text_of(root, "NextPartNumberMarker");
-  for (const pugi::xml_node& p : members(root, "Part")) {
-    page.bytes += u64_of(p, "Size", kOp);
+  page.truncated = bool_of(a.root, "IsTruncated");
+  page.next_part_number_marker = text_of(a.root, "NextPartNumberMarker");
+  for (const pugi::xml_node& p : members(a.root, "Part")) {
+    page.bytes += u64_of(p, "Size", a.operation);
     ++page.parts;
   }
   return page;
 }
 
 std::string parse_versioning_status(std::string_view xml) {
-  static const char* kOp = "GetBucketVersioning";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
-  return text_of(root, "Status");
+  const Answer a(xml, "GetBucketVersioning");
+  return text_of(a.root, "Status");
 }
 
 namespace {
@@ -310,9 +289,8 @@ bool is_lifecycle_document(std::string_view xml) {
 }
 
 std::vector<LifecycleRule> parse_lifecycle(std::string_view xml) {
-  static const char* kOp = "GetBucketLifecycleConfiguration";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
+  const Answer a(xml, "GetBucketLifecycleConfiguration");
+  pugi::xml_node root = a.root;
   if (!lifecycle_root(root)) {
     // The wrapper's child may be the configuration itself.
     pugi::xml_node inner;
@@ -320,7 +298,7 @@ std::vector<LifecycleRule> parse_lifecycle(std::string_view xml) {
       if (c.type() == pugi::node_element && lifecycle_root(c)) inner = c;
     }
     if (!inner) {
-      throw Error(ErrorKind::kParse, std::string(kOp) + ": not a lifecycle configuration (<" +
+      throw Error(ErrorKind::kParse, std::string(a.operation) + ": not a lifecycle configuration (<" +
                                          root.name() + ">)");
     }
     root = inner;
@@ -350,8 +328,8 @@ std::vector<LifecycleRule> parse_lifecycle(std::string_view xml) {
       rule.noncurrent_days = days_of(n, "NoncurrentDays");
       rule.newer_noncurrent_versions = days_of(n, "NewerNoncurrentVersions");
     }
-    if (pugi::xml_node a = member(r, "AbortIncompleteMultipartUpload")) {
-      rule.abort_multipart_days = days_of(a, "DaysAfterInitiation");
+    if (pugi::xml_node abort = member(r, "AbortIncompleteMultipartUpload")) {
+      rule.abort_multipart_days = days_of(abort, "DaysAfterInitiation");
     }
     rules.push_back(std::move(rule));
   }
@@ -359,27 +337,17 @@ std::vector<LifecycleRule> parse_lifecycle(std::string_view xml) {
 }
 
 std::vector<LifecycleTag> parse_object_tagging(std::string_view xml) {
-  static const char* kOp = "GetObjectTagging";
-  pugi::xml_document doc = load(xml, kOp);
-  pugi::xml_node root = body_of(doc, kOp);
-  pugi::xml_node set = member(root, "TagSet");
+  const Answer a(xml, "GetObjectTagging");
+  pugi::xml_node set = member(a.root, "TagSet");
   std::vector<LifecycleTag> tags;
-  for (const pugi::xml_node& t : members(set ? set : root, "Tag")) tags.push_back(tag_of(t));
+  for (const pugi::xml_node& t : members(set ? set : a.root, "Tag")) tags.push_back(tag_of(t));
   return tags;
-}
-
-std::optional<ErrorBody> parse_error(std::string_view xml) {
-  pugi::xml_document doc;
-  if (!doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8)) {
-    return std::nullopt;
-  }
-  return error_of(doc.document_element());
 }
 
 std::string region_hint(long status, const std::string* header, std::string_view body) {
   if (header != nullptr && !header->empty()) return *header;
   if (status < 300) return {};
-  std::optional<ErrorBody> e = parse_error(body);
+  std::optional<aws::ErrorBody> e = aws::parse_error_body(body);
   if (e && (e->code == "AuthorizationHeaderMalformed" || e->code == "PermanentRedirect" ||
             e->code == "IllegalLocationConstraintException")) {
     return e->region;

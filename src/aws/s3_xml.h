@@ -1,8 +1,9 @@
 #pragma once
-// Pure parsers of the S3 REST XML answers the s3 source reads (pugixml, no I/O). Tolerant as
+// Pure parsers of the S3 REST XML answers the s3 source reads (pugixml, no I/O); error bodies
+// are read by aws/error_body.h. Tolerant as
 // the SDKs are: members are read by name (namespace prefixes ignored) whatever the root element
 // is called, unknown elements are ignored, and a body that is an error document is reported as
-// that error. Lifecycle evaluation lives in s3_lifecycle.h. Unit-tested on fixtures in
+// that error. Lifecycle evaluation lives in sources/s3_lifecycle.h. Unit-tested on fixtures in
 // tests/fixtures/s3/ (AWS's documented shapes and other servers' variants). Every parser throws
 // ttla::Error(kParse) on a body it cannot understand, naming the operation.
 #include <cstdint>
@@ -118,16 +119,6 @@ bool is_lifecycle_document(std::string_view xml);
 
 // GetObjectTagging: <Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging>.
 std::vector<LifecycleTag> parse_object_tagging(std::string_view xml);
-
-// The one parser of S3 (and STS/query-style) error bodies: <Error><Code/><Message/>…</Error>,
-// also wrapped as <ErrorResponse><Error>…</Error></ErrorResponse>. nullopt for anything else.
-struct ErrorBody {
-  std::string code;
-  std::string message;
-  std::string region;    // <Region> (400 AuthorizationHeaderMalformed names the bucket's region)
-  std::string endpoint;  // <Endpoint> (301 PermanentRedirect)
-};
-std::optional<ErrorBody> parse_error(std::string_view xml);
 
 // The region an answer says the bucket lives in, or "" when it says nothing: the
 // x-amz-bucket-region header (301 PermanentRedirect, 400, HeadBucket) first, then the <Region>
