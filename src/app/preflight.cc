@@ -181,7 +181,8 @@ void for_each_target(const Config& config, const std::vector<std::string>& only,
                           return n == t.name || n.rfind(t.name + "/", 0) == 0;
                         });
     if (!wanted) continue;
-    if (!dynamodb_config(t).tables) {
+    const auto* dynamodb = t.kind_config_if<DynamodbTargetConfig>();
+    if (dynamodb == nullptr || !dynamodb->tables) {
       out.push_back(fn(t));
       continue;
     }
