@@ -565,7 +565,7 @@ ProviderResult role_profile(const ProfileContext& ctx, const ProfileEntry& p,
 }
 
 // A profile without role_arn: static keys, credential_process, or the reason it has none.
-ProviderResult keyed_profile(const ProfileEntry& p, bool nested) {
+ProviderResult profile_without_role(const ProfileEntry& p, bool nested) {
   const std::string& profile = p.name;
   if (has_static_keys(p.settings)) return static_keys(p.settings, profile, p.file);
   if (std::string command = setting(p.settings, "credential_process"); !command.empty()) {
@@ -599,7 +599,7 @@ ProviderResult resolve_profile(const ProfileContext& ctx, const std::string& pro
   if (std::string role_arn = setting(p.settings, "role_arn"); !role_arn.empty()) {
     return role_profile(ctx, p, role_arn, chain);
   }
-  return keyed_profile(p, nested);
+  return profile_without_role(p, nested);
 }
 
 // `explicit_profile`: the profile was named (config or AWS_PROFILE); then a missing profile is
