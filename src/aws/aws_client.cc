@@ -228,134 +228,188 @@ struct AwsClient::Impl {
   CallStats* stats;
   std::shared_ptr<std::atomic<int64_t>> clock_offset;
 
+  // What one logical call carries from one attempt to the next.
+  struct CallState {
+    Clock::time_point start = Clock::now();
+    bool last_was_timeout = false;
+    bool skew_corrected = false;
+  };
+
+  // One attempt: what came back, when, and how it was classified.
+  struct Attempt {
+    int number = 0;
+    HttpRequest request;
+    HttpResult result;
+    double ms = 0;       // this attempt
+    double elapsed = 0;  // since the call's first attempt
+    RetryClass cls = RetryClass::kNone;
+    std::optional<double> retry_after;
+    bool timeout = false;
+    std::string failure;
+    const HttpResponse* response() const { return std::get_if<HttpResponse>(&result); }
+  };
+
   // Signs and sends with retries. Returns the final response; `final_class` says how the last
   // attempt was classified (kNone on 2xx). Throws kNetwork/kThrottled itself; the caller turns
   // other non-2xx answers into errors (S3 passes most of them through).
   HttpResponse execute(const Call& call, const std::string& region, RetryClass* final_class) {
-    auto start = Clock::now();
-    bool last_was_timeout = false;
-    bool skew_corrected = false;
-    for (int attempt = 1;; ++attempt) {
-      Credentials creds = credentials->get();  // per attempt: temporary credentials refresh
-      sigv4::Options o;
-      o.region = region;
-      o.service = call.service;
-      o.epoch_seconds = static_cast<int64_t>(std::time(nullptr)) + clock_offset->load();
-      o.s3_rules = call.s3;
-      // Signed payload for S3 too: our GET/HEAD bodies are empty, so it costs nothing.
-      sigv4::Signed s = sigv4::sign(call.request, creds, o);
-
-      HttpRequest req;
-      req.method = call.request.method;
-      req.url = call.endpoint.scheme + "://" + call.endpoint.authority + call.request.path;
-      if (!call.request.query.empty()) req.url += "?" + encode_query(call.request.query);
-      req.headers = call.request.headers;
-      for (const auto& h : s.added_headers) req.headers.push_back(h);
-      req.body = call.request.body;
-
-      if (stats != nullptr) ++stats->requests;
-      auto t0 = Clock::now();
-      HttpResult result = http.perform(req);
-      double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-      double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-
-      RetryClass cls;
-      std::optional<double> retry_after;
-      bool timeout = false;
-      std::string failure;
-      const HttpResponse* response = std::get_if<HttpResponse>(&result);
-      if (response == nullptr) {
-        const auto& te = std::get<TransportError>(result);
-        timeout = te.kind == TransportError::Kind::kTimeout;
-        cls = classify(true, 0, "");
-        failure = "transport " + transport_kind_name(te.kind) + ": " + te.message;
-        // Never the URL's query or any header: only where and what.
-        auto transport_fields = [&] {
-          return Fields()
-              .add("service", call.service)
-              .add("method", req.method)
-              .add("host", call.endpoint.authority)
-              .add("op", call.operation)
-              .add("status", "error")
-              .add("error", transport_kind_name(te.kind))
-              .add("attempt", attempt)
-              .add("ms", ms, 1);
-        };
-        if (te.kind == TransportError::Kind::kDns || te.kind == TransportError::Kind::kTls ||
-            te.kind == TransportError::Kind::kAborted) {
-          // A name that does not resolve or a certificate that does not verify will not heal
-          // within a retry's backoff: fail now, with its own reason. Aborted: the target was
-          // told to stop (max_duration, signal).
-          log::debug("aws_request", transport_fields().add("retry", "no"));
-          throw Error(ErrorKind::kNetwork, failure + " [" + call.service + " " + call.operation +
-                                               " to " + call.endpoint.authority +
-                                               ", not retried]");
-        }
-        log::debug("aws_request", transport_fields());
+    CallState state;
+    for (int number = 1;; ++number) {
+      Attempt a = send(call, region, number, state);
+      if (a.response() == nullptr) {
+        classify_transport_error(call, a);
       } else {
-        std::string code = response->status >= 300 ? aws_error_code(response->body) : "";
-        cls = classify(false, response->status, code);
-        retry_after = retry_after_of(*response);
-        log::debug("aws_request", Fields()
-                .add("service", call.service)
-                .add("method", req.method)
-                .add("host", call.endpoint.authority)
-                .add("op", call.operation)
-                .add("status", response->status)
-                .add("code", code.empty() ? "-" : code)
-                .add("attempt", attempt)
-                .add("ms", ms, 1));
-        if (!skew_corrected && response->status >= 400 &&
-            is_clock_skew_error(code, aws_error_message(response->body))) {
-          const std::string* date = response->header("date");
-          std::optional<int64_t> server = date ? parse_http_date(*date) : std::nullopt;
-          if (server) {
-            const int64_t offset = *server - static_cast<int64_t>(std::time(nullptr));
-            clock_offset->store(offset);
-            skew_corrected = true;
-            log::warn("aws clock_skew_corrected", Fields()
-                    .add("service", call.service)
-                    .add("host", call.endpoint.authority)
-                    .add("code", code)
-                    .add("offset_s", offset)
-                    .add("server_date", *date));
-            continue;  // re-signed with the server's time, at once
-          }
+        const std::string code = classify_response(call, a);
+        if (correct_clock_skew(call, a, code, state)) continue;  // re-signed with the server's time
+        if (a.cls == RetryClass::kNone || a.cls == RetryClass::kFatal) {
+          if (a.cls == RetryClass::kNone) retry.on_success(number, state.last_was_timeout);
+          *final_class = a.cls;
+          return std::move(std::get<HttpResponse>(a.result));
         }
-        if (cls == RetryClass::kNone || cls == RetryClass::kFatal) {
-          if (cls == RetryClass::kNone) retry.on_success(attempt, last_was_timeout);
-          *final_class = cls;
-          return std::move(std::get<HttpResponse>(result));
-        }
-        failure = describe_error(response->status, response->body);
+        a.failure = describe_error(a.response()->status, a.response()->body);
       }
-      if (cls == RetryClass::kThrottling && stats != nullptr) ++stats->throttles;
-
-      std::optional<double> delay = retry.next_delay(attempt, cls, elapsed, retry_after, timeout);
-      if (!delay) {
-        std::string where = " [" + call.service + " " + call.operation + " to " +
-                            call.endpoint.authority + ", " + std::to_string(attempt) +
-                            (attempt == 1 ? " attempt]" : " attempts]");
-        if (response == nullptr) throw Error(ErrorKind::kNetwork, failure + where);
-        if (cls == RetryClass::kThrottling) throw Error(ErrorKind::kThrottled, failure + where);
-        // Transient 5xx that outlasted the policy.
-        *final_class = cls;
-        return std::move(std::get<HttpResponse>(result));
-      }
-      if (stats != nullptr) ++stats->retries;
-      last_was_timeout = timeout;
-      // Every retry is visible at the default level: a hung or throttling endpoint otherwise
-      // costs minutes with nothing in the log.
-      log::warn("aws retry", Fields()
-              .add("service", call.service)
-              .add("host", call.endpoint.authority)
-              .add("op", call.operation)
-              .add("attempt", attempt)
-              .add("reason", retry_reason(cls, response, timeout))
-              .add("delay_s", *delay, 2)
-              .add("error", failure));
-      sleep_unless_aborted(*delay, abort);
+      if (a.cls == RetryClass::kThrottling && stats != nullptr) ++stats->throttles;
+      std::optional<double> delay =
+          retry.next_delay(number, a.cls, a.elapsed, a.retry_after, a.timeout);
+      if (!delay) return give_up(call, a, final_class);
+      wait_before_retry(call, a, *delay, state);
     }
+  }
+
+  // Signs the call with the current credentials and clock and builds its HTTP request.
+  HttpRequest signed_request(const Call& call, const std::string& region) {
+    Credentials creds = credentials->get();  // per attempt: temporary credentials refresh
+    sigv4::Options o;
+    o.region = region;
+    o.service = call.service;
+    o.epoch_seconds = static_cast<int64_t>(std::time(nullptr)) + clock_offset->load();
+    o.s3_rules = call.s3;
+    // Signed payload for S3 too: our GET/HEAD bodies are empty, so it costs nothing.
+    sigv4::Signed s = sigv4::sign(call.request, creds, o);
+
+    HttpRequest req;
+    req.method = call.request.method;
+    req.url = call.endpoint.scheme + "://" + call.endpoint.authority + call.request.path;
+    if (!call.request.query.empty()) req.url += "?" + encode_query(call.request.query);
+    req.headers = call.request.headers;
+    for (const auto& h : s.added_headers) req.headers.push_back(h);
+    req.body = call.request.body;
+    return req;
+  }
+
+  // Sends one signed attempt and times it.
+  Attempt send(const Call& call, const std::string& region, int number, const CallState& state) {
+    Attempt a;
+    a.number = number;
+    a.request = signed_request(call, region);
+    if (stats != nullptr) ++stats->requests;
+    auto t0 = Clock::now();
+    a.result = http.perform(a.request);
+    a.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    a.elapsed = std::chrono::duration<double>(Clock::now() - state.start).count();
+    return a;
+  }
+
+  // Classifies a transport failure and logs it; throws at once for what no retry can heal.
+  void classify_transport_error(const Call& call, Attempt& a) {
+    const auto& te = std::get<TransportError>(a.result);
+    a.timeout = te.kind == TransportError::Kind::kTimeout;
+    a.cls = classify(true, 0, "");
+    a.failure = "transport " + transport_kind_name(te.kind) + ": " + te.message;
+    // Never the URL's query or any header: only where and what.
+    auto transport_fields = [&] {
+      return Fields()
+          .add("service", call.service)
+          .add("method", a.request.method)
+          .add("host", call.endpoint.authority)
+          .add("op", call.operation)
+          .add("status", "error")
+          .add("error", transport_kind_name(te.kind))
+          .add("attempt", a.number)
+          .add("ms", a.ms, 1);
+    };
+    if (te.kind == TransportError::Kind::kDns || te.kind == TransportError::Kind::kTls ||
+        te.kind == TransportError::Kind::kAborted) {
+      // A name that does not resolve or a certificate that does not verify will not heal
+      // within a retry's backoff: fail now, with its own reason. Aborted: the target was
+      // told to stop (max_duration, signal).
+      log::debug("aws_request", transport_fields().add("retry", "no"));
+      throw Error(ErrorKind::kNetwork, a.failure + " [" + call.service + " " + call.operation +
+                                           " to " + call.endpoint.authority +
+                                           ", not retried]");
+    }
+    log::debug("aws_request", transport_fields());
+  }
+
+  // Classifies an HTTP answer and logs it; returns its AWS error code ("" below 300).
+  std::string classify_response(const Call& call, Attempt& a) {
+    const HttpResponse& response = *a.response();
+    std::string code = response.status >= 300 ? aws_error_code(response.body) : "";
+    a.cls = classify(false, response.status, code);
+    a.retry_after = retry_after_of(response);
+    log::debug("aws_request", Fields()
+            .add("service", call.service)
+            .add("method", a.request.method)
+            .add("host", call.endpoint.authority)
+            .add("op", call.operation)
+            .add("status", response.status)
+            .add("code", code.empty() ? "-" : code)
+            .add("attempt", a.number)
+            .add("ms", a.ms, 1));
+    return code;
+  }
+
+  // Once per call, adopts the server's clock when it rejected ours; true to re-sign at once.
+  bool correct_clock_skew(const Call& call, const Attempt& a, const std::string& code,
+                          CallState& state) {
+    const HttpResponse& response = *a.response();
+    if (state.skew_corrected || response.status < 400 ||
+        !is_clock_skew_error(code, aws_error_message(response.body))) {
+      return false;
+    }
+    const std::string* date = response.header("date");
+    std::optional<int64_t> server = date ? parse_http_date(*date) : std::nullopt;
+    if (!server) return false;
+    const int64_t offset = *server - static_cast<int64_t>(std::time(nullptr));
+    clock_offset->store(offset);
+    state.skew_corrected = true;
+    log::warn("aws clock_skew_corrected", Fields()
+            .add("service", call.service)
+            .add("host", call.endpoint.authority)
+            .add("code", code)
+            .add("offset_s", offset)
+            .add("server_date", *date));
+    return true;
+  }
+
+  // The policy allows no more attempts: throws for transport errors and throttling, else
+  // returns the last (transient 5xx) response.
+  HttpResponse give_up(const Call& call, Attempt& a, RetryClass* final_class) {
+    std::string where = " [" + call.service + " " + call.operation + " to " +
+                        call.endpoint.authority + ", " + std::to_string(a.number) +
+                        (a.number == 1 ? " attempt]" : " attempts]");
+    if (a.response() == nullptr) throw Error(ErrorKind::kNetwork, a.failure + where);
+    if (a.cls == RetryClass::kThrottling) throw Error(ErrorKind::kThrottled, a.failure + where);
+    // Transient 5xx that outlasted the policy.
+    *final_class = a.cls;
+    return std::move(std::get<HttpResponse>(a.result));
+  }
+
+  // Counts and logs a retry, then sleeps its backoff (cut short when the target is stopped).
+  void wait_before_retry(const Call& call, const Attempt& a, double delay, CallState& state) {
+    if (stats != nullptr) ++stats->retries;
+    state.last_was_timeout = a.timeout;
+    // Every retry is visible at the default level: a hung or throttling endpoint otherwise
+    // costs minutes with nothing in the log.
+    log::warn("aws retry", Fields()
+            .add("service", call.service)
+            .add("host", call.endpoint.authority)
+            .add("op", call.operation)
+            .add("attempt", a.number)
+            .add("reason", retry_reason(a.cls, a.response(), a.timeout))
+            .add("delay_s", delay, 2)
+            .add("error", a.failure));
+    sleep_unless_aborted(delay, abort);
   }
 
   // For the JSON/Query protocols every non-2xx after retries is an error.

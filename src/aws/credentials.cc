@@ -448,6 +448,138 @@ std::string chain_text(const std::vector<std::string>& chain, const std::string&
   return out + last;
 }
 
+// One profile being resolved: its settings, its name and the file that holds it.
+struct ProfileEntry {
+  const IniSection& settings;
+  const std::string& name;
+  const std::string& file;
+};
+
+ProviderResult resolve_profile(const ProfileContext& ctx, const std::string& profile,
+                               std::vector<std::string>& chain);
+
+// A role profile without a source: web identity when it names a token file, else an error.
+ProviderResult sourceless_role(const ProfileContext& ctx, const ProfileEntry& p,
+                               const std::string& role_arn, const std::string& where) {
+  std::string token_file = setting(p.settings, "web_identity_token_file");
+  if (token_file.empty()) {
+    return failed(where + " has role_arn but neither source_profile nor credential_source");
+  }
+  std::string session = setting(p.settings, "role_session_name");
+  if (session.empty()) session = "ttl-auditor-" + std::to_string(static_cast<int64_t>(wall_now()));
+  return from_web_identity_with(token_file, role_arn, session,
+                                ctx.region.empty() ? setting(p.settings, "region") : ctx.region,
+                                p.name);
+}
+
+// The credentials a role's source_profile names: its own static keys, or another profile's.
+ProviderResult source_profile_credentials(const ProfileContext& ctx, const ProfileEntry& p,
+                                          const std::string& source_profile,
+                                          const std::string& where,
+                                          std::vector<std::string>& chain) {
+  ProviderResult base;
+  if (source_profile == p.name) {
+    // A profile may name itself: its own static keys assume its role.
+    if (!has_static_keys(p.settings)) {
+      return failed(where + ": source_profile refers to itself and it has no static keys");
+    }
+    base = static_keys(p.settings, p.name, p.file);
+  } else if (std::find(chain.begin(), chain.end(), source_profile) != chain.end()) {
+    return failed("source_profile cycle: " + chain_text(chain, source_profile));
+  } else {
+    base = resolve_profile(ctx, source_profile, chain);
+  }
+  if (!base.credentials) return failed(base.reason);
+  return base;
+}
+
+// The credentials a role's credential_source names: environment, IMDS or container.
+ProviderResult credential_source_credentials(const std::string& credential_source,
+                                             const std::string& where) {
+  ProviderResult base;
+  if (credential_source == "Environment") {
+    base = from_environment();
+  } else if (credential_source == "Ec2InstanceMetadata") {
+    base = from_imds();
+  } else if (credential_source == "EcsContainer") {
+    base = from_container();
+  } else {
+    return failed(where + ": credential_source '" + credential_source +
+                  "' is not Environment, Ec2InstanceMetadata or EcsContainer");
+  }
+  if (!base.credentials) {
+    return failed(where + " credential_source " + credential_source + ": " + base.reason);
+  }
+  return base;
+}
+
+// The AssumeRole call a role profile configures; an error text when duration_seconds is invalid.
+std::optional<std::string> role_params(const ProfileContext& ctx, const ProfileEntry& p,
+                                       const std::string& role_arn, const std::string& where,
+                                       AssumeRoleParams& params) {
+  params.role_arn = role_arn;
+  params.external_id = setting(p.settings, "external_id");
+  params.session_name = setting(p.settings, "role_session_name");
+  if (std::string d = setting(p.settings, "duration_seconds"); !d.empty()) {
+    char* end = nullptr;
+    long v = std::strtol(d.c_str(), &end, 10);
+    if (end == d.c_str() || *end != '\0' || v < 900 || v > 43200) {
+      return where + ": duration_seconds must be 900..43200, got '" + d + "'";
+    }
+    params.duration_seconds = static_cast<int>(v);
+  }
+  params.region = ctx.region.empty() ? setting(p.settings, "region") : ctx.region;
+  params.profile = p.name;
+  params.target_endpoint_url = ctx.guard_url;
+  return std::nullopt;
+}
+
+// A profile with role_arn: check its source, get the base credentials, assume the role.
+ProviderResult role_profile(const ProfileContext& ctx, const ProfileEntry& p,
+                            const std::string& role_arn, std::vector<std::string>& chain) {
+  const std::string where = "profile '" + p.name + "'";
+  std::string source_profile = setting(p.settings, "source_profile");
+  std::string credential_source = setting(p.settings, "credential_source");
+  if (!source_profile.empty() && !credential_source.empty()) {
+    return failed(where + " sets both source_profile and credential_source");
+  }
+  if (source_profile.empty() && credential_source.empty()) {
+    return sourceless_role(ctx, p, role_arn, where);
+  }
+  if (!setting(p.settings, "mfa_serial").empty()) {
+    return failed(where + " requires MFA (mfa_serial), which an unattended audit cannot answer");
+  }
+  ProviderResult base =
+      !source_profile.empty() ? source_profile_credentials(ctx, p, source_profile, where, chain)
+                              : credential_source_credentials(credential_source, where);
+  if (!base.credentials) return base;
+  AssumeRoleParams params;
+  if (auto bad = role_params(ctx, p, role_arn, where, params)) return failed(*bad);
+  try {
+    Credentials c = assume_role(*base.credentials, params);
+    c.source = "assume_role:" + p.name + "<-" + base.credentials->source;
+    return found(std::move(c));
+  } catch (const Error& e) {
+    return failed(where + ": " + e.what());
+  }
+}
+
+// A profile without role_arn: static keys, credential_process, or the reason it has none.
+ProviderResult profile_without_role(const ProfileEntry& p, bool nested) {
+  const std::string& profile = p.name;
+  if (has_static_keys(p.settings)) return static_keys(p.settings, profile, p.file);
+  if (std::string command = setting(p.settings, "credential_process"); !command.empty()) {
+    return from_credential_process(command, profile);
+  }
+  if (!setting(p.settings, "sso_start_url").empty() || !setting(p.settings, "sso_session").empty()) {
+    return failed("profile '" + profile + "' uses IAM Identity Center (SSO), whose token cache "
+                  "ttl-auditor does not read; give the profile a credential_process such as "
+                  "`aws configure export-credentials --profile " + profile + " --format process`");
+  }
+  if (nested) return failed("source_profile '" + profile + "' in " + p.file + " has no credentials");
+  return not_found("profile '" + profile + "' in " + p.file + " has no credentials");
+}
+
 // Resolves `profile`, which exists in the files; `chain` holds the profiles that led here
 // (source_profile references), for cycle detection. As in botocore: a profile reached through
 // source_profile uses its static keys when it has them; the profile asked for uses its role_arn
@@ -460,96 +592,14 @@ ProviderResult resolve_profile(const ProfileContext& ctx, const std::string& pro
     return failed("source_profile '" + profile + "' of profile '" + chain.back() +
                   "' not found in " + describe_files(ctx.files));
   }
-  const IniSection& p = *section;
+  const ProfileEntry p{*section, profile, file};
   const bool nested = !chain.empty();
   chain.push_back(profile);
-  if (nested && has_static_keys(p)) return static_keys(p, profile, file);
-
-  if (std::string role_arn = setting(p, "role_arn"); !role_arn.empty()) {
-    const std::string where = "profile '" + profile + "'";
-    std::string source_profile = setting(p, "source_profile");
-    std::string credential_source = setting(p, "credential_source");
-    std::string token_file = setting(p, "web_identity_token_file");
-    std::string session = setting(p, "role_session_name");
-    if (!source_profile.empty() && !credential_source.empty()) {
-      return failed(where + " sets both source_profile and credential_source");
-    }
-    if (source_profile.empty() && credential_source.empty()) {
-      if (!token_file.empty()) {
-        return from_web_identity_with(token_file, role_arn,
-                                      session.empty() ? "ttl-auditor-" + std::to_string(
-                                                                            static_cast<int64_t>(wall_now()))
-                                                      : session,
-                                      ctx.region.empty() ? setting(p, "region") : ctx.region, profile);
-      }
-      return failed(where + " has role_arn but neither source_profile nor credential_source");
-    }
-    if (!setting(p, "mfa_serial").empty()) {
-      return failed(where + " requires MFA (mfa_serial), which an unattended audit cannot answer");
-    }
-    ProviderResult base;
-    if (!source_profile.empty()) {
-      if (source_profile == profile) {
-        // A profile may name itself: its own static keys assume its role.
-        if (!has_static_keys(p)) {
-          return failed(where + ": source_profile refers to itself and it has no static keys");
-        }
-        base = static_keys(p, profile, file);
-      } else if (std::find(chain.begin(), chain.end(), source_profile) != chain.end()) {
-        return failed("source_profile cycle: " + chain_text(chain, source_profile));
-      } else {
-        base = resolve_profile(ctx, source_profile, chain);
-      }
-      if (!base.credentials) return failed(base.reason);
-    } else {
-      if (credential_source == "Environment") {
-        base = from_environment();
-      } else if (credential_source == "Ec2InstanceMetadata") {
-        base = from_imds();
-      } else if (credential_source == "EcsContainer") {
-        base = from_container();
-      } else {
-        return failed(where + ": credential_source '" + credential_source +
-                      "' is not Environment, Ec2InstanceMetadata or EcsContainer");
-      }
-      if (!base.credentials) {
-        return failed(where + " credential_source " + credential_source + ": " + base.reason);
-      }
-    }
-    AssumeRoleParams params;
-    params.role_arn = role_arn;
-    params.external_id = setting(p, "external_id");
-    params.session_name = session;
-    if (std::string d = setting(p, "duration_seconds"); !d.empty()) {
-      char* end = nullptr;
-      long v = std::strtol(d.c_str(), &end, 10);
-      if (end == d.c_str() || *end != '\0' || v < 900 || v > 43200) {
-        return failed(where + ": duration_seconds must be 900..43200, got '" + d + "'");
-      }
-      params.duration_seconds = static_cast<int>(v);
-    }
-    params.region = ctx.region.empty() ? setting(p, "region") : ctx.region;
-    params.profile = profile;
-    params.target_endpoint_url = ctx.guard_url;
-    try {
-      Credentials c = assume_role(*base.credentials, params);
-      c.source = "assume_role:" + profile + "<-" + base.credentials->source;
-      return found(std::move(c));
-    } catch (const Error& e) {
-      return failed(where + ": " + e.what());
-    }
+  if (nested && has_static_keys(p.settings)) return static_keys(p.settings, profile, file);
+  if (std::string role_arn = setting(p.settings, "role_arn"); !role_arn.empty()) {
+    return role_profile(ctx, p, role_arn, chain);
   }
-  if (has_static_keys(p)) return static_keys(p, profile, file);
-  if (std::string command = setting(p, "credential_process"); !command.empty()) {
-    return from_credential_process(command, profile);
-  }
-  if (!setting(p, "sso_start_url").empty() || !setting(p, "sso_session").empty()) {
-    return failed("profile '" + profile + "' uses IAM Identity Center (SSO), whose token cache "
-                  "ttl-auditor does not read; give the profile a credential_process such as "
-                  "`aws configure export-credentials --profile " + profile + " --format process`");
-  }
-  if (nested) return failed("source_profile '" + profile + "' in " + file + " has no credentials");
-  return not_found("profile '" + profile + "' in " + file + " has no credentials");
+  return profile_without_role(p, nested);
 }
 
 // `explicit_profile`: the profile was named (config or AWS_PROFILE); then a missing profile is

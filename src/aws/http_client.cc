@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 
@@ -176,6 +177,155 @@ struct HttpClient::Impl {
     auto* self = static_cast<Impl*>(user);
     return self->options.abort != nullptr && self->options.abort->load() ? 1 : 0;
   }
+
+  // Readies the handle and the callbacks' state for a new transfer into `out`.
+  void begin(const HttpRequest& request, HttpResponse& out) {
+    // curl_easy_reset clears options but keeps the connection cache, so keep-alive connections
+    // survive across calls while no option of a previous request leaks into this one.
+    curl_easy_reset(easy.get());
+    error_buffer[0] = '\0';
+    too_large = false;
+    expect_body = request.method != "HEAD";
+    out.body.swap(spare);
+    out.body.clear();
+    response = &out;
+  }
+
+  // Ends the transfer as a transport error naming the method and the (redacted) URL.
+  HttpResult fail(const HttpRequest& request, TransportError::Kind kind, std::string message) {
+    response = nullptr;
+    TransportError err;
+    err.kind = kind;
+    err.message = std::move(message) + " (" + request.method + " " + redact_url(request.url) + ")";
+    return err;
+  }
+
+  // URL, timeouts, TLS, size cap and callbacks: what every transfer sets the same way.
+  void set_transfer_options(const HttpRequest& request) {
+    CURL* h = easy.get();
+    curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM for DNS timeouts: threads
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, options.total_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    // The path is sent as signed: S3 keys may hold "/./" or "/../", which libcurl would otherwise
+    // squash (RFC 3986 dot-segment removal) and so break the signature or reach another key.
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    if (options.bypass_proxy) curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    // TLS is always verified; there is deliberately no option to turn it off.
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options.ca_bundle.c_str());
+    // Reject early when the server announces a body larger than the cap; the write callback
+    // catches chunked or lying responses.
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+                     static_cast<curl_off_t>(options.max_response_bytes));
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Impl::on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Impl::on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
+  }
+
+  // Lets the abort flag stop the transfer; false when it is already set (send nothing).
+  bool watch_abort() {
+    if (options.abort == nullptr) return true;
+    if (options.abort->load()) return false;
+    CURL* h = easy.get();
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &Impl::on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, this);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    return true;
+  }
+
+  // The method and, for POST/PUT, the body.
+  void set_method(const HttpRequest& request) {
+    CURL* h = easy.get();
+    const std::string& m = request.method;
+    if (m == "HEAD") {
+      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (m == "GET") {
+      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else {
+      if (m == "POST") {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+      } else {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m.c_str());
+      }
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+    }
+  }
+
+  // Builds the request's header list into `list` (which must outlive the transfer); returns
+  // an error text for a header that would split the request.
+  std::optional<std::string> set_headers(const HttpRequest& request, CurlSlistPtr& list) {
+    bool has_content_type = false;
+    for (const auto& [name, value] : request.headers) {
+      if (name.find_first_of("\r\n:") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos) {
+        return "header '" + name + "' contains a line break";
+      }
+      if (to_lower(name) == "content-type") has_content_type = true;
+      // "Name;" is curl's spelling of a header sent with an empty value.
+      append_header(list, value.empty() ? name + ";" : name + ": " + value);
+    }
+    // libcurl would add "Content-Type: application/x-www-form-urlencoded" to bodies and wait for
+    // "100 Continue" on large ones; AWS wants neither unless asked.
+    if (request.method == "POST" || request.method == "PUT") {
+      if (!has_content_type) append_header(list, "Content-Type:");
+      append_header(list, "Expect:");
+    }
+    if (list) curl_easy_setopt(easy.get(), CURLOPT_HTTPHEADER, list.get());
+    return std::nullopt;
+  }
+
+  // Runs the transfer; returns its duration in milliseconds.
+  double transfer(CURLcode* rc) {
+    CURL* h = easy.get();
+    auto started = std::chrono::steady_clock::now();
+    *rc = curl_easy_perform(h);
+    double elapsed_ms = std::chrono::duration<double, std::milli>(
+                            std::chrono::steady_clock::now() - started).count();
+    // The list must outlive the transfer; it is freed by the caller's list after this.
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+    return elapsed_ms;
+  }
+
+  // Turns a failed transfer into a transport error of the right kind, and logs it.
+  HttpResult transport_failure(const HttpRequest& request, CURLcode rc, double elapsed_ms) {
+    TransportError::Kind kind = map_curl_code(rc);
+    if (too_large || rc == CURLE_FILESIZE_EXCEEDED) kind = TransportError::Kind::kTooLarge;
+    if (rc == CURLE_ABORTED_BY_CALLBACK) kind = TransportError::Kind::kAborted;
+    std::string text = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
+    if (kind == TransportError::Kind::kTooLarge) {
+      text = "response exceeds " + std::to_string(options.max_response_bytes) + " bytes";
+    }
+    log::debug("http transport_error", Fields()
+            .add("method", request.method)
+            .add("url", redact_url(request.url))
+            .add("kind", kind_name(kind))
+            .add("curl_code", static_cast<int>(rc))
+            .add("elapsed_ms", elapsed_ms, 1));
+    return fail(request, kind, "curl: " + text);
+  }
+
+  // Completes a transfer that got an answer: its status, and one log line.
+  HttpResult finish(const HttpRequest& request, HttpResponse& out, double elapsed_ms) {
+    curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &out.status);
+    response = nullptr;
+    // Header values are never logged: they may be Authorization or X-Amz-Security-Token.
+    log::debug("http request", Fields()
+            .add("method", request.method)
+            .add("url", redact_url(request.url))
+            .add("status", out.status)
+            .add("bytes", out.body.size())
+            .add("elapsed_ms", elapsed_ms, 1));
+    return std::move(out);
+  }
 };
 
 HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>()) {
@@ -192,131 +342,26 @@ void HttpClient::recycle(std::string&& body) {
 }
 
 HttpResult HttpClient::perform(const HttpRequest& request) {
-  CURL* h = impl_->easy.get();
-  const HttpOptions& opt = impl_->options;
-  // curl_easy_reset clears options but keeps the connection cache, so keep-alive connections
-  // survive across calls while no option of a previous request leaks into this one.
-  curl_easy_reset(h);
-  impl_->error_buffer[0] = '\0';
-  impl_->too_large = false;
-  impl_->expect_body = request.method != "HEAD";
-
+  Impl& s = *impl_;
   HttpResponse response;
-  response.body.swap(impl_->spare);
-  response.body.clear();
-  impl_->response = &response;
-
-  auto fail = [&](TransportError::Kind kind, std::string message) -> HttpResult {
-    impl_->response = nullptr;
-    TransportError err;
-    err.kind = kind;
-    err.message = std::move(message) + " (" + request.method + " " + redact_url(request.url) + ")";
-    return err;
-  };
-
+  s.begin(request, response);
   const std::string& m = request.method;
   if (m != "GET" && m != "HEAD" && m != "POST" && m != "PUT") {
-    return fail(TransportError::Kind::kOther, "unsupported HTTP method");
+    return s.fail(request, TransportError::Kind::kOther, "unsupported HTTP method");
   }
-
-  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM for DNS timeouts: threads
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, impl_->error_buffer);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, opt.connect_timeout_ms);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, opt.total_timeout_ms);
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  // The path is sent as signed: S3 keys may hold "/./" or "/../", which libcurl would otherwise
-  // squash (RFC 3986 dot-segment removal) and so break the signature or reach another key.
-  curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-  if (opt.bypass_proxy) curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-  // TLS is always verified; there is deliberately no option to turn it off.
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!opt.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, opt.ca_bundle.c_str());
-  // Reject early when the server announces a body larger than the cap; the write callback
-  // catches chunked or lying responses.
-  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
-                   static_cast<curl_off_t>(opt.max_response_bytes));
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Impl::on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, impl_.get());
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Impl::on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, impl_.get());
-  if (opt.abort != nullptr) {
-    if (opt.abort->load()) return fail(TransportError::Kind::kAborted, "stopped before sending");
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &Impl::on_progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, impl_.get());
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  s.set_transfer_options(request);
+  if (!s.watch_abort()) {
+    return s.fail(request, TransportError::Kind::kAborted, "stopped before sending");
   }
-
-  if (m == "HEAD") {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-  } else if (m == "GET") {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-  } else {
-    if (m == "POST") {
-      curl_easy_setopt(h, CURLOPT_POST, 1L);
-    } else {
-      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m.c_str());
-    }
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
-  }
-
+  s.set_method(request);
   CurlSlistPtr header_list;
-  bool has_content_type = false;
-  for (const auto& [name, value] : request.headers) {
-    if (name.find_first_of("\r\n:") != std::string::npos ||
-        value.find_first_of("\r\n") != std::string::npos) {
-      return fail(TransportError::Kind::kOther, "header '" + name + "' contains a line break");
-    }
-    if (to_lower(name) == "content-type") has_content_type = true;
-    // "Name;" is curl's spelling of a header sent with an empty value.
-    append_header(header_list, value.empty() ? name + ";" : name + ": " + value);
+  if (auto bad = s.set_headers(request, header_list)) {
+    return s.fail(request, TransportError::Kind::kOther, std::move(*bad));
   }
-  // libcurl would add "Content-Type: application/x-www-form-urlencoded" to bodies and wait for
-  // "100 Continue" on large ones; AWS wants neither unless asked.
-  if (m == "POST" || m == "PUT") {
-    if (!has_content_type) append_header(header_list, "Content-Type:");
-    append_header(header_list, "Expect:");
-  }
-  if (header_list) curl_easy_setopt(h, CURLOPT_HTTPHEADER, header_list.get());
-
-  auto started = std::chrono::steady_clock::now();
-  CURLcode rc = curl_easy_perform(h);
-  double elapsed_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  // The list must outlive the transfer; it is freed by header_list when we return.
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
-
-  if (rc != CURLE_OK) {
-    TransportError::Kind kind = map_curl_code(rc);
-    if (impl_->too_large || rc == CURLE_FILESIZE_EXCEEDED) kind = TransportError::Kind::kTooLarge;
-    if (rc == CURLE_ABORTED_BY_CALLBACK) kind = TransportError::Kind::kAborted;
-    std::string text = impl_->error_buffer[0] != '\0' ? impl_->error_buffer : curl_easy_strerror(rc);
-    if (kind == TransportError::Kind::kTooLarge) {
-      text = "response exceeds " + std::to_string(opt.max_response_bytes) + " bytes";
-    }
-    log::debug("http transport_error", Fields()
-            .add("method", m)
-            .add("url", redact_url(request.url))
-            .add("kind", kind_name(kind))
-            .add("curl_code", static_cast<int>(rc))
-            .add("elapsed_ms", elapsed_ms, 1));
-    return fail(kind, "curl: " + text);
-  }
-
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
-  impl_->response = nullptr;
-  // Header values are never logged: they may be Authorization or X-Amz-Security-Token.
-  log::debug("http request", Fields()
-          .add("method", m)
-          .add("url", redact_url(request.url))
-          .add("status", response.status)
-          .add("bytes", response.body.size())
-          .add("elapsed_ms", elapsed_ms, 1));
-  return response;
+  CURLcode rc = CURLE_OK;
+  double elapsed_ms = s.transfer(&rc);
+  if (rc != CURLE_OK) return s.transport_failure(request, rc, elapsed_ms);
+  return s.finish(request, response, elapsed_ms);
 }
 
 }  // namespace ttla::aws

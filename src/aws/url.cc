@@ -45,7 +45,7 @@ std::optional<Url> parse_url(std::string_view text) {
   url.path = part(u.get(), CURLUPART_PATH);
   url.query = part(u.get(), CURLUPART_QUERY);
   if (url.host.empty()) return std::nullopt;
-  if (url.path.empty()) url.path = "/";
+  if (url.path.empty()) url.path.push_back('/');  // not = "/": GCC 12 -O3 -Wrestrict false positive
   return url;
 }
 
