@@ -20,18 +20,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/files.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
 constexpr int64_t kDay = 86400;
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Single-quoted for sh.
 std::string sh(const std::string& s) {
@@ -82,8 +77,8 @@ class FirstHour : public ::testing::Test {
     const int status = std::system(("sh -c " + sh(cmd)).c_str());
     Outcome o;
     o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    o.out = read_all(out);
-    o.err = read_all(err);
+    o.out = ttla::testing::read_file(out);
+    o.err = ttla::testing::read_file(err);
     fs::remove(out);
     fs::remove(err);
     return o;
@@ -129,7 +124,7 @@ TEST_F(FirstHour, DevStdoutIsWrittenAsTheStreamAndSurvives) {
   Outcome r = ttla({"run", "--config", config_, "--report", "/dev/stdout", "--fail-on", "never"},
                    "| cat > " + sh(piped.string()));
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(read_all(piped))["schema_version"], 1);
+  EXPECT_EQ(nlohmann::json::parse(ttla::testing::read_file(piped))["schema_version"], 1);
   r = ttla({"run", "--config", config_, "--report", "/dev/stdout", "--fail-on", "never"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["schema_version"], 1);
@@ -155,7 +150,7 @@ TEST_F(FirstHour, SymlinkedReportIsWrittenWhereItPointsAndNoLockFileAnywhere) {
                           (dir_ / "prom" / "ttl.prom").string(), "--fail-on", "never"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(fs::is_symlink(dir_ / "published" / "report.json")) << "the link was replaced";
-  EXPECT_EQ(nlohmann::json::parse(read_all(dir_ / "store" / "report.json"))["schema_version"], 1);
+  EXPECT_EQ(nlohmann::json::parse(ttla::testing::read_file(dir_ / "store" / "report.json"))["schema_version"], 1);
   EXPECT_EQ(names(dir_ / "published"), std::vector<std::string>{"report.json"});
   EXPECT_EQ(names(dir_ / "store"), std::vector<std::string>{"report.json"});
   EXPECT_EQ(names(dir_ / "prom"), std::vector<std::string>{"ttl.prom"});
@@ -227,7 +222,7 @@ TEST_F(FirstHour, TerminalGetsASummaryTable) {
                                   sh(out.string()) + " 2>&1 </dev/null").c_str());
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 1);
-  const std::string text = read_all(out);
+  const std::string text = ttla::testing::read_file(out);
   EXPECT_TRUE(has_line(text, {"TARGET", "STATUS", "EXPIRED", "OLDEST OVERDUE", "ANOMALIES"})) << text;
   EXPECT_TRUE(has_line(text, {"images", "ok", "3", "30d 0h", "oldest_overdue (critical)"})) << text;
   EXPECT_TRUE(has_line(text, {"report written to " + (dir_ / "r.json").string()})) << text;
@@ -356,7 +351,7 @@ TEST_F(FirstHour, BashCompletionOffersCommandsFlagsAndChoices) {
     const fs::path out = dir_ / "compl.txt";
     std::system(("bash -c " + sh(prog) + " > " + sh(out.string()) + " 2>&1").c_str());
     std::vector<std::string> got;
-    std::istringstream in(read_all(out));
+    std::istringstream in(ttla::testing::read_file(out));
     for (std::string l; std::getline(in, l);) {
       if (!l.empty()) got.push_back(l);
     }

@@ -30,6 +30,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/files.h"
 #include "support/report_schema.h"
 #include "support/require.h"
 
@@ -44,13 +45,6 @@ struct Outcome {
   std::string out, err;
 };
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Runs `ttl-auditor ARGS` (arguments are simple words and temp paths) with a test environment.
 Outcome ttla(const fs::path& dir, const std::string& args, const std::string& env = "") {
   const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
@@ -63,8 +57,8 @@ Outcome ttla(const fs::path& dir, const std::string& args, const std::string& en
   Outcome o;
   o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   o.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  o.out = slurp(out);
-  o.err = slurp(err);
+  o.out = ttla::testing::read_file(out);
+  o.err = ttla::testing::read_file(err);
   return o;
 }
 
@@ -134,7 +128,7 @@ class SilentServer {
   std::thread thread_;
 };
 
-json target_of(const fs::path& report) { return json::parse(slurp(report)).at("targets").at(0); }
+json target_of(const fs::path& report) { return json::parse(ttla::testing::read_file(report)).at("targets").at(0); }
 
 int count_matches(const std::string& text, const std::regex& re) {
   return static_cast<int>(std::distance(std::sregex_iterator(text.begin(), text.end(), re),
@@ -179,8 +173,8 @@ TEST(TimeLimits, HungEndpointLogsEveryRetryAndRequestTimeoutBoundsTheWait) {
   EXPECT_NE(t.at("error").get<std::string>().find("timeout"), std::string::npos) << t.dump();
   // Nothing measured: null, never a zeroed section.
   EXPECT_TRUE(t.at("expired").is_null()) << t.dump();
-  EXPECT_TRUE(ValidatesAgainstReportSchema(json::parse(slurp(report))));
-  const std::string metrics = slurp(prom);
+  EXPECT_TRUE(ValidatesAgainstReportSchema(json::parse(ttla::testing::read_file(report))));
+  const std::string metrics = ttla::testing::read_file(prom);
   EXPECT_NE(metrics.find("ttl_auditor_target_success{kind=\"dynamodb\",target=\"hung\"} 0"),
             std::string::npos) << metrics;
   EXPECT_EQ(metrics.find("ttl_auditor_expired_items{"), std::string::npos) << metrics;
@@ -209,9 +203,9 @@ TEST(TimeLimits, MaxDurationStopsAHungTargetAsPartialWithItsReason) {
   EXPECT_TRUE(t.at("expired").is_null()) << t.dump();
   EXPECT_TRUE(has_anomaly(t, "target_partial"));
   EXPECT_FALSE(has_anomaly(t, "target_empty"));
-  EXPECT_TRUE(ValidatesAgainstReportSchema(json::parse(slurp(report))));
+  EXPECT_TRUE(ValidatesAgainstReportSchema(json::parse(ttla::testing::read_file(report))));
   EXPECT_NE(o.err.find("target partial"), std::string::npos) << o.err;
-  const std::string metrics = slurp(prom);
+  const std::string metrics = ttla::testing::read_file(prom);
   EXPECT_EQ(metrics.find("ttl_auditor_expired_items{"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("ttl_auditor_anomaly{kind=\"dynamodb\",rule=\"target_partial\",severity=\"warning\",target=\"slow\"} 1"),
             std::string::npos) << metrics;
@@ -234,7 +228,7 @@ json load_table(const std::string& endpoint, const std::string& table, int items
                           std::to_string(items) + " --as-of 1790000000 --seed 7 --recreate --quiet" +
                           " --truth '" + truth.string() + "' >/dev/null 2>&1";
   if (std::system(cmd.c_str()) != 0) return json::object();
-  return json::parse(slurp(truth));
+  return json::parse(ttla::testing::read_file(truth));
 }
 
 std::string unique(const std::string& base) {
@@ -266,7 +260,7 @@ TEST(TimeLimits, MaxDurationKeepsWhatARateLimitedScanRead) {
   EXPECT_LT(scanned, 4000u) << t.dump();
   ASSERT_TRUE(t.at("expired").is_object()) << t.dump();  // kept: lower bounds
   EXPECT_LE(t.at("expired").at("count").get<uint64_t>(), truth.at("classes").at("expired").get<uint64_t>());
-  EXPECT_TRUE(ValidatesAgainstReportSchema(json::parse(slurp(report))));
+  EXPECT_TRUE(ValidatesAgainstReportSchema(json::parse(ttla::testing::read_file(report))));
 }
 
 // ---- no silent zeros ------------------------------------------------------------------------
@@ -284,7 +278,7 @@ TEST(NoSilentZeros, APatternMatchingNothingFiresTargetEmpty) {
     Outcome o = ttla(dir.path(), "run --config " + cfg.string() + " --report " + report.string() +
                                      " --textfile " + prom.string() + " --fail-on warning --no-progress");
     const json t = target_of(report);
-    const std::string metrics = slurp(prom);
+    const std::string metrics = ttla::testing::read_file(prom);
     const std::string firing =
         "ttl_auditor_anomaly{kind=\"filesystem\",rule=\"target_empty\",severity=\"warning\",target=\"images\"} 1";
     if (pattern == "*.JPG") {
@@ -302,7 +296,7 @@ TEST(NoSilentZeros, APatternMatchingNothingFiresTargetEmpty) {
       EXPECT_FALSE(has_anomaly(t, "target_empty")) << t.dump();
       EXPECT_EQ(metrics.find(firing), std::string::npos) << metrics;
     }
-    EXPECT_TRUE(ValidatesAgainstReportSchema(json::parse(slurp(report))));
+    EXPECT_TRUE(ValidatesAgainstReportSchema(json::parse(ttla::testing::read_file(report))));
   }
 }
 

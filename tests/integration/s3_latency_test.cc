@@ -27,6 +27,7 @@
 #include "core/report.h"
 #include "sinks/metrics.h"
 #include "sources/kinds.h"
+#include "support/files.h"
 #include "support/report_schema.h"
 #include "support/require.h"
 
@@ -40,13 +41,6 @@ constexpr int64_t kHour = 3600;
 constexpr int64_t kFirstRunAge = 600;  // the first run is 10 minutes past the deadline
 constexpr int kObjects = 60;
 constexpr int kDeleted = 50;  // the others survive every run
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string key(int i) {
   char buf[32];
@@ -98,7 +92,7 @@ class S3Latency : public ::testing::Test {
                             out.string() + "' 2>&1";
     const int st = std::system(cmd.c_str());
     const bool ok = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    const std::string text = read_file(out);
+    const std::string text = ttla::testing::read_file(out);
     EXPECT_TRUE(ok) << cmd << "\n" << text;
     return ok ? json::parse(text, nullptr, false) : json();
   }
@@ -215,7 +209,7 @@ TEST_F(S3Latency, ListingPresenceBracketsTheTrueLatency) {
   EXPECT_NE(metrics.find(line.str()), std::string::npos) << line.str() << "\n" << metrics;
 
   // Not redacted: the state names the tracked objects (the survivors) by key, and its scope.
-  const json state = json::parse(read_file(state_file()));
+  const json state = json::parse(ttla::testing::read_file(state_file()));
   EXPECT_EQ(state.value("scope", ""), "s3://" + bucket_ + "/logs/");
   ASSERT_EQ(state["tracked"].size(), static_cast<size_t>(kObjects - kDeleted));
   for (const json& t : state["tracked"]) {
@@ -236,7 +230,7 @@ TEST_F(S3Latency, RedactedKeysAndAnInterruptedListing) {
   Report r = run(at(0), redact);
   ASSERT_EQ(r.targets.size(), 1u);
   EXPECT_EQ(deletion(r).value("latency_tracked", 0), kObjects) << deletion(r).dump();
-  const std::string before = read_file(state_file());
+  const std::string before = ttla::testing::read_file(state_file());
   ASSERT_FALSE(before.empty());
   EXPECT_EQ(before.find("\"key\""), std::string::npos) << before.substr(0, 400);
   EXPECT_EQ(before.find("obj-"), std::string::npos);
@@ -253,7 +247,7 @@ TEST_F(S3Latency, RedactedKeysAndAnInterruptedListing) {
   EXPECT_FALSE(d.contains("latency_seconds_quantiles"));
   EXPECT_TRUE(ValidatesAgainstReportSchema(report_to_json(r)));
   EXPECT_EQ(metrics_text(r).find("ttl_auditor_deletion_latency_seconds{"), std::string::npos);
-  EXPECT_TRUE(read_file(state_file()) == before) << "the state file changed";
+  EXPECT_TRUE(ttla::testing::read_file(state_file()) == before) << "the state file changed";
 
   // Complete again: the deletions of both hours are seen, in one interval (600 s, 2 h 600 s].
   r = run(at(2), redact);
@@ -264,7 +258,7 @@ TEST_F(S3Latency, RedactedKeysAndAnInterruptedListing) {
   EXPECT_EQ(d.value("latency_observations", 0), deleted) << d.dump();
   EXPECT_EQ(d.value("latency_tracked", 0), kObjects - deleted) << d.dump();
   EXPECT_EQ(d.value("latency_resolution_seconds", 0.0), static_cast<double>(2 * kHour));
-  const std::string after = read_file(state_file());
+  const std::string after = ttla::testing::read_file(state_file());
   EXPECT_EQ(after.find("\"key\""), std::string::npos);
   EXPECT_EQ(after.find("obj-"), std::string::npos);
 }

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/files.h"
 #include "support/require.h"
 #include "support/serve_runner.h"
 
@@ -32,11 +33,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using testing::http_get;
 using testing::wait_for;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // `ttl-auditor serve ...` as a child process, stderr to a file; killed in the destructor if it
 // still runs (only the process this test started).
@@ -67,7 +63,7 @@ class ServeProcess {
     int port = 0;
     wait_for([&] {
       std::smatch m;
-      std::string log = slurp(err_);
+      std::string log = ttla::testing::read_file(err_);
       if (std::regex_search(log, m, re)) port = std::stoi(m[1]);
       return port != 0;
     });
@@ -129,7 +125,7 @@ class ServeDynamo : public ::testing::Test {
                       std::to_string(std::time(nullptr)) + " --seed " + std::to_string(seed) +
                       " --no-boundaries --recreate --quiet > " + (dir_ / "gen.log").string() +
                       " 2>&1";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << slurp(dir_ / "gen.log");
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << ttla::testing::read_file(dir_ / "gen.log");
   }
   fs::path config(double rcu_per_second) {
     fs::path p = dir_ / "config.yaml";
@@ -162,15 +158,17 @@ int count(const std::string& text, const std::string& what) {
 
 TEST_F(ServeDynamo, SigtermMidScanStopsWithinSecondsServingTheLastCompleteAudit) {
   load(40, 1);  // the first audit: a few read units, done in about a second
-  const double interval = 10;
+  // Long enough for the next load to finish before the second audit starts, on a loaded CI
+  // machine too (6000 items took 8.8-9.7 s there at load average 13-18).
+  const double interval = 20;
   ServeProcess serve({"--config", config(1).string(), "--listen", "127.0.0.1:0", "--interval",
-                      "10s", "--log-level", "info"},
+                      "20s", "--log-level", "info"},
                      dir_ / "serve.err");
   ASSERT_TRUE(serve.ok());
   const int port = serve.port();
-  ASSERT_NE(port, 0) << slurp(dir_ / "serve.err");
+  ASSERT_NE(port, 0) << ttla::testing::read_file(dir_ / "serve.err");
   ASSERT_TRUE(wait_for([&] { return http_get(port, "/healthz").status == 200; }, 30))
-      << slurp(dir_ / "serve.err");
+      << ttla::testing::read_file(dir_ / "serve.err");
   auto first_done = Clock::now();
   const std::string first = expired_line(http_get(port, "/metrics").body);
   ASSERT_FALSE(first.empty());
@@ -180,9 +178,9 @@ TEST_F(ServeDynamo, SigtermMidScanStopsWithinSecondsServingTheLastCompleteAudit)
   load(6000, 2);
   ASSERT_LT(std::chrono::duration<double>(Clock::now() - first_done).count(), interval * 0.9 - 1)
       << "loading took too long: the second audit may have started on the small table";
-  ASSERT_TRUE(wait_for([&] { return count(slurp(dir_ / "serve.err"), "run started") >= 2; },
+  ASSERT_TRUE(wait_for([&] { return count(ttla::testing::read_file(dir_ / "serve.err"), "run started") >= 2; },
                        interval * 1.2))
-      << slurp(dir_ / "serve.err");
+      << ttla::testing::read_file(dir_ / "serve.err");
   std::this_thread::sleep_for(std::chrono::seconds(3));  // well into the scan
 
   // Mid-scan: the last complete audit is what is served.
@@ -191,9 +189,9 @@ TEST_F(ServeDynamo, SigtermMidScanStopsWithinSecondsServingTheLastCompleteAudit)
   EXPECT_EQ(expired_line(http_get(port, "/metrics").body), first);
 
   auto [rc, seconds] = serve.stop(SIGTERM, 60);
-  EXPECT_EQ(rc, 0) << slurp(dir_ / "serve.err");
+  EXPECT_EQ(rc, 0) << ttla::testing::read_file(dir_ / "serve.err");
   EXPECT_LT(seconds, 3.0) << "SIGTERM must cancel the running scan";
-  std::string log = slurp(dir_ / "serve.err");
+  std::string log = ttla::testing::read_file(dir_ / "serve.err");
   EXPECT_NE(log.find("serve: audit cancelled"), std::string::npos) << log;
   EXPECT_EQ(count(log, "serve: audit finished"), 1) << "the cancelled audit is never published";
   RecordProperty("stop_seconds", std::to_string(seconds));
@@ -205,13 +203,13 @@ TEST_F(ServeDynamo, SigintStopsToo) {
   ServeProcess serve({"--config", config(1).string(), "--listen", "127.0.0.1:0", "--interval", "1h"},
                      dir_ / "serve.err");
   const int port = serve.port();
-  ASSERT_NE(port, 0) << slurp(dir_ / "serve.err");
-  ASSERT_TRUE(wait_for([&] { return count(slurp(dir_ / "serve.err"), "run started") >= 1; }));
+  ASSERT_NE(port, 0) << ttla::testing::read_file(dir_ / "serve.err");
+  ASSERT_TRUE(wait_for([&] { return count(ttla::testing::read_file(dir_ / "serve.err"), "run started") >= 1; }));
   std::this_thread::sleep_for(std::chrono::seconds(2));
   EXPECT_EQ(http_get(port, "/healthz").status, 503);
   EXPECT_EQ(http_get(port, "/report.json").status, 503);
   auto [rc, seconds] = serve.stop(SIGINT, 60);
-  EXPECT_EQ(rc, 0) << slurp(dir_ / "serve.err");
+  EXPECT_EQ(rc, 0) << ttla::testing::read_file(dir_ / "serve.err");
   EXPECT_LT(seconds, 3.0);
 }
 
@@ -223,7 +221,7 @@ TEST_F(ServeDynamo, ReportKeysAreRedactedUnlessAskedFor) {
     if (keys) args.push_back("--serve-report-keys");
     ServeProcess serve(args, dir_ / "serve.err");
     const int port = serve.port();
-    ASSERT_NE(port, 0) << slurp(dir_ / "serve.err");
+    ASSERT_NE(port, 0) << ttla::testing::read_file(dir_ / "serve.err");
     ASSERT_TRUE(wait_for([&] { return http_get(port, "/report.json").status == 200; }, 30));
     auto report = nlohmann::json::parse(http_get(port, "/report.json").body);
     const auto& expired = report["targets"][0]["expired"];

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/files.h"
 #include "support/require.h"
 #include "support/serve_runner.h"
 #include "unit/sinks/sinks_test_report.h"
@@ -34,11 +35,6 @@ std::string sh(const std::string& cmd, int* rc = nullptr) {
   int status = p ? ::pclose(p) : -1;
   if (rc) *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 struct Reply {
@@ -100,8 +96,8 @@ class WebServe : public ::testing::Test {
     cmd += " '" + url + "' 2>/dev/null";
     Reply r;
     r.status = std::atoi(sh(cmd).c_str());
-    r.headers = slurp(head);
-    r.body = slurp(body);
+    r.headers = ttla::testing::read_file(head);
+    r.body = ttla::testing::read_file(body);
     return r;
   }
 

@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/files.h"
 #include "support/test_http_server.h"
 
 namespace fs = std::filesystem;
@@ -35,13 +36,6 @@ struct Result {
   std::string out;
   std::string err;
 };
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string quote(const std::string& s) {
   std::string out = "'";
@@ -82,8 +76,8 @@ Result run(const std::vector<std::string>& args, const std::string& env = "") {
   const int status = std::system(cmd.c_str());
   Result r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(tmp / "out");
-  r.err = slurp(tmp / "err");
+  r.out = ttla::testing::read_file(tmp / "out");
+  r.err = ttla::testing::read_file(tmp / "err");
   return r;
 }
 
@@ -191,7 +185,7 @@ TEST(Cli, CheckConfigPrintsEveryProblemOfEveryBadFixture) {
     EXPECT_EQ(r.code, 2);
     fs::path expected = e.path();
     expected.replace_extension(".expected");
-    const auto want = lines_of(slurp(expected.string()));
+    const auto want = lines_of(ttla::testing::read_file(expected.string()));
     ASSERT_FALSE(want.empty());
     for (const auto& line : want) EXPECT_TRUE(contains_line(r.err, line)) << line << "\n--- got:\n" << r.err;
     EXPECT_NE(r.err.find(std::to_string(want.size()) + (want.size() == 1 ? " problem" : " problems")),
@@ -249,7 +243,7 @@ TEST(Cli, FailingTargetDoesNotHideOthers) {
                "AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=secretsecret");
   EXPECT_EQ(r.code, 3) << r.err;
   ASSERT_TRUE(fs::exists(tmp / "report.json")) << r.err;
-  const auto report = nlohmann::json::parse(slurp(tmp / "report.json"));
+  const auto report = nlohmann::json::parse(ttla::testing::read_file(tmp / "report.json"));
   ASSERT_EQ(report["targets"].size(), 2u);
   EXPECT_EQ(report["run"]["status"], "failed");
   for (const auto& t : report["targets"]) {
@@ -275,7 +269,7 @@ TEST(Cli, FailingTargetDoesNotHideOthers) {
     const std::string cmd = "/usr/bin/python3 -c 'import json,sys,jsonschema; "
                             "jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' " +
                             quote(schema) + " " + quote(tmp / "report.json") + " 2>" + quote(tmp / "schema.err");
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << slurp(tmp / "schema.err");
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << ttla::testing::read_file(tmp / "schema.err");
   }
 }
 
@@ -294,7 +288,7 @@ TEST(Cli, ExitCodesFollowFailOn) {
   // As of 40 days from now even the 30-day retention is overdue by ~20 days.
   const std::string later = std::to_string(time(nullptr) + 40 * 86400);
   auto r = run({"run", "--config", tmp / "clean.yaml", "--as-of", later, "--report", tmp / "r.json"});
-  EXPECT_EQ(nlohmann::json::parse(slurp(tmp / "r.json"))["targets"][0]["expired"]["count"], 2);
+  EXPECT_EQ(nlohmann::json::parse(ttla::testing::read_file(tmp / "r.json"))["targets"][0]["expired"]["count"], 2);
   // Config errors win over everything (2 > 3 > 1).
   write(tmp / "bad.yaml", "targets:\n  - {name: images, kind: filesystem, path: /x, retention: seven}\n");
   EXPECT_EQ(run({"run", "--config", tmp / "bad.yaml"}).code, 2);
@@ -340,8 +334,8 @@ TEST(Cli, ShardReportsMerge) {
   auto m = run({"merge", tmp / "part-0.json", tmp / "part-1.json", "--report", tmp / "merged.json",
                 "--fail-on", "never"});
   ASSERT_EQ(m.code, 0) << m.err;
-  const auto merged = nlohmann::json::parse(slurp(tmp / "merged.json"));
-  const auto single = nlohmann::json::parse(slurp(tmp / "whole.json"));
+  const auto merged = nlohmann::json::parse(ttla::testing::read_file(tmp / "merged.json"));
+  const auto single = nlohmann::json::parse(ttla::testing::read_file(tmp / "whole.json"));
   EXPECT_EQ(merged["targets"][0]["expired"]["count"], single["targets"][0]["expired"]["count"]);
   EXPECT_EQ(merged["targets"][0]["expired"]["count"], 6);
 }
@@ -389,7 +383,7 @@ TEST(Cli, SigtermStopsRunAsPartial) {
   while (ddb.requests().size() < 5 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ASSERT_GE(ddb.requests().size(), 5u) << slurp(tmp / "err");
+  ASSERT_GE(ddb.requests().size(), 5u) << ttla::testing::read_file(tmp / "err");
   kill(pid, SIGTERM);
   int status = 0;
   bool exited = false;
@@ -403,11 +397,11 @@ TEST(Cli, SigtermStopsRunAsPartial) {
   if (!exited) {
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
-    FAIL() << "run did not stop after SIGTERM\n" << slurp(tmp / "err");
+    FAIL() << "run did not stop after SIGTERM\n" << ttla::testing::read_file(tmp / "err");
   }
-  ASSERT_TRUE(WIFEXITED(status)) << slurp(tmp / "err");
-  EXPECT_EQ(WEXITSTATUS(status), 3) << slurp(tmp / "err");
-  const auto j = nlohmann::json::parse(slurp(report));
+  ASSERT_TRUE(WIFEXITED(status)) << ttla::testing::read_file(tmp / "err");
+  EXPECT_EQ(WEXITSTATUS(status), 3) << ttla::testing::read_file(tmp / "err");
+  const auto j = nlohmann::json::parse(ttla::testing::read_file(report));
   EXPECT_EQ(j["targets"][0]["status"], "partial");
   EXPECT_GT(j["targets"][0]["scan"]["items_scanned"].get<int>(), 0);
   EXPECT_EQ(j["run"]["status"], "partial");

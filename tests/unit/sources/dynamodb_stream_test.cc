@@ -15,6 +15,7 @@
 #include "sources/dynamodb_stream.h"
 #include "sources/rate_limiter.h"
 #include "support/test_http_server.h"
+#include "support/fixtures.h"
 
 namespace ttla::dynamodb {
 namespace {
@@ -27,13 +28,7 @@ using ttla::testing::TestHttpServer;
 constexpr int64_t kWindowStart = 1699950000;
 constexpr int64_t kWindowEnd = 1700010000;
 
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(TTLA_SOURCE_DIR) + "/tests/fixtures/dynamodb/" + name);
-  EXPECT_TRUE(in) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string fixture(const std::string& name) { return ttla::testing::fixture("dynamodb", name); }
 
 TEST(DynamodbStream, RecordedPageYieldsTtlServiceRemovesOnly) {
   StreamTally t;
