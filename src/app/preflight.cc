@@ -172,7 +172,7 @@ FirstLevel open_directory(const TargetConfig& t) {
 
 // ---- per target -----------------------------------------------------------------------------
 
-// Runs `fn` for the target, or for each table of a `tables:` target.
+// Runs `fn` for the target, or for each table or bucket a `tables:`/`buckets:` target discovers.
 template <typename Row>
 void for_each_target(const Config& config, const std::vector<std::string>& only,
                      const std::function<Row(const TargetConfig&)>& fn, std::vector<Row>& out) {
@@ -181,13 +181,12 @@ void for_each_target(const Config& config, const std::vector<std::string>& only,
                           return n == t.name || n.rfind(t.name + "/", 0) == 0;
                         });
     if (!wanted) continue;
-    const auto* dynamodb = t.kind_config_if<DynamodbTargetConfig>();
-    if (dynamodb == nullptr || !dynamodb->tables) {
+    if (!is_discovery_target(t)) {
       out.push_back(fn(t));
       continue;
     }
     try {
-      for (const TargetConfig& d : discover_dynamodb_targets(t)) {
+      for (const TargetConfig& d : discover_targets(t)) {
         if (only.empty() || std::find(only.begin(), only.end(), t.name) != only.end() ||
             std::find(only.begin(), only.end(), d.name) != only.end()) {
           out.push_back(fn(d));
@@ -197,7 +196,7 @@ void for_each_target(const Config& config, const std::vector<std::string>& only,
       Row r;
       r.target = t.name;
       r.kind = t.kind;
-      r.detail_or_error("ListTables: " + std::string(e.what()));
+      r.detail_or_error((t.kind == "s3" ? "ListBuckets: " : "ListTables: ") + std::string(e.what()));
       out.push_back(r);
     }
   }
