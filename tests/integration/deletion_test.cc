@@ -45,11 +45,7 @@ constexpr const char* kPython = "/usr/bin/python3";
 class DeletionRate : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* e = std::getenv("TTLA_MOTO_ENDPOINT");
-    if (e == nullptr || *e == '\0') {
-      TTLA_SKIP_OR_FAIL("TTLA_MOTO_ENDPOINT not set: start scripts/servers/moto.sh");
-    }
-    endpoint_ = e;
+    TTLA_REQUIRE_ENV(endpoint_, "TTLA_MOTO_ENDPOINT", "start scripts/servers/moto.sh");
     dir_ = make_temp_dir("ttla-deletion");
     // moto is shared by every test of the run: unique table names.
     suffix_ = std::to_string(getpid()) + "-" + std::to_string(counter_++);

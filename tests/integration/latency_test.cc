@@ -58,11 +58,7 @@ double true_quantile(double p) {
 class Latency : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* e = std::getenv("TTLA_MOTO_ENDPOINT");
-    if (e == nullptr || *e == '\0') {
-      TTLA_SKIP_OR_FAIL("TTLA_MOTO_ENDPOINT not set: start scripts/servers/moto.sh");
-    }
-    endpoint_ = e;
+    TTLA_REQUIRE_ENV(endpoint_, "TTLA_MOTO_ENDPOINT", "start scripts/servers/moto.sh");
     dir_ = make_temp_dir("ttla-latency");
     fs::create_directories(dir_ / "state");
     table_ = "latency-" + std::to_string(getpid()) + "-" + std::to_string(counter_++);

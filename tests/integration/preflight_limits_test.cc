@@ -62,24 +62,9 @@ Outcome ttla(const fs::path& dir, const std::string& args, const std::string& en
   return o;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "ttla-preflight-XXXXXX").string();
-    path_ = ::mkdtemp(t.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path write(const std::string& name, const std::string& text) const {
-    std::ofstream(path_ / name) << text;
-    return path_ / name;
-  }
-
- private:
-  fs::path path_;
+// Scratch folders named after this test file.
+struct TempDir : ttla::testing::TempDir {
+  TempDir() : ttla::testing::TempDir("ttla-preflight") {}
 };
 
 // A TCP server on a loopback port that accepts every connection and never sends a byte.

@@ -65,11 +65,7 @@ double true_quantile(double p) {
 class S3Latency : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* e = std::getenv("TTLA_MOTO_ENDPOINT");
-    if (e == nullptr || *e == '\0') {
-      TTLA_SKIP_OR_FAIL("TTLA_MOTO_ENDPOINT not set: start scripts/servers/moto.sh start DIR");
-    }
-    endpoint_ = e;
+    TTLA_REQUIRE_ENV(endpoint_, "TTLA_MOTO_ENDPOINT", "start scripts/servers/moto.sh start DIR");
     ::setenv("AWS_ACCESS_KEY_ID", "testing", 1);
     ::setenv("AWS_SECRET_ACCESS_KEY", "testing", 1);
     ::unsetenv("AWS_SESSION_TOKEN");

@@ -94,11 +94,7 @@ class ServeProcess {
 class ServeDynamo : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* e = std::getenv("TTLA_DYNALITE_ENDPOINT");
-    if (e == nullptr || *e == '\0') {
-      TTLA_SKIP_OR_FAIL("TTLA_DYNALITE_ENDPOINT not set: scripts/servers/dynalite.sh start DIR");
-    }
-    endpoint_ = e;
+    TTLA_REQUIRE_ENV(endpoint_, "TTLA_DYNALITE_ENDPOINT", "scripts/servers/dynalite.sh start DIR");
     setenv("AWS_ACCESS_KEY_ID", "AKIDTTLAINTEGRATION", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "integration-secret", 1);
     unsetenv("AWS_SESSION_TOKEN");

@@ -38,11 +38,7 @@ using ttla::testing::shell;
 class StreamLatency : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* e = std::getenv("TTLA_MOTO_ENDPOINT");
-    if (e == nullptr || *e == '\0') {
-      TTLA_SKIP_OR_FAIL("TTLA_MOTO_ENDPOINT not set: start scripts/servers/moto.sh");
-    }
-    endpoint_ = e;
+    TTLA_REQUIRE_ENV(endpoint_, "TTLA_MOTO_ENDPOINT", "start scripts/servers/moto.sh");
     suffix_ = std::to_string(getpid()) + "-" +
               std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
     dir_ = fs::temp_directory_path() / ("ttla-stream-" + suffix_);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <system_error>
 
 namespace ttla::testing {
 
@@ -57,5 +58,29 @@ inline void remove_temp_dir(const std::filesystem::path& dir) {
     std::filesystem::remove_all(dir);
   }
 }
+
+// A scratch folder for one test, removed when it goes out of scope (kept with
+// TTLA_KEEP_TEST_DIR, as remove_temp_dir does).
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "ttla-test") : path_(make_temp_dir(prefix)) {}
+  ~TempDir() {
+    std::error_code ec;
+    if (std::getenv("TTLA_KEEP_TEST_DIR") == nullptr) std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+  // Writes `text` to <dir>/<name> and returns that path.
+  std::filesystem::path write(const std::string& name, const std::string& text) const {
+    write_file(path_ / name, text);
+    return path_ / name;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace ttla::testing

@@ -27,3 +27,14 @@ inline bool TtlaRequireAll() {
       GTEST_SKIP() << "!!! SKIPPED: " << why;                                               \
     }                                                                                       \
   } while (0)
+
+// `out` (a std::string) = the environment variable `name`, which names a server or tool the
+// test needs; unset or empty: TTLA_SKIP_OR_FAIL("<name> not set: <hint>").
+#define TTLA_REQUIRE_ENV(out, name, hint)                            \
+  do {                                                              \
+    const char* ttla_env_ = std::getenv(name);                      \
+    if (ttla_env_ == nullptr || *ttla_env_ == '\0') {               \
+      TTLA_SKIP_OR_FAIL(name " not set: " hint);                    \
+    }                                                               \
+    (out) = ttla_env_;                                              \
+  } while (0)

@@ -49,21 +49,9 @@ std::string quote(const std::string& s) {
   return out + "'";
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "ttla-cli-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+// Scratch folders named after this test file.
+struct TempDir : ttla::testing::TempDir {
+  TempDir() : ttla::testing::TempDir("ttla-cli") {}
 };
 
 // Runs the binary with `args`; `env` is a shell prefix like "A=1 B=2".

@@ -23,26 +23,16 @@
 #include "app/cli.h"
 #include "app/post_audit.h"
 #include "checks/history.h"
+#include "support/files.h"
 
 namespace fs = std::filesystem;
 
 namespace ttla {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "ttla-post-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+// Scratch folders named after this test file.
+struct TempDir : ttla::testing::TempDir {
+  TempDir() : ttla::testing::TempDir("ttla-post") {}
 };
 
 void make_old_files(const std::string& dir, int n, int64_t age_seconds) {

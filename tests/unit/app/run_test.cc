@@ -19,26 +19,16 @@
 #include "core/time.h"
 #include "sources/dynamodb_kind.h"
 #include "sources/filesystem_kind.h"
+#include "support/files.h"
 
 namespace fs = std::filesystem;
 
 namespace ttla {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "ttla-run-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+// Scratch folders named after this test file.
+struct TempDir : ttla::testing::TempDir {
+  TempDir() : ttla::testing::TempDir("ttla-run") {}
 };
 
 // A directory with `n` files last modified `age_seconds` ago.
